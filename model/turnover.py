@@ -37,12 +37,15 @@ class Turnover:
 
     def step(self, week: int, net: StaffNetwork, capability, practising, tenure, support,
              rng: np.random.Generator, rewire_rng: np.random.Generator) -> np.ndarray:
-        """Replace this week's leavers; return their ids."""
+        """Replace this week's leavers; return their ids and the arcs made dormant.
+
+        Dormant arcs get their re-formation week in ``net.active_from``; the
+        model switches them off now and on again then."""
         u = rng.random(capability.size)
         leavers = np.flatnonzero(u < self.rate)
         tenure += 1
         if leavers.size == 0:
-            return leavers
+            return leavers, leavers
         capability[leavers] = self.newcomer_capability
         practising[leavers] = False
         tenure[leavers] = 0
@@ -63,4 +66,4 @@ class Turnover:
             both = np.maximum(net.active_from[a], net.active_from[r])
             net.active_from[a] = both
             net.active_from[r] = both
-        return leavers
+        return leavers, arcs
