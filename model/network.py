@@ -275,7 +275,7 @@ def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.
     )
 
 
-def network_stats(net: StaffNetwork, org: Organisation, week: int) -> dict[str, float]:
+def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
     """Social network analysis of the live network, set beside the evaluation's own.
 
     ``reciprocity_arcs`` is the share of arcs whose reverse arc also exists
@@ -284,7 +284,7 @@ def network_stats(net: StaffNetwork, org: Organisation, week: int) -> dict[str, 
     the share of arcs that are not reciprocated.
     """
     n = net.n
-    live = net.active(week)
+    live = net.active(week) if live is None else live
     arcs = int(live.sum())
     rev_live = np.zeros_like(live)
     has = net.reverse >= 0

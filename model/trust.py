@@ -110,16 +110,21 @@ class TrustModel(mesa.Model):
         self._deg = net.in_degree(self._live).astype(np.float64)
         self._inv_deg = 1.0 / np.maximum(self._deg, 1.0)
         self._cross_live = int((self._live & net.cross).sum())
-        # arcs that go live later (forums; ties re-forming after turnover), by week
-        self._pending: dict[int, list[np.ndarray]] = {}
+        # arcs that go live later: forum ties (fixed schedule, sorted once) and
+        # ties re-forming after turnover (a small pending set)
         later = np.flatnonzero(net.active_from > 0)
-        self._schedule(later)
+        order = np.argsort(net.active_from[later], kind="stable")
+        self._forum_arcs = later[order]
+        self._forum_weeks = net.active_from[self._forum_arcs]
+        self._dormant = np.zeros(0, dtype=np.int64)
+        self._mark = np.zeros(net.n_arcs, dtype=bool)  # scratch for pair look-ups
 
         # -- outputs -----------------------------------------------------
         self.history = {k: np.full(self.weeks + 1, np.nan) for k in WEEKLY}
         self.events: list[tuple[int, str, str]] = []
-        self.network_start = network_stats(net, org, 0)
-        self.network_end: dict | None = None
+        self._live_start = self._live.copy()
+        self._network_start: dict | None = None
+        self._network_end: dict | None = None
         self._record(0, self.performance.true_lead_time(self.gain, self.performance.unit_adoption(self.practising)), 0)
 
         if agents:
@@ -152,10 +157,10 @@ class TrustModel(mesa.Model):
         self.sustain.step(self.practising, expo, self.support, self.recognition, unit_of, s["sustain"])
         # 6. turnover
         leavers, dormant = self.turnover.step(t, self.net, self.capability, self.practising, self.tenure,
-                                              self.support, s["turnover"], s["rewire"])
+                                              self.support, s["turnover"], s["rewire"], self._mark)
         if dormant.size:
             self._set_live(dormant, False)
-            self._schedule(dormant)
+            self._dormant = np.concatenate([self._dormant, dormant])
         # 7. performance and measurement
         adoption = self.performance.unit_adoption(self.practising)
         before = self.performance.detected_week.copy()
@@ -168,7 +173,6 @@ class TrustModel(mesa.Model):
         self._record(t, true, leavers.size)
         if t >= self.weeks:
             self.running = False
-            self.network_end = network_stats(self.net, self.org, t)
 
     def run(self) -> "TrustModel":
         """Run to the horizon."""
@@ -183,17 +187,6 @@ class TrustModel(mesa.Model):
         if cs is None:
             cs = self._changes = set(self.leadership.change_weeks.tolist())
         return cs
-
-    def _schedule(self, arcs: np.ndarray) -> None:
-        """Remember when each of ``arcs`` goes live (its ``active_from``)."""
-        if arcs.size == 0:
-            return
-        weeks = self.net.active_from[arcs]
-        order = np.argsort(weeks, kind="stable")
-        arcs, weeks = arcs[order], weeks[order]
-        cut = np.flatnonzero(np.diff(weeks)) + 1
-        for chunk_w, chunk in zip(np.split(weeks, cut), np.split(arcs, cut)):
-            self._pending.setdefault(int(chunk_w[0]), []).append(chunk)
 
     def _set_live(self, arcs: np.ndarray, live: bool) -> None:
         """Switch arcs on or off: weights, in-degrees and counts follow incrementally."""
@@ -211,10 +204,15 @@ class TrustModel(mesa.Model):
         self._cross_live += int(self.net.cross[arcs].sum()) * (1 if live else -1)
 
     def _refresh_network(self, week: int) -> None:
-        due = self._pending.pop(week, None)
-        if due:
-            arcs = np.concatenate(due)
+        lo, hi = np.searchsorted(self._forum_weeks, [week, week + 1])
+        if hi > lo:
+            arcs = self._forum_arcs[lo:hi]
             self._set_live(arcs[self.net.active_from[arcs] == week], True)
+        if self._dormant.size:
+            due = self.net.active_from[self._dormant] <= week
+            if due.any():
+                self._set_live(self._dormant[due], True)
+                self._dormant = self._dormant[~due]
 
     def _record(self, t: int, true: np.ndarray, leavers: int) -> None:
         h, perf = self.history, self.performance
@@ -263,4 +261,21 @@ class TrustModel(mesa.Model):
         })
 
     def network_stats(self) -> dict:
-        return network_stats(self.net, self.org, self.week)
+        """Social network analysis of the live network now."""
+        return network_stats(self.net, self.week, self._live)
+
+    @property
+    def network_start(self) -> dict:
+        """Network statistics at week 0 (computed on first use)."""
+        if self._network_start is None:
+            self._network_start = network_stats(self.net, 0, self._live_start)
+        return self._network_start
+
+    @property
+    def network_end(self) -> dict | None:
+        """Network statistics at the horizon, once the run is there (computed on first use)."""
+        if self.week < self.weeks:
+            return None
+        if self._network_end is None:
+            self._network_end = self.network_stats()
+        return self._network_end
