@@ -40,7 +40,7 @@ class PeerExchange:
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
-    def step(self, W, log_W, inv_degree, in_degree, capability, practising, support,
+    def step(self, net, W, log_W, inv_degree, in_degree, capability, practising, support,
              unit_of, attention: float, rng: np.random.Generator) -> np.ndarray:
         """Update ``practising`` and ``capability`` in place; return the weekly exposure.
 
@@ -49,7 +49,7 @@ class PeerExchange:
         """
         x = practising.astype(np.float64)
         u = rng.random(x.size)  # one draw per person every week: common random numbers
-        expo = (W @ x) * inv_degree
+        expo = net.in_sum(W, x, np.flatnonzero(practising)) * inv_degree
         if self.rule == "complex":
             cand = np.flatnonzero((expo >= self.threshold) & ~practising)
             p = self.adoption_rate
@@ -62,8 +62,9 @@ class PeerExchange:
         if cand.size:
             gate = capability[cand] * support[unit_of[cand]] * ((1.0 + self.lift * attention) / (1.0 + self.lift))
             practising[cand[u[cand] < p * gate]] = True
-        capable = capability * (capability >= CAPABLE_LEVEL)
-        peer = (W @ capable) * inv_degree
+        is_capable = capability >= CAPABLE_LEVEL
+        capable = capability * is_capable
+        peer = net.in_sum(W, capable, np.flatnonzero(is_capable)) * inv_degree
         support_all = support[unit_of]
         capability += (self.learning_rate * support_all * peer + self.practice_learning * x) * (1.0 - capability) \
             - self.forgetting * (1.0 - x) * capability

@@ -151,7 +151,7 @@ class TrustModel(mesa.Model):
             self.events.append((t, "rpiw", f"RPIW in pathway {p + 1}"))
         # 4. peer exchange
         unit_of = self.org.unit_of
-        expo = self.exchange.step(self._W, self._log_W, self._inv_deg, self._deg, self.capability,
+        expo = self.exchange.step(self.net, self._W, self._log_W, self._inv_deg, self._deg, self.capability,
                                   self.practising, self.support, unit_of, self.attention, s["exchange"])
         # 5. sustain or abandon
         self.sustain.step(self.practising, expo, self.support, self.recognition, unit_of, s["sustain"])
