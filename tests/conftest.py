@@ -44,3 +44,17 @@ def one_sided_lower(x, level: float = 0.95) -> float:
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+def small_params(name: str = "baseline-teaching", **overrides):
+    """A validated teaching-size scenario with ``section__key=value`` style overrides."""
+    from model.params import load_scenario
+
+    return load_scenario(name, overrides={k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def small_model(name: str = "baseline-teaching", seed: int = 1, weeks: int | None = None, agents: bool = False,
+                **overrides):
+    from model.trust import TrustModel
+
+    return TrustModel(small_params(name, **overrides), rng=seed, weeks=weeks, agents=agents)
