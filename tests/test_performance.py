@@ -143,8 +143,8 @@ def false_alarm_rates(reps=150, **over):
 def test_false_alarm_rate_of_the_detection_rule_under_no_improvement():
     """No improvement anywhere: the default rule (8 weeks below mean - 1 sd of a 12-week baseline) rarely fires.
 
-    Measured (150 runs x 4 pathways): about 5% within 52 weeks and 9% within 104 weeks, against
-    ~50% for a plain '6 below the baseline median' rule on the same series. Bounds leave about
+    Measured (150 runs x 4 pathways): 4% within 52 weeks and 7% within 104 weeks, against
+    72% for a plain '6 below the baseline median' rule on the same series. Bounds leave about
     3 standard errors of room (the shock correlates pathways within a run).
     """
     f52, f104, naive = false_alarm_rates()
