@@ -4,6 +4,7 @@ out-of-range share."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,8 @@ def parameter_sets(draw):
         values[f"sustain.{name}_weight"] = float(w[k])
     values["sustain.abandon_min"] = values["sustain.abandon_max"] * draw(st.floats(0, 1))
     values["run.weeks"] = draw(st.integers(1, 80))
+    # learning_rate + practice_learning > 1 overshoots capability past 1: a known bug, tested (xfail) below
+    values["exchange.practice_learning"] = min(values["exchange.practice_learning"], 1.0 - values["exchange.learning_rate"])
     return values
 
 
@@ -115,3 +118,16 @@ def test_out_of_range_numbers_always_rejected(key, data):
         assert key in str(exc) and "\n" not in str(exc)
     else:
         raise AssertionError(f"{key} = {v} accepted")
+
+
+@pytest.mark.xfail(reason="exchange.py PeerExchange.step capability update: c += (learning_rate x support x peer "
+                          "+ practice_learning x x)(1 - c) is not bounded: with learning_rate + practice_learning > 1 "
+                          "(both allowed up to 1) capability exceeds 1 (found by hypothesis: 1.02 at "
+                          "learning_rate = practice_learning = 1)", strict=True)
+def test_capability_stays_at_most_one_at_extreme_learning_rates():
+    params = defaults().with_values({"organisation.staff": 300, "organisation.pathways": 2,
+                                     "exchange.learning_rate": 0.8, "exchange.practice_learning": 0.8,
+                                     "exchange.initial_capability": 0.9, "exchange.initial_practising": 0.9,
+                                     "run.weeks": 10})
+    m = TrustModel(params, rng=0, agents=False).run()
+    assert m.capability.max() <= 1.0
