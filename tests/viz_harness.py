@@ -143,12 +143,29 @@ class NetworkRecorder:
     page_errors: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
 
+    pending: dict = field(default_factory=dict)  # request -> url, until it finishes or fails
+
     def attach(self, page) -> None:
-        page.on("request", lambda r: self.requests.append(r.url))
-        page.on("requestfailed", lambda r: self.failures.append(f"{r.url} failed: {r.failure}"))
+        page.on("request", self._on_request)
+        page.on("requestfinished", lambda r: self.pending.pop(r, None))
+        page.on("requestfailed", self._on_failed)
         page.on("response", lambda r: self.failures.append(f"{r.url} -> HTTP {r.status}") if r.status >= 400 else None)
         page.on("pageerror", lambda e: self.page_errors.append(str(e)))
         page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+
+    def _on_request(self, r) -> None:
+        self.requests.append(r.url)
+        self.pending[r] = r.url
+
+    def _on_failed(self, r) -> None:
+        self.pending.pop(r, None)
+        self.failures.append(f"{r.url} failed: {r.failure}")
+
+    def wait_settled(self, page, timeout_s: float = 15.0) -> None:
+        """Wait until no request is in flight (a slow cache miss shows up as pending)."""
+        deadline = time.perf_counter() + timeout_s
+        while self.pending and time.perf_counter() < deadline:
+            page.wait_for_timeout(100)
 
     def foreign(self) -> list[str]:
         """Requests to any host but this machine's loopback (data:/blob: are local)."""
@@ -167,6 +184,8 @@ class NetworkRecorder:
             problems.append("requests off this machine:\n  " + "\n  ".join(self.foreign()))
         if self.failures:
             problems.append("failed requests:\n  " + "\n  ".join(self.failures))
+        if self.pending:
+            problems.append("requests never answered:\n  " + "\n  ".join(self.pending.values()))
         if self.page_errors:
             problems.append("uncaught page errors:\n  " + "\n  ".join(self.page_errors))
         assert not problems, "\n".join(problems)
