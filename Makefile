@@ -34,7 +34,7 @@ viz-assets: setup
 # Browser visualiser for teaching: http://127.0.0.1:8765/ (PORT=... to change)
 PORT ?= 8765
 viz: setup viz-assets
-	$(PY) -m model.viz_serve --port $(PORT)
+	$(VENV)/bin/spread viz --port $(PORT)
 
 bench: setup
 	$(PY) benchmarks/bench_engine.py

@@ -93,15 +93,15 @@ class Session:
     seed: int
     overrides: dict
     lock: threading.Lock = field(default_factory=threading.Lock)
-    _edges_key: tuple | None = None
+    _edges_key: int | None = None
     _edges: str = ""
-    _stats_key: tuple | None = None
+    _stats_key: int | None = None
     _stats: dict = field(default_factory=dict)
 
     def edges(self) -> str:
         """The arcs layer, redrawn only when the live arcs change."""
         m = self.model
-        key = (m.week, ) if m.week == 0 else (int(m.history["live_arcs"][m.week]), int(m.net.active_from.sum() % 1_000_003))
+        key = hash(m.net.active(m.week).tobytes())  # which arcs are live (turnover, forums)
         if key != self._edges_key:
             self._edges, self._edges_key = views.network_edges_svg(m, self.layout), key
         return self._edges
@@ -291,7 +291,8 @@ def Page():
         with solara.Card("Levers", margin=0):
             for lever in LEVERS:
                 val = float(current(lever.key))
-                solara.SliderFloat(f"{lever.label}: {val:g}", value=val, min=lever.lo, max=lever.hi,
+                solara.Text(f"{lever.label}: {val:g}", style="font-size: 13px; margin-bottom: -14px;")
+                solara.SliderFloat("", value=val, min=lever.lo, max=lever.hi,
                                    step=lever.step, on_value=lambda val, k=lever.key: set_lever(k, round(val, 4)))
             for key, label in CHOICES:
                 solara.Select(label, values=list(FIELDS[key].choices), value=current(key),
