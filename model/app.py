@@ -197,6 +197,32 @@ def EventsPanel(timeline: str, events: list):
 
 
 @solara.component
+def MainViews(session: Session, tick: solara.Reactive[int]):
+    """Everything that changes each week; the only part redrawn on a step."""
+    _ = tick.value  # subscribe: redraw on every step
+    m = session.model
+    with session.lock:
+        v = render_views(session)
+    with solara.Column(style="padding: 8px; gap: 10px;"):
+        solara.HTML(tag="div", unsafe_innerHTML=views.escape(v["headline"]),
+                    attributes={"data-testid": "headline", "data-week": str(m.week)},
+                    style="font-size: 16px; font-weight: 600;")
+        with solara.Columns([3, 2]):
+            NetworkView(v["edges"], v["nodes"])
+            with solara.Column(style="gap: 10px;"):
+                with solara.Card("Units (tiles)", margin=0):
+                    Svg(v["tiles"])
+                StatsPanel(v["stats"], v["reading"])
+        with solara.Row(style="flex-wrap: wrap; gap: 10px;"):
+            for svg in v["charts"].values():
+                Svg(svg, style="width: 300px; background: white; border: 1px solid #eee; border-radius: 4px; padding: 2px;")
+        EventsPanel(v["timeline"], v["events"])
+        solara.HTML(tag="div", unsafe_innerHTML=f"server redraw {v['render_ms']:.1f} ms",
+                    attributes={"data-testid": "render-ms", "data-week": str(m.week)},
+                    style="font-size: 11px; color: #999;")
+
+
+@solara.component
 def Page():
     scenarios = available_scenarios()
     first = DEFAULT_SCENARIO if DEFAULT_SCENARIO in scenarios else scenarios[0]
@@ -206,13 +232,13 @@ def Page():
     scenario = solara.use_reactive(first)
     seed_text = solara.use_reactive(str(DEFAULT_SEED))
     overrides = solara.use_reactive({})  # pending slider values (apply on Reset)
-    tick = solara.use_reactive(0)  # bumps after each step, so the page redraws
+    tick = solara.use_reactive(0)  # bumps after each step; only MainViews reads it
+    finished = solara.use_reactive(False)
     playing = solara.use_reactive(False)
     play_ms = solara.use_reactive(150)
     error = solara.use_reactive(None)
 
     s = session.value
-    m = s.model
     base = solara.use_memo(lambda: load_scenario(scenario.value), [scenario.value])
 
     def current(key):
@@ -232,6 +258,7 @@ def Page():
             return
         error.value = None
         playing.value = False
+        finished.value = False
         session.value = new
         tick.value += 1
 
@@ -249,7 +276,10 @@ def Page():
                 if s.model.week >= s.model.weeks:
                     break
                 s.model.step()
+            done = s.model.week >= s.model.weeks
         tick.value += 1
+        if done:
+            finished.value = True
 
     def play_loop(cancel: threading.Event):
         while playing.value and not cancel.is_set():
@@ -260,9 +290,6 @@ def Page():
             time.sleep(play_ms.value / 1000)
 
     solara.use_thread(play_loop, dependencies=[playing.value, s])
-
-    _ = tick.value  # redraw on every step
-    v = render_views(s)
 
     solara.Title("Improvement spread: teaching visualiser")
     with solara.AppBar():
@@ -277,10 +304,10 @@ def Page():
             with solara.Row():
                 solara.Button("Reset", color="primary", on_click=lambda: rebuild(), disabled=pending is not None)
                 solara.Button("Step", color="primary", on_click=lambda: step(1),
-                              disabled=playing.value or m.week >= m.weeks)
-                solara.Button("+10", on_click=lambda: step(10), disabled=playing.value or m.week >= m.weeks)
+                              disabled=playing.value or finished.value)
+                solara.Button("+10", on_click=lambda: step(10), disabled=playing.value or finished.value)
                 solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
-                              disabled=m.week >= m.weeks)
+                              disabled=finished.value)
             solara.SliderInt("Play interval (ms)", value=play_ms, min=0, max=1000, step=50)
             if changed and pending is None:
                 solara.Info("Settings changed: press Reset to run with them.", dense=True)
@@ -298,20 +325,4 @@ def Page():
                 solara.Select(label, values=list(FIELDS[key].choices), value=current(key),
                               on_value=lambda val, k=key: set_lever(k, val))
 
-    with solara.Column(style="padding: 8px; gap: 10px;"):
-        solara.HTML(tag="div", unsafe_innerHTML=views.escape(v["headline"]),
-                    attributes={"data-testid": "headline", "data-week": str(m.week)},
-                    style="font-size: 16px; font-weight: 600;")
-        with solara.Columns([3, 2]):
-            NetworkView(v["edges"], v["nodes"])
-            with solara.Column(style="gap: 10px;"):
-                with solara.Card("Units (tiles)", margin=0):
-                    Svg(v["tiles"])
-                StatsPanel(v["stats"], v["reading"])
-        with solara.Row(style="flex-wrap: wrap; gap: 10px;"):
-            for name, svg in v["charts"].items():
-                Svg(svg, style="width: 300px; background: white; border: 1px solid #eee; border-radius: 4px; padding: 2px;")
-        EventsPanel(v["timeline"], v["events"])
-        solara.HTML(tag="div", unsafe_innerHTML=f"server redraw {v['render_ms']:.1f} ms",
-                    attributes={"data-testid": "render-ms", "data-week": str(m.week)},
-                    style="font-size: 11px; color: #999;")
+    MainViews(s, tick)

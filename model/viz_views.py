@@ -153,7 +153,7 @@ def network_edges_svg(model, layout: OrgLayout) -> str:
         sel = live & (net.cross == cross)
         s, d = net.src[sel], net.dst[sel]
         if s.size:
-            xy = np.round(np.stack([x[s], y[s], x[d], y[d]], axis=1), 1)
+            xy = np.rint(np.stack([x[s], y[s], x[d], y[d]], axis=1)).astype(np.int32)  # whole pixels: a smaller layer
             path = " ".join(f"M{a} {b}L{c} {e}" for a, b, c, e in xy.tolist())
             parts.append(f'<path d="{path}" stroke="{colour}" stroke-opacity="{opacity}" stroke-width="0.6" fill="none"/>')
     parts.append("</svg>")

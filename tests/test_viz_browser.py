@@ -18,11 +18,16 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 from viz_harness import (  # noqa: E402
     ARTIFACTS,
+    CLICK_AND_WAIT_JS,
+    N_VIEWS,
     REPO,
     NetworkRecorder,
     SolaraServer,
     chromium_path,
     launch_chromium,
+    measure_steps,
+    wait_views,
+    week_of,
 )
 
 from model import viz_assets  # noqa: E402
@@ -90,47 +95,6 @@ def test_minimal_solaraviz_page_renders_offline(offline_assets, chromium):
 
 # -- the teaching app ----------------------------------------------------------
 STEP_BUDGET_MS = 300.0  # one step + redraw of every view, 600-staff teaching trust
-N_VIEWS = 8  # network, tiles, five charts, timeline
-
-# In the page: click a button, then wait until every view shows the target
-# week; resolves to the milliseconds from the click to that frame.
-CLICK_AND_WAIT_JS = """
-async ([label, target, nViews]) => {
-  const button = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === label);
-  if (!button) throw new Error('no button ' + label);
-  const done = () => {
-    const vs = document.querySelectorAll('[data-view]');
-    return vs.length >= nViews && [...vs].every(v => v.dataset.week === String(target));
-  };
-  const t0 = performance.now();
-  button.click();
-  while (!done()) {
-    await new Promise(r => requestAnimationFrame(r));
-    if (performance.now() - t0 > 10000) throw new Error('views did not reach week ' + target);
-  }
-  return performance.now() - t0;
-}
-"""
-
-
-def week_of(page) -> int:
-    return int(page.locator('[data-testid="headline"]').get_attribute("data-week"))
-
-
-def measure_steps(page, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        target = week_of(page) + 1
-        out.append(page.evaluate(CLICK_AND_WAIT_JS, ["Step", target, N_VIEWS]))
-    return out
-
-
-def wait_views(page, week: int) -> None:
-    page.wait_for_function(
-        "([w, n]) => { const vs = document.querySelectorAll('[data-view]');"
-        " return vs.length >= n && [...vs].every(v => v.dataset.week === String(w)); }",
-        arg=[week, N_VIEWS])
-
 
 def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
     ARTIFACTS.mkdir(exist_ok=True)
