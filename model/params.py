@@ -115,8 +115,9 @@ FIELDS: dict[str, Field] = {
     "exchange.threshold_sd": F(0.08, "float", "share", "spread of thresholds across staff", 0, 0.5),
     "exchange.adoption_rate": F(0.3, "float", "per week", "chance a person above threshold adopts in a week (complex rule)", 0, 1),
     "exchange.transmission": F(0.05, "float", "per contact-week", "chance a practising contact passes the practice on (simple rule)", 0, 1),
-    "exchange.learning_rate": F(0.06, "float", "per week", "capability learned from capable contacts", 0, 1),
+    "exchange.learning_rate": F(0.12, "float", "per week", "capability learned from capable contacts", 0, 1),
     "exchange.practice_learning": F(0.02, "float", "per week", "capability learned by practising", 0, 1),
+    "exchange.forgetting": F(0.005, "float", "per week", "fading of capability that is not practised", 0, 1),
     "exchange.initial_capability": F(0.15, "float", "0..1", "mean capability of staff at week 0 and of nobody's newcomers", 0, 1),
     "exchange.initial_practising": F(0.0, "float", "share", "share of staff practising at week 0", 0, 1),
     # -- sustain or abandon ------------------------------------------------
