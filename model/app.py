@@ -101,7 +101,7 @@ class Session:
     def edges(self) -> str:
         """The arcs layer, redrawn only when the live arcs change."""
         m = self.model
-        key = hash(m.net.active(m.week).tobytes())  # which arcs are live (turnover, forums)
+        key = hash(views.live_arcs(m).tobytes())  # which arcs are live (turnover, forums)
         if key != self._edges_key:
             self._edges, self._edges_key = views.network_edges_svg(m, self.layout), key
         return self._edges

@@ -130,10 +130,21 @@ def org_layout(org, width: int = NET_W, height: int = NET_H) -> OrgLayout:
 
 
 # -- network view ----------------------------------------------------------
+def live_arcs(model) -> np.ndarray:
+    """Boolean mask of the arcs live this week (the model's own record when it keeps one)."""
+    live = getattr(model, "live_arcs", None)
+    if callable(live):
+        return np.asarray(live())
+    live = getattr(model, "_live", None)  # TrustModel's incremental live mask
+    if isinstance(live, np.ndarray) and live.shape == model.net.src.shape:
+        return live
+    return model.net.active(model.week)
+
+
 def network_edges_svg(model, layout: OrgLayout) -> str:
     """Static layer: directorate boxes, unit outlines (pilots in blue), live arcs."""
     org, net = model.org, model.net
-    live = net.active(model.week)
+    live = live_arcs(model)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {layout.width} {layout.height}" '
              f'width="100%" style="display:block">']
     for d, (bx, by, bw, bh) in enumerate(layout.directorate_boxes):

@@ -120,3 +120,13 @@ def test_spread_viz_subcommand_is_wired():
 
     args = build_parser().parse_args(["viz", "--port", "9999"])
     assert args.port == 9999 and args.host == "127.0.0.1" and args.func.__name__ == "cmd_viz"
+
+
+def test_edges_layer_draws_the_live_arcs(model):
+    layout = views.org_layout(model.org)
+    live = views.live_arcs(model)
+    assert live.dtype == bool and live.shape == model.net.src.shape
+    svg = views.network_edges_svg(model, layout)
+    paths = [e.get("d") for e in ET.fromstring(svg).iter() if e.tag.endswith("path")]
+    assert sum(d.count("M") for d in paths) == int(live.sum())  # one segment per live arc
+    assert int(live.sum()) == model.network_stats()["arcs"]
