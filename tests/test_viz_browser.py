@@ -87,6 +87,8 @@ def test_minimal_solaraviz_page_renders_offline(offline_assets, chromium):
             page.screenshot(path=str(ARTIFACTS / "viz-minimal.png"), full_page=True)
         finally:
             context.close()
+        server_log = srv.log_text(tail=None)
+    assert "Could not load URL" not in server_log, "the server had to fetch an asset: the cache is incomplete"
     # Reported only: the first server of a session also pays cold caches; the
     # teaching app's test holds the 10 s bar.
     print(f"minimal page: server answered after {srv.ready_after:.2f} s, page ready after {ready_s:.2f} s")
@@ -153,6 +155,9 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
             recorder.wait_settled(page)
         finally:
             context.close()
+        server_log = srv.log_text(tail=None)
+    assert "Could not load URL" not in server_log, "the server had to fetch an asset: the cache is incomplete"
+    assert "Traceback" not in server_log, server_log
     steps = sorted(early + late)
     median, worst = steps[len(steps) // 2], steps[-1]
     print(f"teaching app: page ready {ready_s:.2f} s after server start; step + redraw of all "

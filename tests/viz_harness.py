@@ -106,12 +106,13 @@ class SolaraServer:
             time.sleep(0.1)
         raise TimeoutError(f"solara server not ready within {self.ready_timeout} s; log:\n{self.log_text()}")
 
-    def log_text(self) -> str:
+    def log_text(self, tail: int | None = 5000) -> str:
         try:
             self._log.flush()
         except Exception:
             pass
-        return self.log_path.read_text(errors="replace")[-5000:]
+        text = self.log_path.read_text(errors="replace")
+        return text[-tail:] if tail else text
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
