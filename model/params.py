@@ -121,7 +121,7 @@ FIELDS: dict[str, Field] = {
     "exchange.initial_capability": F(0.15, "float", "0..1", "mean capability of staff at week 0 and of nobody's newcomers", 0, 1),
     "exchange.initial_practising": F(0.0, "float", "share", "share of staff practising at week 0", 0, 1),
     # -- sustain or abandon ------------------------------------------------
-    "sustain.abandon_max": F(0.04, "float", "per week", "drop-out rate with no reinforcement, support or recognition", 0, 1),
+    "sustain.abandon_max": F(0.02, "float", "per week", "drop-out rate with no reinforcement, support or recognition", 0, 1),
     "sustain.abandon_min": F(0.002, "float", "per week", "drop-out rate when all three are present", 0, 1),
     "sustain.reinforcement_weight": F(0.4, "float", "share", "how much practising contacts keep a person practising", 0, 1),
     "sustain.support_weight": F(0.4, "float", "share", "how much manager support keeps a person practising", 0, 1),
