@@ -134,6 +134,20 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
             page.wait_for_timeout(600)
             assert week_of(page) == paused_at > 110
 
+            # Levers the model cannot combine: a message, and Reset refuses.
+            from model.app import LEVERS
+
+            k = 1 + [lv.key for lv in LEVERS].index("sustain.support_weight")  # slider 0: play interval
+            thumb = page.locator(".v-slider").nth(k).locator(".v-slider__thumb-container")
+            thumb.focus()
+            page.keyboard.press("End")  # support weight 1: the sustain weights add up to more than 1
+            page.get_by_text("Cannot run these settings").wait_for()
+            assert "sustain" in page.locator(".v-alert").first.inner_text()
+            assert page.get_by_role("button", name="Reset").is_disabled()
+            thumb.focus()  # the page redrew the sidebar
+            page.keyboard.press("Home")
+            page.get_by_text("Cannot run these settings").wait_for(state="detached")
+
             # A seed that is not a whole number: a message on the page, no crash.
             seed = page.get_by_label("Seed (whole number)")
             seed.fill("abc")
