@@ -216,6 +216,8 @@ def unit_tiles_svg(model, width: int = 380) -> str:
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {_f(height)}" width="100%" '
              f'style="display:block" data-view="tiles" data-week="{model.week}" font-family="sans-serif">']
     adoption = dict(zip(frame.unit.tolist(), frame.adoption.tolist()))
+    lead = dict(zip(frame.unit.tolist(), frame.lead_time_change.tolist()))
+    support = dict(zip(frame.unit.tolist(), frame.manager_support.tolist()))
     for d, units in enumerate(org.directorate_units):
         x0 = gap + d * (col_w + gap)
         parts.append(f'<text x="{_f(x0)}" y="12" font-size="10" fill="{MUTED}">Directorate {d + 1}</text>')
@@ -227,7 +229,7 @@ def unit_tiles_svg(model, width: int = 380) -> str:
             txt = "#fff" if a > 0.55 else INK
             parts.append(
                 f'<g><title>unit {u + 1}{" (pilot pathway " + str(org.unit_pathway[u] + 1) + ")" if pilot else ""}: '
-                f'{a:.0%} practising</title>'
+                f'{a:.0%} practising, lead time {lead[u]:+.0%}, manager support {support[u]:.2f}</title>'
                 f'<rect x="{_f(tx)}" y="{_f(ty)}" width="{_f(tile)}" height="{_f(tile)}" rx="3" fill="{_green(a)}" '
                 f'stroke="{PILOT if pilot else "#ced4da"}" stroke-width="{2.5 if pilot else 1}"/>'
                 f'<text x="{_f(tx + tile / 2)}" y="{_f(ty + tile / 2 + 4)}" font-size="10" text-anchor="middle" fill="{txt}">'
