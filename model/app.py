@@ -1,0 +1,328 @@
+"""Browser visualiser for teaching: watch improvement practice spread (or stay local).
+
+Start it with ``make viz`` or ``spread viz`` (or ``python -m model.viz_serve``)
+and open http://127.0.0.1:8765/.  Works with no internet: the front-end
+assets come from a local cache (model/viz_assets.py).
+
+Every browser tab gets its own model (built in the page component, never at
+module level).  The sidebar picks a bundled teaching-size trust, a seed and
+the programme's levers; the levers and seed apply on Reset, a new scenario at
+once.  A combination the model does not allow is shown as a message on the
+page and nothing is rebuilt.
+"""
+
+from __future__ import annotations
+
+from model import viz_assets
+
+viz_assets.configure_environment()  # before solara is imported
+
+import threading  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+
+import solara  # noqa: E402
+
+from model import viz_views as views  # noqa: E402
+from model.params import FIELDS, ParameterError, bundled_scenarios, load_scenario  # noqa: E402
+from model.trust import TrustModel  # noqa: E402
+
+#: The picker: the baseline and the five trusts, all at teaching size (600 staff).
+TEACHING_SCENARIOS = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching",
+                      "bhr-teaching", "sath-teaching")
+DEFAULT_SCENARIO = "baseline-teaching"
+DEFAULT_SEED = 1
+
+
+def available_scenarios() -> list[str]:
+    have = set(bundled_scenarios())
+    names = [n for n in TEACHING_SCENARIOS if n in have]
+    return names or sorted(have)
+
+
+@dataclass(frozen=True)
+class Lever:
+    key: str
+    label: str
+    lo: float
+    hi: float
+    step: float
+
+
+#: Sliders for the programme's levers (ranges within the model's allowed ones).
+LEVERS: tuple[Lever, ...] = (
+    Lever("leadership.commitment", "Executive commitment", 0.0, 1.0, 0.05),
+    Lever("leadership.integration", "Integration with other priorities", 0.0, 1.0, 0.05),
+    Lever("managers.alignment", "Managers' objectives aligned", 0.0, 1.0, 0.05),
+    Lever("managers.involvement", "Non-pilot managers involved", 0.0, 1.0, 0.05),
+    Lever("network.cross_unit_ties", "Cross-unit ties per person", 0.0, 6.0, 0.25),
+    Lever("network.reciprocity", "Reciprocity of ties", 0.0, 1.0, 0.05),
+    Lever("forums.ties_per_person_annual", "Peer-forum ties per person per year", 0.0, 4.0, 0.25),
+    Lever("exchange.threshold", "Adoption threshold", 0.05, 0.6, 0.01),
+    Lever("sustain.support_weight", "Weight of manager support in sustaining", 0.0, 1.0, 0.05),
+    Lever("sustain.recognition_weight", "Weight of recognition in sustaining", 0.0, 1.0, 0.05),
+    Lever("turnover.staff_annual", "Staff turnover per year", 0.0, 0.4, 0.01),
+)
+#: Drop-downs for the levers that are choices.
+CHOICES: tuple[tuple[str, str], ...] = (
+    ("network.cross_unit_mode", "Cross-unit ties"),
+    ("exchange.rule", "Contagion rule"),
+    ("measurement.scope", "Measured at"),
+)
+
+
+def parse_seed(text: str | None) -> int:
+    """The seed box holds text; the model needs a non-negative integer."""
+    t = (text or "").strip()
+    try:
+        seed = int(t)
+    except ValueError:
+        raise ValueError(f"seed = {t!r}: allowed is a whole number 0 or more") from None
+    if seed < 0:
+        raise ValueError(f"seed = {seed}: allowed is a whole number 0 or more")
+    return seed
+
+
+@dataclass
+class Session:
+    """One tab's model and what is computed once per model."""
+
+    model: TrustModel
+    layout: views.OrgLayout
+    scenario: str
+    seed: int
+    overrides: dict
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    _edges_key: int | None = None
+    _edges: str = ""
+    _stats_key: int | None = None
+    _stats: dict = field(default_factory=dict)
+
+    def edges(self) -> str:
+        """The arcs layer, redrawn only when the live arcs change."""
+        m = self.model
+        key = hash(views.live_arcs(m).tobytes())  # which arcs are live (turnover, forums)
+        if key != self._edges_key:
+            self._edges, self._edges_key = views.network_edges_svg(m, self.layout), key
+        return self._edges
+
+    def stats(self) -> dict:
+        m = self.model
+        key = self._edges_key
+        if key != self._stats_key or not self._stats:
+            self._stats, self._stats_key = m.network_stats(), key
+        return self._stats
+
+
+def build_session(scenario: str, seed: int, overrides: dict) -> Session:
+    """Validated parameters -> model -> layout. Raises ParameterError on a bad combination."""
+    params = load_scenario(scenario)
+    if overrides:
+        params = params.with_values(overrides, where="sliders")
+    model = TrustModel(params, rng=seed)
+    return Session(model, views.org_layout(model.org), scenario, seed, dict(overrides))
+
+
+def check_settings(scenario: str, seed_text: str, overrides: dict) -> str | None:
+    """The message to show for settings the model cannot run, else None."""
+    try:
+        parse_seed(seed_text)
+        params = load_scenario(scenario)
+        if overrides:
+            params.with_values(overrides, where="sliders")
+    except (ParameterError, ValueError) as exc:
+        return str(exc)
+    return None
+
+
+def render_views(session: Session) -> dict:
+    """Every view's content for the current week (timed: the redraw budget)."""
+    t0 = time.perf_counter()
+    m = session.model
+    out = {
+        "edges": session.edges(),
+        "nodes": views.network_nodes_svg(m, session.layout),
+        "tiles": views.unit_tiles_svg(m),
+        "charts": views.charts(m),
+        "timeline": views.timeline_svg(m),
+        "events": views.recent_events(m),
+        "stats": session.stats(),
+        "headline": views.headline(m),
+    }
+    out["reading"] = views.network_reading(out["stats"])
+    out["render_ms"] = (time.perf_counter() - t0) * 1000
+    return out
+
+
+# -- components -------------------------------------------------------------
+def Svg(svg: str, style: str = ""):
+    return solara.HTML(tag="div", unsafe_innerHTML=svg, style=style)
+
+
+@solara.component
+def NetworkView(edges: str, nodes: str):
+    with solara.Card("Knowledge-sharing network", margin=0):
+        # solara.HTML, not solara.Markdown: Markdown pulls in mermaid from the CDN.
+        solara.HTML(tag="div", style="font-size: 13px;", unsafe_innerHTML=(
+            f"<span style='color:{views.PRACTISING}'>●</span> practising &nbsp; "
+            f"<span style='color:{views.CAPABLE}'>●</span> capable, not practising &nbsp; "
+            f"<span style='color:#adb5bd'>●</span> not practising &nbsp; large dots: managers, "
+            f"purple rim: executives; blue circles: pilot units"))
+        with solara.Div(style="position: relative; width: 100%;"):
+            Svg(edges)
+            Svg(nodes, style="position: absolute; top: 0; left: 0; width: 100%;")
+
+
+@solara.component
+def StatsPanel(stats: dict, reading: str):
+    with solara.Card("Network statistics", margin=0):
+        rows = "".join(f"<tr><td style='padding:1px 10px 1px 0'>{label}</td><td style='text-align:right'>{value}</td></tr>"
+                       for label, value in views.stats_rows(stats))
+        solara.HTML(tag="table", unsafe_innerHTML=rows, style="font-size: 13px;")
+        solara.HTML(tag="p", unsafe_innerHTML=reading, attributes={"data-testid": "network-reading"},
+                    style="margin-top: 8px; font-style: italic;")
+
+
+@solara.component
+def EventsPanel(timeline: str, events: list):
+    with solara.Card("Events", margin=0):
+        Svg(timeline)
+        if events:
+            items = "".join(
+                f"<li><span style='color:{views.EVENT_COLOURS.get(k, views.INK)}'>●</span> week {w}: {views.escape(t)}</li>"
+                for w, k, t in events)
+            solara.HTML(tag="ul", unsafe_innerHTML=items, style="font-size: 13px; margin: 4px 0 0 0; padding-left: 16px;")
+        else:
+            solara.Text("No events yet: the first workshop (RPIW) comes after the measurement baseline.")
+
+
+@solara.component
+def MainViews(session: Session, tick: solara.Reactive[int]):
+    """Everything that changes each week; the only part redrawn on a step."""
+    _ = tick.value  # subscribe: redraw on every step
+    m = session.model
+    with session.lock:
+        v = render_views(session)
+    with solara.Column(style="padding: 8px; gap: 10px;"):
+        solara.HTML(tag="div", unsafe_innerHTML=views.escape(v["headline"]),
+                    attributes={"data-testid": "headline", "data-week": str(m.week)},
+                    style="font-size: 16px; font-weight: 600;")
+        with solara.Columns([3, 2]):
+            NetworkView(v["edges"], v["nodes"])
+            with solara.Column(style="gap: 10px;"):
+                with solara.Card("Units (tiles)", margin=0):
+                    Svg(v["tiles"])
+                StatsPanel(v["stats"], v["reading"])
+        with solara.Row(style="flex-wrap: wrap; gap: 10px;"):
+            for svg in v["charts"].values():
+                Svg(svg, style="width: 300px; background: white; border: 1px solid #eee; border-radius: 4px; padding: 2px;")
+        EventsPanel(v["timeline"], v["events"])
+        solara.HTML(tag="div", unsafe_innerHTML=f"server redraw {v['render_ms']:.1f} ms",
+                    attributes={"data-testid": "render-ms", "data-week": str(m.week)},
+                    style="font-size: 11px; color: #999;")
+
+
+@solara.component
+def Page():
+    scenarios = available_scenarios()
+    first = DEFAULT_SCENARIO if DEFAULT_SCENARIO in scenarios else scenarios[0]
+    # Per-session state: this component runs once per browser tab.
+    initial = solara.use_memo(lambda: build_session(first, DEFAULT_SEED, {}), [])
+    session = solara.use_reactive(initial)
+    scenario = solara.use_reactive(first)
+    seed_text = solara.use_reactive(str(DEFAULT_SEED))
+    overrides = solara.use_reactive({})  # pending slider values (apply on Reset)
+    tick = solara.use_reactive(0)  # bumps after each step; only MainViews reads it
+    finished = solara.use_reactive(False)
+    playing = solara.use_reactive(False)
+    play_ms = solara.use_reactive(150)
+    error = solara.use_reactive(None)
+
+    s = session.value
+    base = solara.use_memo(lambda: load_scenario(scenario.value), [scenario.value])
+
+    def current(key):
+        return overrides.value.get(key, base.get(key))
+
+    pending = check_settings(scenario.value, seed_text.value, overrides.value)
+    changed = (overrides.value != s.overrides or seed_text.value.strip() != str(s.seed)
+               or scenario.value != s.scenario)
+
+    def rebuild(new_scenario=None, new_overrides=None):
+        sc = new_scenario or scenario.value
+        ov = overrides.value if new_overrides is None else new_overrides
+        try:
+            new = build_session(sc, parse_seed(seed_text.value), ov)
+        except (ParameterError, ValueError) as exc:
+            error.value = str(exc)
+            return
+        error.value = None
+        playing.value = False
+        finished.value = False
+        session.value = new
+        tick.value += 1
+
+    def pick_scenario(name):
+        scenario.value = name
+        overrides.value = {}
+        rebuild(new_scenario=name, new_overrides={})
+
+    def set_lever(key, value):
+        overrides.value = {**overrides.value, key: value}
+
+    def step(n=1):
+        with s.lock:
+            for _ in range(n):
+                if s.model.week >= s.model.weeks:
+                    break
+                s.model.step()
+            done = s.model.week >= s.model.weeks
+        tick.value += 1
+        if done:
+            finished.value = True
+
+    def play_loop(cancel: threading.Event):
+        while playing.value and not cancel.is_set():
+            if s.model.week >= s.model.weeks:
+                playing.value = False
+                break
+            step()
+            time.sleep(play_ms.value / 1000)
+
+    solara.use_thread(play_loop, dependencies=[playing.value, s])
+
+    solara.Title("Improvement spread: teaching visualiser")
+    with solara.AppBar():
+        solara.AppBarTitle("Improvement spread: how practice travels through a trust")
+
+    with solara.Sidebar():
+        with solara.Card("Trust and seed", margin=0):
+            solara.Select("Scenario", values=scenarios, value=scenario.value, on_value=pick_scenario)
+            solara.Text(base.trust.label, style="font-size: 12px; color: #555;")
+            solara.InputText("Seed (whole number)", value=seed_text, continuous_update=False)
+        with solara.Card("Run", margin=0):
+            with solara.Row():
+                solara.Button("Reset", color="primary", on_click=lambda: rebuild(), disabled=pending is not None)
+                solara.Button("Step", color="primary", on_click=lambda: step(1),
+                              disabled=playing.value or finished.value)
+                solara.Button("+10", on_click=lambda: step(10), disabled=playing.value or finished.value)
+                solara.Button("Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value),
+                              disabled=finished.value)
+            solara.SliderInt("Play interval (ms)", value=play_ms, min=0, max=1000, step=50)
+            if changed and pending is None:
+                solara.Info("Settings changed: press Reset to run with them.", dense=True)
+        if pending is not None:
+            solara.Error(f"Cannot run these settings: {pending}", dense=True)
+        elif error.value:
+            solara.Error(error.value, dense=True)
+        with solara.Card("Levers", margin=0):
+            for lever in LEVERS:
+                val = float(current(lever.key))
+                solara.Text(f"{lever.label}: {val:g}", style="font-size: 13px; margin-bottom: -14px;")
+                solara.SliderFloat("", value=val, min=lever.lo, max=lever.hi,
+                                   step=lever.step, on_value=lambda val, k=lever.key: set_lever(k, round(val, 4)))
+            for key, label in CHOICES:
+                solara.Select(label, values=list(FIELDS[key].choices), value=current(key),
+                              on_value=lambda val, k=key: set_lever(k, val))
+
+    MainViews(s, tick)

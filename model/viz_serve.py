@@ -1,0 +1,56 @@
+"""Start the browser visualiser: offline assets first, then `solara run`.
+
+``python -m model.viz_serve [APP] [--host H] [--port N]`` (also ``spread viz``
+and ``make viz``).  Solara reads its settings when it is imported, so the
+asset cache and the telemetry switch are set here, before that import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from model import viz_assets
+
+DEFAULT_APP = Path(__file__).with_name("app.py")
+
+
+def build_solara_args(app: str | Path, host: str, port: int, *, production: bool = True) -> list[str]:
+    args = ["run", str(app), "--host", host, "--port", str(port), "--no-open"]
+    if production:
+        args.append("--production")
+    return args
+
+
+def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 8765, *, production: bool = True) -> int:
+    cache = viz_assets.configure_environment()
+    if viz_assets.missing(cache):
+        # First run on a machine: fetch once from the npm registry.
+        viz_assets.fill(cache)
+    from solara.__main__ import cli  # noqa: PLC0415 -- after configure_environment
+
+    print(f"visualiser: http://{host}:{port}/  (assets from {cache})", flush=True)
+    try:
+        cli(build_solara_args(app, host, port, production=production), standalone_mode=False)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("app", nargs="?", default=str(DEFAULT_APP), help="Solara app file (default: the teaching app)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--dev", action="store_true", help="Solara dev mode (auto-reload) instead of --production")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m model.viz_serve", description=__doc__.splitlines()[0])
+    add_arguments(ap)
+    args = ap.parse_args(argv)
+    return serve(args.app, args.host, args.port, production=not args.dev)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""The visualiser's views and settings logic, without a browser."""
+
+import time
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from model import viz_views as views
+from model.params import load_scenario
+from model.trust import TrustModel
+
+TEACHING = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching", "bhr-teaching", "sath-teaching")
+
+
+@pytest.fixture(scope="module")
+def model():
+    m = TrustModel(load_scenario("bhr-teaching"), rng=3)
+    for _ in range(40):
+        m.step()
+    return m
+
+
+def all_svgs(m, layout):
+    return {"edges": views.network_edges_svg(m, layout), "nodes": views.network_nodes_svg(m, layout),
+            "tiles": views.unit_tiles_svg(m), **views.charts(m), "timeline": views.timeline_svg(m)}
+
+
+def test_every_view_is_well_formed_svg_stamped_with_the_week(model):
+    layout = views.org_layout(model.org)
+    for name, svg in all_svgs(model, layout).items():
+        root = ET.fromstring(svg)  # raises on malformed markup
+        assert root.tag.endswith("svg"), name
+        if name != "edges":  # the arcs layer is cached between weeks, so unstamped
+            assert root.get("data-week") == str(model.week), name
+
+
+def test_layout_is_by_organisation_and_inside_the_picture(model):
+    org = model.org
+    lay = views.org_layout(org)
+    assert lay.x.shape == (org.n_staff,) and np.isfinite(lay.x).all() and np.isfinite(lay.y).all()
+    assert (lay.x >= 0).all() and (lay.x <= lay.width).all() and (lay.y >= 0).all() and (lay.y <= lay.height).all()
+    for u in org.clinical_units:  # everyone within their unit's disc
+        s, k = org.unit_start[u], org.unit_size[u]
+        d = np.hypot(lay.x[s:s + k] - lay.unit_cx[u], lay.y[s:s + k] - lay.unit_cy[u])
+        assert (d <= lay.unit_r[u] + 1e-6).all()
+    for d, units in enumerate(org.directorate_units):  # units inside their directorate's box
+        bx, by, bw, bh = lay.directorate_boxes[d]
+        assert ((lay.unit_cx[units] > bx) & (lay.unit_cx[units] < bx + bw)).all()
+    # same organisation -> same picture (no random layout)
+    again = views.org_layout(org)
+    assert np.array_equal(lay.x, again.x) and np.array_equal(lay.y, again.y)
+
+
+def test_node_colours_follow_state(model):
+    col = views.person_colours(model)
+    assert (col[model.practising] == views.PRACTISING).all()
+    assert set(col.tolist()) <= {views.PRACTISING, views.CAPABLE, views.NOT_PRACTISING}
+
+
+def test_network_reading_is_one_line_and_reacts_to_bridges():
+    thin = views.network_reading({"clustering_mean": 0.5, "cross_unit_ties_per_person": 0.8,
+                                  "one_directional_share": 0.3, "largest_component_share": 1.0})
+    wide = views.network_reading({"clustering_mean": 0.3, "cross_unit_ties_per_person": 4.0,
+                                  "one_directional_share": 0.2, "largest_component_share": 1.0})
+    assert "\n" not in thin and "stall between them" in thin and "thin bridges" in thin
+    assert "travel between units" in wide
+
+
+@pytest.mark.parametrize("name", TEACHING)
+def test_step_and_redraw_of_every_view_is_fast_on_each_teaching_trust(name):
+    """Server side of the 300 ms bar (the browser test measures the whole round trip)."""
+    m = TrustModel(load_scenario(name), rng=1)
+    assert m.n == 600
+    layout = views.org_layout(m.org)
+    for _ in range(100):
+        m.step()
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        m.step()
+        all_svgs(m, layout)
+        views.network_reading(m.network_stats())
+        times.append(time.perf_counter() - t0)
+    assert min(times) < 0.15, f"{name}: step + redraw {min(times) * 1000:.0f} ms on the server"
+
+
+def test_settings_checks_give_messages_not_crashes():
+    pytest.importorskip("solara")
+    from model import app
+
+    assert app.check_settings("baseline-teaching", "12", {}) is None
+    assert "seed" in app.check_settings("baseline-teaching", "abc", {})
+    assert "seed" in app.check_settings("baseline-teaching", "-1", {})
+    msg = app.check_settings("baseline-teaching", "1", {"sustain.support_weight": 0.9, "sustain.recognition_weight": 0.9})
+    assert msg and "recognition_weight" in msg
+    assert app.parse_seed(" 42 ") == 42
+    s = app.build_session("sath-teaching", 5, {"leadership.commitment": 0.9})
+    assert s.model.params.leadership.commitment == 0.9 and s.seed == 5
+    v = app.render_views(s)
+    assert v["reading"] and len(v["charts"]) == 5
+
+
+def test_scenario_picker_offers_the_six_teaching_trusts():
+    pytest.importorskip("solara")
+    from model import app
+
+    assert app.available_scenarios() == list(TEACHING)
+    from model.params import FIELDS
+
+    for lever in app.LEVERS:  # every slider is a real parameter and stays in its allowed range
+        f = FIELDS[lever.key]
+        assert f.lo <= lever.lo < lever.hi <= f.hi, lever
+    for key, _ in app.CHOICES:
+        assert FIELDS[key].kind == "choice"
+
+
+def test_spread_viz_subcommand_is_wired():
+    from model.cli import build_parser
+
+    args = build_parser().parse_args(["viz", "--port", "9999"])
+    assert args.port == 9999 and args.host == "127.0.0.1" and args.func.__name__ == "cmd_viz"
+
+
+def test_edges_layer_draws_the_live_arcs(model):
+    layout = views.org_layout(model.org)
+    live = views.live_arcs(model)
+    assert live.dtype == bool and live.shape == model.net.src.shape
+    svg = views.network_edges_svg(model, layout)
+    paths = [e.get("d") for e in ET.fromstring(svg).iter() if e.tag.endswith("path")]
+    assert sum(d.count("M") for d in paths) == int(live.sum())  # one segment per live arc
+    assert int(live.sum()) == model.network_stats()["arcs"]
