@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	  "$$base" -m venv $(VENV); \
 	fi; \
 	$(PY) -m pip install --quiet --upgrade pip; \
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,sweep]'
 	@touch $(STAMP)
 
 run: setup
