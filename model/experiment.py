@@ -56,7 +56,7 @@ POINT_KEYS = {"name", "scenario", "values"}
 ANALYSIS_KEYS = {
     "summary": {"outcomes"},
     "effects": {"outcomes", "params"},
-    "regime_map": {"x", "y", "outcome", "spread", "label"},
+    "regime_map": {"x", "y", "outcome", "spread", "local"},
     "sensitivity": {"outcomes"},
     "prim": {"outcome", "target", "threshold", "above", "min_density", "params"},
     "timeseries": {"columns", "by"},
@@ -704,9 +704,10 @@ def _check_analyses(c: _Checker, exp: Experiment) -> None:
             if opts.get("x") is not None and opts.get("x") == opts.get("y"):
                 c.err(f"{base}.y", opts["y"], "x and y are the same parameter", "two different swept parameters")
             need_outcome(f"{base}.outcome", opts.get("outcome", "regime"))
-            spread = opts.get("spread", ["trust-wide"])
-            if not isinstance(spread, list) or not all(isinstance(s, str) for s in spread):
-                c.err(f"{base}.spread", spread, "not a list of regime labels", 'e.g. ["trust-wide"]')
+            for lab, dflt in (("spread", ["trust-wide"]), ("local", ["local", "no gain"])):
+                val = opts.get(lab, dflt)
+                if not isinstance(val, list) or not val or not all(isinstance(s, str) for s in val):
+                    c.err(f"{base}.{lab}", val, "not a list of regime labels", f"e.g. {json.dumps(dflt)}")
         if aname == "sensitivity" and exp.sampler not in ("sobol", "morris"):
             c.err(base, opts, f"sensitivity indices need sampler sobol or morris, not {exp.sampler}", "sampler = \"sobol\" or \"morris\"")
         if aname == "prim":

@@ -573,6 +573,7 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
         "experiment": exp.resolved(), "design_hash": dh, "n_points": exp.n_points, "reps": exp.reps,
         "n_runs": total, "created": _now(), "sessions": [],
     }
+    manifest["analyses"] = exp.analyses  # not part of the design: may change between sessions
     manifest["status"] = "running"
     manifest["sessions"].append(session)
     store.write_manifest(manifest)
