@@ -197,8 +197,9 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
     """One interface: in-process, local processes, or a Dask cluster.
 
     scheduler: None (local), "local" (a Dask LocalCluster with `workers`
-    processes), or the address of a running Dask scheduler
-    ("tcp://host:8786"); a SLURM/PBS cluster from dask-jobqueue is reached by
+    processes), the address of a running Dask scheduler ("tcp://host:8786"),
+    or a scheduler file (*.json, as written by `dask scheduler
+    --scheduler-file`); a SLURM/PBS cluster from dask-jobqueue is reached by
     its scheduler address in the same way.
     """
     if scheduler:
@@ -209,6 +210,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
                                    processes=True, dashboard_address=None)
             closers.append(cluster.close)
             client = Client(cluster)
+        elif scheduler.endswith(".json") and Path(scheduler).is_file():
+            client = Client(scheduler_file=scheduler, timeout="30s")
         else:
             client = Client(scheduler, timeout="30s")
         closers.insert(0, client.close)

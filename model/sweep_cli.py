@@ -23,6 +23,8 @@ def register(subparsers) -> None:
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask LocalCluster")
     p.add_argument("--resume", action="store_true", help="require an existing results folder and skip its finished runs")
     p.add_argument("--batch", type=int, help="runs per task (default: chosen from runs and workers)")
+    p.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
+                   help="write finished runs to a new Parquet part at least this often (default 2)")
     p.add_argument("--no-analyse", action="store_true", help="do not run the analysis at the end")
     p.set_defaults(func=cmd_sweep)
 
@@ -46,7 +48,8 @@ def cmd_sweep(args) -> int:
         return 2
     try:
         rep = run_sweep(args.experiment, out=args.out, workers=args.workers, scheduler=args.scheduler,
-                        resume=args.resume, batch=args.batch, analyse=not args.no_analyse)
+                        resume=args.resume, batch=args.batch, analyse=not args.no_analyse,
+                        flush_seconds=args.flush_every)
     except ExperimentError as e:
         for line in e.lines:
             print(line, file=sys.stderr)
