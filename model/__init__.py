@@ -1,0 +1,7 @@
+"""improvement-spread: how improvement practices spread, or stay local, in an NHS trust."""
+
+from .params import ParameterError, Params, load_scenario
+from .trust import TrustModel
+
+__all__ = ["ParameterError", "Params", "TrustModel", "load_scenario"]
+__version__ = "0.1.0"

@@ -1,0 +1,50 @@
+"""Process 1, leadership: the executive team's attention to the programme.
+
+attention(t) = commitment(t) x (1 - pressure(t) x (1 - integration)) x sighted(t)
+
+- commitment(t) is the sitting chief executive's; a change (scheduled in the
+  scenario, or at the scenario's explicit hazard) draws a new one;
+- pressure(t) is the competing priority (turnaround, special measures) from
+  the scenario's windows; integration in one strategy shields improvement;
+- sighted(t) is ``not_sighted_factor`` for ``transition_weeks`` after a
+  change (the board "not particularly sighted" on the programme), else 1.
+Nothing here depends on the staff, so the whole series is drawn up front
+from the leadership stream with a fixed number of draws (common random
+numbers: two runs that differ in one setting see the same hazard draws).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import Params
+
+
+class Leadership:
+    def __init__(self, params: Params, weeks: int, rng: np.random.Generator):
+        L = params.leadership
+        self.weeks = weeks
+        weekly_hazard = 1.0 - np.exp(-L.ceo_hazard_annual / 52.0)
+        u = rng.random(weeks + 1)  # fixed count whatever the hazard
+        successors = np.clip(rng.normal(L.successor_commitment, L.successor_commitment_sd, weeks + 1), 0.0, 1.0)
+        random_changes = np.flatnonzero(u[1:] < weekly_hazard) + 1
+        scheduled = [w for w in L.ceo_changes if 0 < w <= weeks]
+        self.change_weeks = np.array(sorted(set(scheduled) | set(random_changes.tolist())), dtype=np.int64)
+
+        t = np.arange(weeks + 1)
+        commitment = np.full(weeks + 1, L.commitment)
+        sighted = np.ones(weeks + 1)
+        for k, w in enumerate(self.change_weeks):
+            commitment[w:] = successors[k]
+            sighted[w: w + L.transition_weeks] = L.not_sighted_factor
+        pressure = np.zeros(weeks + 1)
+        for win in L.pressure:
+            mask = (t >= win["start"]) & (t < win["end"])
+            pressure[mask] = np.maximum(pressure[mask], win["level"])
+        self.commitment = commitment
+        self.pressure = pressure
+        self.sighted = sighted
+        self.attention = commitment * (1.0 - pressure * (1.0 - L.integration)) * sighted
+
+    def step(self, week: int) -> float:
+        return float(self.attention[min(week, self.weeks)])

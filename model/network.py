@@ -1,0 +1,326 @@
+"""The directed knowledge-sharing network: who talks to whom about improvement.
+
+An arc ``j -> i`` means "j talks to i about improvement": i hears from j, so
+j is one of i's in-contacts. Arcs are stored once, sorted by target, as the
+CSR structure of the in-contact matrix (row i lists i's in-contacts). The
+structure never changes during a run; turnover and peer-learning forums only
+switch arcs on and off through ``active_from`` (an arc is live in week t when
+``active_from <= t``), so each week's work is a few array operations on the
+arc data, never a rebuild.
+
+Construction (MODEL.md "The knowledge-sharing network"; ODD section 2.3):
+- inside units, a ring lattice (dense, clustered), enough pairs per person
+  for the requested number of in-unit arcs given the reciprocity;
+- across units, either scattered random ties or "wide bridges" (several
+  colleagues of one unit tied to several of a neighbouring unit);
+- managers: down to every team member, up with a probability, across to the
+  peer managers and directorate manager, up to the executive team;
+- peer-learning forums: cohorts of staff from different units forming
+  reciprocal ties at scheduled weeks.
+A pair is made mutual with probability q = r / (2 - r), which makes the
+expected share of arcs reciprocated equal to r at any number of arcs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+from .organisation import DIRECTORATE_MANAGER, EXECUTIVE, CHIEF_EXECUTIVE, Organisation
+from .params import Params
+
+NEVER = np.iinfo(np.int32).max
+
+
+@dataclass
+class StaffNetwork:
+    n: int
+    indptr: np.ndarray  # (N+1,) CSR row pointer over targets
+    src: np.ndarray  # (A,) source of each arc (CSR column index)
+    dst: np.ndarray  # (A,) target of each arc
+    reciprocal: np.ndarray  # (A,) bool: the reverse arc exists in the structure
+    reverse: np.ndarray  # (A,) arc id of the reverse arc, -1 if none
+    cross: np.ndarray  # (A,) bool: source and target in different units
+    active_from: np.ndarray  # (A,) int32 week the arc becomes live
+    out_order: np.ndarray  # (A,) arc ids sorted by source
+    out_ptr: np.ndarray  # (N+1,) pointer into out_order per source
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.src.size)
+
+    def matrix(self, data: np.ndarray) -> sp.csr_array:
+        """The in-contact matrix with the given per-arc values (row = target)."""
+        return sp.csr_array((data, self.src, self.indptr), shape=(self.n, self.n))
+
+    def active(self, week: int) -> np.ndarray:
+        return self.active_from <= week
+
+    def in_degree(self, active: np.ndarray) -> np.ndarray:
+        cs = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
+        return cs[self.indptr[1:]] - cs[self.indptr[:-1]]
+
+    def incident_arcs(self, people: np.ndarray) -> np.ndarray:
+        """Arc ids into or out of any of ``people``."""
+        ins = _ranges(self.indptr[people], self.indptr[people + 1])
+        outs = self.out_order[_ranges(self.out_ptr[people], self.out_ptr[people + 1])]
+        return np.concatenate([ins, outs])
+
+    def to_networkx(self, week: int = 0):
+        """The live network in ``week`` as a networkx DiGraph (for analysis, not the hot path)."""
+        import networkx as nx
+
+        g = nx.DiGraph()
+        g.add_nodes_from(range(self.n))
+        live = self.active(week)
+        g.add_edges_from(zip(self.src[live].tolist(), self.dst[live].tolist()))
+        return g
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(s, e)`` for each pair, without a Python loop."""
+    lens = ends - starts
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+    return np.arange(total, dtype=np.int64) + offs
+
+
+def mutual_probability(reciprocity: float) -> float:
+    """Per-pair chance of a mutual tie that gives arc reciprocity ``reciprocity``."""
+    return reciprocity / (2.0 - reciprocity)
+
+
+def _orient(a: np.ndarray, b: np.ndarray, q: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Turn undirected pairs into arcs: mutual with probability q, else one random direction."""
+    u = rng.random(a.size)
+    flip = rng.random(a.size) < 0.5
+    mutual = u < q
+    s1 = np.where(flip, b, a)
+    d1 = np.where(flip, a, b)
+    src = np.concatenate([s1, d1[mutual]])
+    dst = np.concatenate([d1, s1[mutual]])
+    return src, dst
+
+
+def _in_unit_pairs(org: Organisation, pairs_per_person: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    n = org.n_staff
+    people = np.arange(n)
+    unit = org.unit_of
+    size = org.unit_size[unit]
+    pos = people - org.unit_start[unit]
+    whole = int(np.floor(pairs_per_person))
+    frac = pairs_per_person - whole
+    a_all, b_all = [], []
+    for d in range(1, whole + 2):
+        if d == whole + 1:
+            if frac <= 0:
+                break
+            keep = rng.random(n) < frac
+        else:
+            keep = np.ones(n, dtype=bool)
+        # distance d exists only if the ring is big enough; at exactly half
+        # the ring each pair would appear twice, so keep one of them.
+        keep &= (2 * d < size) | ((2 * d == size) & (pos < d))
+        a = people[keep]
+        b = org.unit_start[unit[keep]] + (pos[keep] + d) % size[keep]
+        a_all.append(a)
+        b_all.append(b)
+    if not a_all:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return np.concatenate(a_all), np.concatenate(b_all)
+
+
+def _cross_unit_pairs(org: Organisation, params: Params, n_pairs: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    net = params.network
+    clin_units = org.clinical_units
+    clin_staff = int(org.unit_start[org.board_unit])
+    if n_pairs <= 0 or clin_units.size < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    unit_dir = org.unit_directorate
+    if net.cross_unit_mode == "random":
+        a = rng.integers(0, clin_staff, n_pairs)
+        ua = org.unit_of[a]
+        same_dir = rng.random(n_pairs) < net.same_directorate_share
+        # draw a person in the same directorate (a contiguous id range) or anywhere
+        d_units = [org.directorate_units[k] for k in range(org.n_directorates)]
+        d_lo = np.array([org.unit_start[u[0]] for u in d_units])
+        d_hi = np.array([org.unit_start[u[-1]] + org.unit_size[u[-1]] for u in d_units])
+        lo = np.where(same_dir, d_lo[unit_dir[ua]], 0)
+        hi = np.where(same_dir, d_hi[unit_dir[ua]], clin_staff)
+        b = (lo + np.floor(rng.random(n_pairs) * (hi - lo))).astype(np.int64)
+        ok = org.unit_of[b] != ua
+        return a[ok], b[ok]
+    # wide bridges: w colleagues of unit A each tied to the same w colleagues of unit B
+    w = net.bridge_width
+    n_bridges = max(1, int(round(n_pairs / (w * w))))
+    ua = rng.choice(clin_units, size=n_bridges, p=org.unit_size[clin_units] / org.unit_size[clin_units].sum())
+    same_dir = rng.random(n_bridges) < net.same_directorate_share
+    # a neighbouring unit: the next one round the directorate
+    nxt = np.empty(org.n_units, dtype=np.int64)
+    for units in org.directorate_units:
+        nxt[units] = np.roll(units, -1)
+    anywhere = rng.choice(clin_units, size=n_bridges)
+    ub = np.where(same_dir, nxt[ua], anywhere)
+    ub = np.where(ub == ua, (ua + 1) % clin_units.size, ub)
+    ma = org.unit_start[ua][:, None] + np.floor(rng.random((n_bridges, w)) * org.unit_size[ua][:, None]).astype(np.int64)
+    mb = org.unit_start[ub][:, None] + np.floor(rng.random((n_bridges, w)) * org.unit_size[ub][:, None]).astype(np.int64)
+    a = np.repeat(ma, w, axis=1).ravel()
+    b = np.tile(mb, (1, w)).ravel()
+    return a, b
+
+
+def _manager_arcs(org: Organisation, params: Params, q: float, rng: np.random.Generator):
+    """Arcs of the management structure: (src, dst) for arcs and (a, b) for mutual pairs."""
+    n = org.n_staff
+    unit = org.unit_of
+    mgr = org.unit_manager[unit]  # each person's unit manager
+    team = np.flatnonzero((mgr != np.arange(n)) & (unit != org.board_unit))
+    down_src, down_dst = mgr[team], team
+    up = team[rng.random(team.size) < params.network.manager_reciprocity]
+    src = [down_src, up]
+    dst = [down_dst, mgr[up]]
+    pa, pb = [], []
+    execs = np.flatnonzero((org.role == EXECUTIVE) | (org.role == CHIEF_EXECUTIVE))
+    for k, units in enumerate(org.directorate_units):
+        dm = org.directorate_manager[k]
+        ums = org.unit_manager[units]
+        ums = ums[ums != dm]
+        pa.append(np.full(ums.size, dm))
+        pb.append(ums)
+        if ums.size > 2:  # peer managers round the directorate
+            pa.append(ums)
+            pb.append(np.roll(ums, -1))
+        pa.append(np.full(2, dm))
+        pb.append(rng.choice(execs, size=2, replace=execs.size < 2))
+    dms = org.directorate_manager
+    if dms.size > 1:
+        pa.append(dms)
+        pb.append(np.roll(dms, -1))
+    # the executive team talks among itself
+    ea, eb = np.triu_indices(execs.size, 1)
+    pa.append(execs[ea])
+    pb.append(execs[eb])
+    a = np.concatenate(pa)
+    b = np.concatenate(pb)
+    return np.concatenate(src), np.concatenate(dst), a, b
+
+
+def _forum_pairs(org: Organisation, params: Params, weeks: int, rng: np.random.Generator):
+    f = params.forums
+    clin_staff = int(org.unit_start[org.board_unit])
+    span = weeks - f.start_week
+    if f.ties_per_person_annual <= 0 or span <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+    m = f.cohort_size
+    cohorts = int(round(f.ties_per_person_annual * clin_staff * span / 52.0 / (m * (m - 1))))
+    if cohorts <= 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int32)
+    members = rng.integers(0, clin_staff, size=(cohorts, m))
+    when = f.start_week + rng.integers(0, span, size=cohorts)
+    ia, ib = np.triu_indices(m, 1)
+    a = members[:, ia].ravel()
+    b = members[:, ib].ravel()
+    wk = np.repeat(when, ia.size).astype(np.int32)
+    ok = org.unit_of[a] != org.unit_of[b]
+    return a[ok], b[ok], wk[ok]
+
+
+def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.Generator,
+                  forum_rng: np.random.Generator | None = None) -> StaffNetwork:
+    """Build the staff network for one trust (see module docstring)."""
+    net = params.network
+    n = org.n_staff
+    q = mutual_probability(net.reciprocity)
+    pairs_in = net.ties_per_person / (1.0 + q)
+    a, b = _in_unit_pairs(org, pairs_in, rng)
+    s_in, d_in = _orient(a, b, q, rng)
+    clin_staff = int(org.unit_start[org.board_unit])
+    n_cross_pairs = int(round(clin_staff * net.cross_unit_ties / (1.0 + q)))
+    a, b = _cross_unit_pairs(org, params, n_cross_pairs, rng)
+    s_x, d_x = _orient(a, b, q, rng)
+    s_m, d_m, ma, mb = _manager_arcs(org, params, q, rng)
+    fa, fb, fw = _forum_pairs(org, params, weeks, forum_rng if forum_rng is not None else rng)
+
+    src = np.concatenate([s_in, s_x, s_m, ma, mb, fa, fb]).astype(np.int64)
+    dst = np.concatenate([d_in, d_x, d_m, mb, ma, fb, fa]).astype(np.int64)
+    start = np.concatenate([np.zeros(src.size - 2 * fa.size, np.int32), fw, fw])
+    keep = src != dst
+    src, dst, start = src[keep], dst[keep], start[keep]
+
+    # Deduplicate arcs, keeping the earliest week each exists; sort by target.
+    key = dst * n + src
+    order = np.lexsort((start, key))
+    key, src, dst, start = key[order], src[order], dst[order], start[order]
+    first = np.ones(key.size, dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    key, src, dst, start = key[first], src[first], dst[first], start[first]
+
+    rkey = src * n + dst
+    pos = np.searchsorted(key, rkey)
+    pos_c = np.minimum(pos, key.size - 1)
+    has_rev = (pos < key.size) & (key[pos_c] == rkey)
+    reverse = np.where(has_rev, pos_c, -1)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))]).astype(np.int64)
+    out_order = np.argsort(src, kind="stable")
+    out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
+    return StaffNetwork(
+        n=n, indptr=indptr, src=src.astype(np.int32), dst=dst.astype(np.int32),
+        reciprocal=has_rev, reverse=reverse, cross=org.unit_of[src] != org.unit_of[dst],
+        active_from=start.astype(np.int32), out_order=out_order, out_ptr=out_ptr,
+    )
+
+
+def network_stats(net: StaffNetwork, org: Organisation, week: int) -> dict[str, float]:
+    """Social network analysis of the live network, set beside the evaluation's own.
+
+    ``reciprocity_arcs`` is the share of arcs whose reverse arc also exists
+    (the arc definition); ``reciprocity_pairs`` is the share of connected
+    pairs that are mutual (the dyad definition). ``one_directional_share`` is
+    the share of arcs that are not reciprocated.
+    """
+    n = net.n
+    live = net.active(week)
+    arcs = int(live.sum())
+    rev_live = np.zeros_like(live)
+    has = net.reverse >= 0
+    rev_live[has] = live[net.reverse[has]]
+    rec_arcs = int((live & rev_live).sum())
+    mutual_pairs = rec_arcs / 2
+    one_way = arcs - rec_arcs
+    connected_pairs = mutual_pairs + one_way
+    s, d = net.src[live], net.dst[live]
+    A = sp.csr_array((np.ones(arcs), (s, d)), shape=(n, n))
+    U = ((A + A.T) > 0).astype(np.float64)
+    k = np.asarray(U.sum(axis=1)).ravel()
+    tri = np.asarray((U @ U).multiply(U).sum(axis=1)).ravel() / 2
+    denom = k * (k - 1) / 2
+    local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
+    triples = denom.sum()
+    n_comp, labels = csgraph.connected_components(A, directed=True, connection="weak")
+    largest = np.bincount(labels).max() / n if n else 0.0
+    indeg = np.bincount(d, minlength=n)
+    outdeg = np.bincount(s, minlength=n)
+    cross = int((live & net.cross).sum())
+    return {
+        "week": week,
+        "staff": n,
+        "arcs": arcs,
+        "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
+        "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
+        "reciprocity_pairs": mutual_pairs / connected_pairs if connected_pairs else 0.0,
+        "one_directional_share": one_way / arcs if arcs else 0.0,
+        "clustering_mean": float(local.mean()),
+        "transitivity": float(tri.sum() / triples) if triples else 0.0,
+        "mean_in_degree": float(indeg.mean()),
+        "mean_out_degree": float(outdeg.mean()),
+        "max_in_degree": int(indeg.max()) if n else 0,
+        "max_out_degree": int(outdeg.max()) if n else 0,
+        "components": int(n_comp),
+        "largest_component_share": float(largest),
+        "cross_unit_ties_per_person": cross / n if n else 0.0,
+    }

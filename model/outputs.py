@@ -1,0 +1,55 @@
+"""Per-run summary and regime label (pure functions: a run in, a row out)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .params import Params
+
+REGIMES = ("no gain", "local", "partial", "trust-wide")
+
+
+def regime(lead_time_change_pilot: float, reach: float, params: Params) -> str:
+    """'no gain', 'local', 'partial' or 'trust-wide', with the thresholds in ``params.outputs``."""
+    o = params.outputs
+    if lead_time_change_pilot > -o.no_gain_cut:
+        return "no gain"
+    if reach < o.local_max_reach:
+        return "local"
+    if reach < o.trustwide_min_reach:
+        return "partial"
+    return "trust-wide"
+
+
+def first_week(series: np.ndarray, level: float) -> float:
+    hit = np.flatnonzero(series >= level)
+    return float(hit[0]) if hit.size else np.nan
+
+
+def summarise(weekly: pd.DataFrame, params: Params, first_rpiw: np.ndarray, detected_week: np.ndarray,
+              ceo_changes: int) -> dict:
+    """One summary row: final and peak values, time to reach, sustainment, detection, regime."""
+    last = weekly.iloc[-1]
+    out: dict = {}
+    for k in ("adoption_pilot", "adoption_rest", "adoption_trust", "reach", "capability_mean",
+              "manager_support", "attention"):
+        out[f"{k}_final"] = float(last[k])
+        out[f"{k}_peak"] = float(weekly[k].max())
+    for k in ("lead_time_change_pilot", "lead_time_change_rest"):
+        out[f"{k}_final"] = float(last[k])
+        out[f"{k}_best"] = float(weekly[k].min())
+    peak = out["adoption_trust_peak"]
+    out["sustainment"] = float(last["adoption_trust"] / peak) if peak > 0 else 0.0
+    out["sustainment_rest"] = float(last["adoption_rest"] / out["adoption_rest_peak"]) if out["adoption_rest_peak"] > 0 else 0.0
+    out["weeks_to_local_reach"] = first_week(weekly["reach"].to_numpy(), params.outputs.local_max_reach)
+    out["weeks_to_trustwide_reach"] = first_week(weekly["reach"].to_numpy(), params.outputs.trustwide_min_reach)
+    weeks = int(weekly["week"].iloc[-1])
+    for window in (52, 104):
+        due = first_rpiw + window <= weeks
+        hit = (detected_week >= 0) & (detected_week <= first_rpiw + window)
+        out[f"detected_{window}w_share"] = float(hit[due].mean()) if due.any() else np.nan
+    out["pathway1_detected_104w"] = float(bool(detected_week[0] >= 0 and detected_week[0] <= first_rpiw[0] + 104)) if len(first_rpiw) else np.nan
+    out["ceo_changes"] = int(ceo_changes)
+    out["regime"] = regime(out["lead_time_change_pilot_final"], out["reach_final"], params)
+    return out

@@ -1,0 +1,427 @@
+"""The parameter tree: one validated, frozen set of values per run.
+
+Every field says its unit, its allowed range and what it means (``FIELDS``).
+Scenario files (TOML) give values for some fields; the rest keep the defaults
+below, which are the ``baseline`` scenario. An invalid value fails before any
+work with :class:`ParameterError`, whose message is one line naming the file,
+the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+class ParameterError(ValueError):
+    """A scenario value, override or file that cannot be used (one-line message)."""
+
+
+@dataclass(frozen=True)
+class Field:
+    default: Any
+    kind: str  # int, float, bool, str, choice, int_list, str_list, windows
+    unit: str
+    doc: str
+    lo: float | None = None
+    hi: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        if self.kind == "choice":
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "str_list":
+            return "a list of " + ", ".join(repr(c) for c in self.choices)
+        if self.kind == "windows":
+            return "a list of tables {start, end, level} with 0 <= start < end weeks and 0 <= level <= 1"
+        if self.kind == "int_list":
+            return f"a list of integers (weeks) from {self.lo:g} to {self.hi:g}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "str":
+            return "a string"
+        rng = f"from {self.lo:g} to {self.hi:g}" if self.lo is not None else ""
+        return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}".strip()
+
+
+F = Field
+SCOPES = ("unit", "pathway", "directorate", "trust")
+
+#: Every parameter: "section.key" -> Field. Defaults are the baseline scenario.
+FIELDS: dict[str, Field] = {
+    # -- what the trust is -------------------------------------------------
+    "trust.name": F("baseline", "str", "", "short name of the scenario"),
+    "trust.label": F("Baseline trust", "str", "", "human-readable name"),
+    "run.weeks": F(260, "int", "weeks", "horizon (the five-year partnership is 260 weeks)", 1, 2000),
+    # -- organisation ------------------------------------------------------
+    "organisation.staff": F(3000, "int", "people", "headcount (one agent per person)", 40, 60000),
+    "organisation.unit_size_mean": F(30, "float", "people", "mean staff per unit (wards, clinics, theatres)", 10, 60),
+    "organisation.unit_size_min": F(10, "int", "people", "smallest unit", 3, 60),
+    "organisation.unit_size_max": F(60, "int", "people", "largest unit", 3, 200),
+    "organisation.directorates": F(6, "int", "count", "directorates the units are grouped in", 1, 20),
+    "organisation.executive_team": F(8, "int", "people", "executive team including the chief executive", 2, 30),
+    "organisation.pathways": F(7, "int", "count", "value streams (pilot pathways) targeted by the programme", 1, 40),
+    "organisation.units_per_pathway": F(2, "int", "units", "units each pathway spans", 1, 10),
+    # -- the knowledge-sharing network ------------------------------------
+    "network.ties_per_person": F(5.0, "float", "arcs/person", "directed in-unit ties 'talks to me about improvement' per person", 0, 30),
+    "network.cross_unit_ties": F(1.5, "float", "arcs/person", "directed ties to staff of other units per person", 0, 20),
+    "network.reciprocity": F(0.5, "float", "share of arcs", "share of arcs whose reverse arc also exists", 0, 1),
+    "network.same_directorate_share": F(0.7, "float", "share", "share of cross-unit ties that stay inside the directorate", 0, 1),
+    "network.cross_unit_mode": F("random", "choice", "", "cross-unit ties scattered at random, or clustered in wide bridges", choices=("random", "clustered")),
+    "network.bridge_width": F(3, "int", "people", "colleagues per side of a wide bridge (clustered mode)", 1, 20),
+    "network.one_directional_weight": F(0.3, "float", "weight", "weight of a one-directional tie relative to a reciprocal one (1 = pure simple contagion)", 0, 1),
+    "network.manager_reciprocity": F(0.5, "float", "probability", "chance a team member's tie back up to the manager exists", 0, 1),
+    # -- leadership --------------------------------------------------------
+    "leadership.commitment": F(0.7, "float", "0..1", "the executive team's commitment to the programme", 0, 1),
+    "leadership.integration": F(0.5, "float", "0..1", "how far improvement is integrated in one strategy with competing priorities", 0, 1),
+    "leadership.ceo_changes": F([], "int_list", "weeks", "scheduled chief-executive changes (week numbers)", 0, 2000),
+    "leadership.ceo_hazard_annual": F(0.0, "float", "per year", "extra random chief-executive change hazard (median NHS tenure ~3 years -> 0.23)", 0, 2),
+    "leadership.successor_commitment": F(0.5, "float", "0..1", "mean commitment a new chief executive brings", 0, 1),
+    "leadership.successor_commitment_sd": F(0.15, "float", "0..1", "spread of a new chief executive's commitment", 0, 1),
+    "leadership.transition_weeks": F(26, "int", "weeks", "months after a change in which the board is 'not sighted'", 0, 260),
+    "leadership.not_sighted_factor": F(0.3, "float", "0..1", "attention multiplier during a transition", 0, 1),
+    "leadership.pressure": F([], "windows", "", "competing-priority windows (turnaround, special measures)"),
+    "leadership.signal_lift": F(0.5, "float", "multiplier", "lift of adoption by the leadership signal relayed through the manager", 0, 5),
+    # -- middle managers ---------------------------------------------------
+    "managers.alignment": F(0.7, "float", "0..1", "alignment of programme priorities with managers' objectives (a gate)", 0, 1),
+    "managers.base_support": F(0.3, "float", "0..1", "support a manager gives with no involvement or recognition", 0, 1),
+    "managers.involvement": F(0.2, "float", "0..1", "involvement of non-pilot managers in planning the programme", 0, 1),
+    "managers.pilot_involvement": F(0.5, "float", "0..1", "involvement of pilot units' managers (they count as involved)", 0, 1),
+    "managers.recognition_weight": F(0.3, "float", "0..1", "weight of recognition in the support target", 0, 1),
+    "managers.adjust_weeks": F(12, "float", "weeks", "time constant of support moving to its target", 1, 260),
+    "managers.initial_support": F(0.2, "float", "0..1", "support at week 0", 0, 1),
+    "managers.turnover_reset": F(0.5, "float", "share", "share of a unit's support lost when its manager leaves", 0, 1),
+    # -- rapid process improvement workshops ------------------------------
+    "rpiw.start_week": F(13, "int", "week", "week of the first RPIW (after the measurement baseline)", 0, 2000),
+    "rpiw.stagger_weeks": F(8, "int", "weeks", "delay between the starts of successive value streams", 0, 260),
+    "rpiw.interval_weeks": F(13, "int", "weeks", "weeks between RPIWs in one pathway (about one a quarter)", 1, 260),
+    "rpiw.count": F(12, "int", "per pathway", "RPIWs per pathway over the programme", 0, 200),
+    "rpiw.trainees": F(6, "int", "people", "staff each RPIW trains", 0, 100),
+    "rpiw.trained_capability": F(0.8, "float", "0..1", "capability of an RPIW trainee", 0, 1),
+    "rpiw.waste_cut": F(0.25, "float", "share", "share of remaining removable waste one fully focused RPIW removes", 0, 1),
+    "rpiw.focus": F(0.9, "float", "0..1", "focus of the target at the start", 0, 1),
+    "rpiw.focus_final": F(0.9, "float", "0..1", "focus once narrowed", 0, 1),
+    "rpiw.focus_ramp_weeks": F(0, "int", "weeks", "weeks over which focus moves from start to final", 0, 2000),
+    # -- peer exchange -----------------------------------------------------
+    "exchange.rule": F("complex", "choice", "", "contagion rule", choices=("complex", "simple", "hybrid")),
+    "exchange.hybrid_mix": F(0.5, "float", "share", "weight of the simple rule in the hybrid rule", 0, 1),
+    "exchange.threshold": F(0.25, "float", "share", "mean adoption threshold (weighted share of practising in-contacts)", 0, 1),
+    "exchange.threshold_sd": F(0.08, "float", "share", "spread of thresholds across staff", 0, 0.5),
+    "exchange.adoption_rate": F(0.3, "float", "per week", "chance a person above threshold adopts in a week (complex rule)", 0, 1),
+    "exchange.transmission": F(0.05, "float", "per contact-week", "chance a practising contact passes the practice on (simple rule)", 0, 1),
+    "exchange.learning_rate": F(0.06, "float", "per week", "capability learned from capable contacts", 0, 1),
+    "exchange.practice_learning": F(0.02, "float", "per week", "capability learned by practising", 0, 1),
+    "exchange.initial_capability": F(0.15, "float", "0..1", "mean capability of staff at week 0 and of nobody's newcomers", 0, 1),
+    "exchange.initial_practising": F(0.0, "float", "share", "share of staff practising at week 0", 0, 1),
+    # -- sustain or abandon ------------------------------------------------
+    "sustain.abandon_max": F(0.04, "float", "per week", "drop-out rate with no reinforcement, support or recognition", 0, 1),
+    "sustain.abandon_min": F(0.002, "float", "per week", "drop-out rate when all three are present", 0, 1),
+    "sustain.reinforcement_weight": F(0.4, "float", "share", "how much practising contacts keep a person practising", 0, 1),
+    "sustain.support_weight": F(0.4, "float", "share", "how much manager support keeps a person practising", 0, 1),
+    "sustain.recognition_weight": F(0.2, "float", "share", "how much recognition keeps a person practising", 0, 1),
+    # -- turnover ----------------------------------------------------------
+    "turnover.staff_annual": F(0.12, "float", "per year", "staff leaving per year (NHS: about 10-15%)", 0, 1),
+    "turnover.manager_annual": F(0.12, "float", "per year", "managers leaving per year", 0, 1),
+    "turnover.newcomer_capability": F(0.0, "float", "0..1", "capability of a replacement", 0, 1),
+    "turnover.reform_weeks": F(26, "float", "weeks", "mean weeks for a replacement's cross-unit ties to re-form", 1, 520),
+    # -- peer-learning forums ----------------------------------------------
+    "forums.ties_per_person_annual": F(0.0, "float", "ties/person/year", "new cross-unit reciprocal ties per person per year from forums", 0, 20),
+    "forums.cohort_size": F(6, "int", "people", "people in one forum cohort", 2, 50),
+    "forums.start_week": F(0, "int", "week", "week the forums start", 0, 2000),
+    # -- performance -------------------------------------------------------
+    "performance.max_waste_share": F(0.45, "float", "share", "share of baseline lead time that is removable waste (the cap)", 0, 0.95),
+    "performance.practice_effect": F(0.5, "float", "share", "share of remaining waste removed when all unit staff practise", 0, 1),
+    "performance.gain_decay": F(0.01, "float", "per week", "erosion of RPIW gains when nobody in the unit practises", 0, 1),
+    "performance.unit_noise": F(0.08, "float", "share", "weekly noise of a unit's lead time (sd, relative)", 0, 1),
+    "performance.shock_sd": F(0.04, "float", "share", "trust-wide common shock (sd, relative)", 0, 1),
+    "performance.shock_persistence": F(0.8, "float", "0..1", "week-to-week persistence (AR1) of the common shock", 0, 0.999),
+    # -- measurement -------------------------------------------------------
+    "measurement.scope": F("pathway", "choice", "", "scope each pathway is measured at", choices=SCOPES),
+    "measurement.pathway_scopes": F([], "str_list", "", "per-pathway scopes overriding 'scope' for the first pathways", choices=SCOPES),
+    "measurement.baseline_weeks": F(12, "int", "weeks", "baseline period before a pathway's first RPIW", 2, 260),
+    "measurement.run_length": F(8, "int", "weeks", "consecutive weeks below the control limit that count as detection", 1, 104),
+    "measurement.sd_multiplier": F(1.0, "float", "sd", "control limit: baseline mean minus this many baseline sds", 0, 5),
+    "measurement.recognition_decay": F(0.05, "float", "per week", "fading of recognition when improvement is not seen", 0, 1),
+    "measurement.spillover": F(0.5, "float", "share", "recognition non-pilot units get from leaders' attention to detected gains", 0, 1),
+    # -- outputs -----------------------------------------------------------
+    "outputs.reach_level": F(0.25, "float", "share", "adoption a non-pilot unit must pass to count as reached", 0, 1),
+    "outputs.local_max_reach": F(0.1, "float", "share", "reach below which gains are 'local'", 0, 1),
+    "outputs.trustwide_min_reach": F(0.5, "float", "share", "reach at or above which spread is 'trust-wide'", 0, 1),
+    "outputs.no_gain_cut": F(0.1, "float", "share", "pilot lead-time cut below which the run shows 'no gain'", 0, 1),
+}
+
+SECTIONS = tuple(dict.fromkeys(k.split(".")[0] for k in FIELDS))
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check(where: str, key: str, value: Any) -> Any:
+    """Validate one value against its field; return it normalised."""
+    field = FIELDS[key]
+
+    def bad(extra: str = "") -> ParameterError:
+        return ParameterError(f"{where}: {key} = {_describe(value)}: allowed is {field.allowed()}{extra}")
+
+    kind = field.kind
+    if kind in ("int", "float"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad()
+        if kind == "int":
+            if isinstance(value, float):
+                if not value.is_integer():
+                    raise bad()
+                value = int(value)
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise bad()
+        if not (field.lo <= value <= field.hi):
+            raise bad()
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if kind == "choice":
+        if value not in field.choices:
+            raise bad()
+        return value
+    if kind == "str_list":
+        if not isinstance(value, list) or any(v not in field.choices for v in value):
+            raise bad()
+        return list(value)
+    if kind == "int_list":
+        if not isinstance(value, list):
+            raise bad()
+        out = []
+        for v in value:
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or float(v) != int(v):
+                raise bad()
+            if not field.lo <= v <= field.hi:
+                raise bad()
+            out.append(int(v))
+        return sorted(out)
+    if kind == "windows":
+        if not isinstance(value, list):
+            raise bad()
+        out = []
+        for w in value:
+            if not isinstance(w, dict) or set(w) != {"start", "end", "level"}:
+                raise bad()
+            try:
+                s, e, lv = int(w["start"]), int(w["end"]), float(w["level"])
+            except (TypeError, ValueError):
+                raise bad() from None
+            if isinstance(w["level"], bool) or not (0 <= s < e and 0 <= lv <= 1):
+                raise bad()
+            out.append({"start": s, "end": e, "level": lv})
+        return out
+    raise AssertionError(kind)  # pragma: no cover
+
+
+class Section:
+    """Read-only attribute view of one section of the tree."""
+
+    __slots__ = ("_name", "_values")
+
+    def __init__(self, name: str, values: Mapping[str, Any]):
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_values", values)
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._values[f"{self._name}.{key}"]
+        except KeyError:
+            raise AttributeError(f"no parameter {self._name}.{key}") from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        raise AttributeError("parameters are frozen: use Params.with_values")
+
+
+class Params:
+    """A frozen, validated parameter tree. ``params.leadership.commitment``."""
+
+    def __init__(self, values: Mapping[str, Any], source: str = "<defaults>"):
+        self._values = dict(values)
+        self.source = source
+        self._check_consistency()
+
+    # access -----------------------------------------------------------------
+    def __getattr__(self, name: str) -> Section:
+        if name in SECTIONS:
+            return Section(name, self._values)
+        raise AttributeError(name)
+
+    def get(self, key: str) -> Any:
+        if key not in FIELDS:
+            raise ParameterError(f"{self.source}: {key}: unknown key; allowed keys are {_known_hint(key)}")
+        return copy.deepcopy(self._values[key])
+
+    def flat(self) -> dict[str, Any]:
+        """All values as a flat {"section.key": value} dict (a copy)."""
+        return copy.deepcopy(self._values)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """All values as a nested {section: {key: value}} dict (a copy)."""
+        out: dict[str, dict[str, Any]] = {}
+        for key, value in self._values.items():
+            sec, name = key.split(".", 1)
+            out.setdefault(sec, {})[name] = copy.deepcopy(value)
+        return out
+
+    def with_values(self, values: Mapping[str, Any], where: str = "override") -> "Params":
+        """A new validated tree with some values replaced."""
+        new = dict(self._values)
+        for key, value in values.items():
+            if key not in FIELDS:
+                raise ParameterError(f"{where}: {key} = {_describe(value)}: unknown key; allowed keys are {_known_hint(key)}")
+            new[key] = _check(where, key, value)
+        return Params(new, source=self.source)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Params) and self._values == other._values
+
+    def __repr__(self) -> str:
+        return f"Params({self.trust.name!r} from {self.source})"
+
+    # cross-field rules ------------------------------------------------------
+    def _check_consistency(self) -> None:
+        v = self._values
+        src = self.source
+        if v["organisation.unit_size_min"] > v["organisation.unit_size_max"]:
+            raise ParameterError(f"{src}: organisation.unit_size_min = {v['organisation.unit_size_min']}: allowed is at most organisation.unit_size_max ({v['organisation.unit_size_max']})")
+        if not v["organisation.unit_size_min"] <= v["organisation.unit_size_mean"] <= v["organisation.unit_size_max"]:
+            raise ParameterError(f"{src}: organisation.unit_size_mean = {v['organisation.unit_size_mean']}: allowed is between unit_size_min and unit_size_max")
+        frontline = v["organisation.staff"] - v["organisation.executive_team"]
+        units = max(1, round(frontline / v["organisation.unit_size_mean"]))
+        if units < v["organisation.directorates"]:
+            raise ParameterError(f"{src}: organisation.directorates = {v['organisation.directorates']}: allowed is at most the number of units ({units} for {v['organisation.staff']} staff)")
+        need = v["organisation.pathways"] * v["organisation.units_per_pathway"]
+        if need > units:
+            raise ParameterError(f"{src}: organisation.pathways = {v['organisation.pathways']}: allowed is pathways x units_per_pathway <= units ({units})")
+        per_dir = units // v["organisation.directorates"]
+        if v["organisation.units_per_pathway"] > per_dir:
+            raise ParameterError(f"{src}: organisation.units_per_pathway = {v['organisation.units_per_pathway']}: allowed is at most the units in a directorate ({per_dir})")
+        if v["sustain.abandon_min"] > v["sustain.abandon_max"]:
+            raise ParameterError(f"{src}: sustain.abandon_min = {v['sustain.abandon_min']}: allowed is at most sustain.abandon_max ({v['sustain.abandon_max']})")
+        if len(v["measurement.pathway_scopes"]) > v["organisation.pathways"]:
+            raise ParameterError(f"{src}: measurement.pathway_scopes = {_describe(v['measurement.pathway_scopes'])}: allowed is at most organisation.pathways ({v['organisation.pathways']}) entries")
+        total_w = v["sustain.reinforcement_weight"] + v["sustain.support_weight"] + v["sustain.recognition_weight"]
+        if total_w > 1 + 1e-9:
+            raise ParameterError(f"{src}: sustain.recognition_weight = {v['sustain.recognition_weight']}: allowed is reinforcement_weight + support_weight + recognition_weight <= 1 (now {total_w:g})")
+
+
+def _known_hint(key: str) -> str:
+    sec = key.split(".")[0]
+    same = [k for k in FIELDS if k.startswith(sec + ".")]
+    if same:
+        return ", ".join(same)
+    return "sections " + ", ".join(SECTIONS)
+
+
+def defaults() -> Params:
+    return Params({k: copy.deepcopy(f.default) for k, f in FIELDS.items()})
+
+
+def parse_value(text: str) -> Any:
+    """Parse the right-hand side of ``--set key=value`` as a TOML value (bare words are strings)."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    if "=" not in item:
+        raise ParameterError(f"--set: {item!r}: allowed is KEY=VALUE, e.g. leadership.commitment=0.9")
+    key, text = item.split("=", 1)
+    return key.strip(), parse_value(text.strip())
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    """A scenario path, or the bundled scenario of that name."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists() or "/" in str(name_or_path):
+        return p
+    return SCENARIO_DIR / f"{name_or_path}.toml"
+
+
+def bundled_scenarios() -> list[str]:
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        if path.parent == SCENARIO_DIR:
+            raise ParameterError(f"{path.stem}: no such scenario; allowed are a .toml path or one of {', '.join(bundled_scenarios())}")
+        raise ParameterError(f"{path}: file not found; allowed is an existing .toml file or a bundled scenario name ({', '.join(bundled_scenarios())})")
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{path}: malformed TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParameterError(f"{path}: cannot be read as TOML: {exc}") from None
+
+
+def _flatten(where: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for sec, body in doc.items():
+        if sec in ("extends", "description"):
+            continue
+        if sec not in SECTIONS:
+            raise ParameterError(f"{where}: {sec} = {_describe(body)}: unknown section; allowed are {', '.join(SECTIONS)}")
+        if not isinstance(body, dict):
+            raise ParameterError(f"{where}: {sec} = {_describe(body)}: allowed is a table [{sec}]")
+        for key, value in body.items():
+            full = f"{sec}.{key}"
+            if full not in FIELDS:
+                raise ParameterError(f"{where}: {full} = {_describe(value)}: unknown key; allowed keys are {_known_hint(full)}")
+            out[full] = value
+    return out
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path.resolve() in seen:
+        raise ParameterError(f"{path}: extends = {path.stem!r}: allowed is a scenario that does not extend itself")
+    doc = _read_toml(path)
+    values: dict[str, Any] = {}
+    parent = doc.get("extends")
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ParameterError(f"{path}: extends = {_describe(parent)}: allowed is a scenario name or path")
+        local = [path.parent / parent, path.parent / f"{parent}.toml"]
+        ppath = next((c for c in local if c.is_file()), resolve_path(parent))
+        values.update(_load_chain(ppath, seen + (path.resolve(),)))
+    where = str(path)
+    for key, value in _flatten(where, doc).items():
+        values[key] = _check(where, key, value)
+    return values
+
+
+def load_scenario(name_or_path: str | Path = "baseline", overrides: Iterable[str] | Mapping[str, Any] = ()) -> Params:
+    """Load, validate and return a scenario, with optional ``key=value`` overrides."""
+    path = resolve_path(name_or_path)
+    values = {k: copy.deepcopy(f.default) for k, f in FIELDS.items()}
+    values.update(_load_chain(path))
+    params = Params(values, source=str(path))
+    if isinstance(overrides, Mapping):
+        pairs = dict(overrides)
+    else:
+        pairs = dict(parse_override(o) for o in overrides)
+    if pairs:
+        params = params.with_values(pairs, where="--set")
+    return params

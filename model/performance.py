@@ -1,0 +1,118 @@
+"""Process 7, performance and measurement.
+
+Lead time of unit u, relative to its baseline:
+
+    removed_u  = gain_u + (1 - gain_u) x practice_effect x adoption_u
+    true_u     = 1 - max_waste_share x removed_u          (the cap: never below 1 - max_waste_share)
+    observed_u = true_u x (1 + unit_noise x z_u) + shock(t)
+
+RPIW gains erode at ``gain_decay x (1 - adoption_u)`` a week: they are
+sustained only where people keep practising. ``shock`` is a trust-wide AR(1)
+common shock that no averaging removes.
+
+Each pathway is measured at its scope (its first unit, the pathway, the
+directorate of its first unit, or the whole trust): the measured value is
+the mean of ``observed`` over the scope's units. Detection: after a
+``baseline_weeks`` baseline ending at the pathway's first RPIW, improvement
+is detected when ``run_length`` consecutive weeks fall below the baseline
+mean minus ``sd_multiplier`` baseline sds. Detection feeds recognition:
+a detected pathway's units are recognised (1) while the measure stays below
+the limit; recognition fades at ``recognition_decay`` otherwise. Non-pilot
+units are recognised only through leaders' attention to what was detected:
+``spillover x attention x share of pathways detected``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .organisation import Organisation
+from .params import Params
+
+
+def scope_matrix(org: Organisation, scopes: list[str]) -> np.ndarray:
+    """(P, U) weights: row p averages the units in pathway p's measurement scope."""
+    P, U = len(org.pathway_units), org.n_units
+    S = np.zeros((P, U))
+    clinical = org.clinical_units
+    for p, units in enumerate(org.pathway_units):
+        scope = scopes[p]
+        if scope == "unit":
+            members = units[:1]
+        elif scope == "pathway":
+            members = units
+        elif scope == "directorate":
+            members = org.directorate_units[org.unit_directorate[units[0]]]
+        else:
+            members = clinical
+        S[p, members] = 1.0 / members.size
+    return S
+
+
+class Performance:
+    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int):
+        pf, ms = params.performance, params.measurement
+        self.org = org
+        self.max_waste = pf.max_waste_share
+        self.practice_effect = pf.practice_effect
+        self.gain_decay = pf.gain_decay
+        self.unit_noise = pf.unit_noise
+        self.shock_sd = pf.shock_sd
+        self.phi = pf.shock_persistence
+        P = len(org.pathway_units)
+        scopes = list(ms.pathway_scopes) + [ms.scope] * (P - len(ms.pathway_scopes))
+        self.scopes = scopes
+        self.S = scope_matrix(org, scopes)
+        self.first = np.asarray(first_rpiw, dtype=np.int64)
+        self.baseline_weeks = ms.baseline_weeks
+        self.run_length = ms.run_length
+        self.k_sd = ms.sd_multiplier
+        self.decay = ms.recognition_decay
+        self.spillover = ms.spillover
+        self.measured = np.full((weeks + 1, P), np.nan)
+        self.limit = np.full(P, -np.inf)
+        self.run = np.zeros(P, dtype=np.int64)
+        self.detected_week = np.full(P, -1, dtype=np.int64)
+        self.shock = 0.0
+        self.inv_size = 1.0 / org.unit_size
+        self.pilot_units = np.flatnonzero(org.unit_pilot)
+        self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
+
+    def unit_adoption(self, practising: np.ndarray) -> np.ndarray:
+        return np.bincount(self.org.unit_of, weights=practising, minlength=self.org.n_units) * self.inv_size
+
+    def true_lead_time(self, gain: np.ndarray, adoption: np.ndarray) -> np.ndarray:
+        removed = gain + (1.0 - gain) * self.practice_effect * adoption
+        return 1.0 - self.max_waste * removed
+
+    def step(self, week: int, adoption: np.ndarray, gain: np.ndarray, recognition: np.ndarray,
+             attention: float, rng: np.random.Generator) -> np.ndarray:
+        """Erode gains, measure, detect, and update recognition in place; return true lead times."""
+        gain *= 1.0 - self.gain_decay * (1.0 - adoption)
+        true = self.true_lead_time(gain, adoption)
+        z = rng.standard_normal(self.org.n_units + 1)  # fixed count: common random numbers
+        self.shock = self.phi * self.shock + np.sqrt(1 - self.phi ** 2) * self.shock_sd * z[-1]
+        observed = true * (1.0 + self.unit_noise * z[:-1]) + self.shock
+        m = self.S @ observed
+        self.measured[week] = m
+        # fix each pathway's control limit when its first RPIW happens
+        starting = np.flatnonzero(self.first == week)
+        for p in starting:
+            lo = max(0, week - self.baseline_weeks)
+            base = self.measured[lo:week, p]
+            base = base[~np.isnan(base)]
+            if base.size >= 2:
+                self.limit[p] = base.mean() - self.k_sd * base.std(ddof=1)
+        live = week > self.first
+        below = live & (m < self.limit)
+        self.run = np.where(below, self.run + 1, 0)
+        newly = (self.detected_week < 0) & (self.run >= self.run_length)
+        self.detected_week[newly] = week
+        detected = self.detected_week >= 0
+        # recognition: pilot units of detected pathways while the gain shows
+        recognition *= 1.0 - self.decay
+        for p in np.flatnonzero(detected & below):
+            recognition[self.org.pathway_units[p]] = 1.0
+        share = detected.mean() if detected.size else 0.0
+        recognition[self.rest_units] = self.spillover * attention * share
+        return true

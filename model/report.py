@@ -1,0 +1,120 @@
+"""Writing a run's results: tables, manifest, figure. Everything goes to a
+temporary folder first and is renamed into place at the end, so a failed or
+interrupted run leaves no partial output."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .outputs import REGIMES
+
+KEY_OUTCOMES = (
+    ("lead_time_change_pilot_final", "pilot lead-time change", 100, "%"),
+    ("lead_time_change_rest_final", "non-pilot lead-time change", 100, "%"),
+    ("adoption_rest_final", "adoption outside pilots", 100, "%"),
+    ("reach_final", "trust-wide reach", 100, "%"),
+    ("sustainment", "sustainment (end / peak)", 1, ""),
+    ("detected_104w_share", "pathways detected by 104 w", 100, "%"),
+)
+
+
+def mean_ci(x) -> tuple[float, float, float]:
+    """Mean and 95% t-interval."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    if x.size == 0:
+        return (np.nan, np.nan, np.nan)
+    m = float(x.mean())
+    if x.size < 2:
+        return (m, m, m)
+    h = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return (m, m - h, m + h)
+
+
+def summary_table(summaries: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """Key outcomes with 95% intervals and regime counts, one row per group."""
+    groups = summaries.groupby(by, sort=False) if by else [("all", summaries)]
+    rows = []
+    for name, df in groups:
+        row = {by or "group": name, "runs": len(df)}
+        for col, label, scale, unit in KEY_OUTCOMES:
+            m, lo, hi = mean_ci(df[col] * scale)
+            row[label] = f"{m:.1f}{unit} [{lo:.1f}, {hi:.1f}]" if scale != 1 else f"{m:.2f} [{lo:.2f}, {hi:.2f}]"
+        counts = df["regime"].value_counts()
+        row["regimes"] = ", ".join(f"{r}: {int(counts.get(r, 0))}" for r in REGIMES)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for pkg in ("improvement-spread", "mesa", "numpy", "scipy", "networkx", "pandas", "matplotlib", "pyarrow"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@contextmanager
+def atomic_dir(out: Path):
+    """Yield a temp folder beside ``out``; on success it replaces ``out``, on failure it vanishes."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
+    df.to_parquet(folder / f"{name}.parquet", index=False)
+    df.to_csv(folder / f"{name}.csv", index=False)
+
+
+def write_manifest(folder: Path, **fields) -> None:
+    manifest = {"versions": versions(), "git_commit": git_commit(), **fields}
+    (folder / "run.json").write_text(json.dumps(manifest, indent=2, default=_jsonable))
+
+
+def _jsonable(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)

@@ -1,0 +1,33 @@
+"""Process 5, sustain or abandon.
+
+A practitioner drops the practice with weekly probability
+
+    abandon = abandon_max - (abandon_max - abandon_min) x strength
+    strength = reinforcement_weight x exposure + support_weight x support_u + recognition_weight x recognition_u
+
+so the rate rises toward ``abandon_max`` when reinforcement from practising
+contacts, manager support and recognition are absent.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .params import Params
+
+
+class Sustain:
+    def __init__(self, params: Params):
+        s = params.sustain
+        self.hi = s.abandon_max
+        self.lo = s.abandon_min
+        self.wr, self.ws, self.wc = s.reinforcement_weight, s.support_weight, s.recognition_weight
+
+    def rate(self, expo: np.ndarray, support_of_person: np.ndarray, recognition_of_person: np.ndarray) -> np.ndarray:
+        strength = self.wr * expo + self.ws * support_of_person + self.wc * recognition_of_person
+        return self.hi - (self.hi - self.lo) * np.clip(strength, 0.0, 1.0)
+
+    def step(self, practising: np.ndarray, expo, support_of_person, recognition_of_person,
+             rng: np.random.Generator) -> None:
+        u = rng.random(practising.size)
+        practising &= ~(u < self.rate(expo, support_of_person, recognition_of_person))
