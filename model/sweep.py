@@ -692,3 +692,9 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
 def threading_main() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
+
+
+def add_parser(subparsers) -> None:
+    """Hook for model/cli.py's PLUGINS: adds `spread sweep` and `spread analyse`."""
+    from model.sweep_cli import register
+    register(subparsers)
