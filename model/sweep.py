@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from model.experiment import Experiment, ExperimentError, load_experiment, resolve_engine
 
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
 PARAM_PREFIX = "p."
 MANIFEST_VERSION = 1
@@ -221,6 +222,10 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
     if n <= 1:
         return ExecutorHandle(SerialExecutor(), "serial", 1)
     import multiprocessing as mp
+    # one thread per worker process: n processes x n BLAS/OpenMP threads on n cores thrash
+    # (Dask's nanny does the same for its workers)
+    for var in THREAD_VARS:
+        os.environ.setdefault(var, "1")
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
     if method == "forkserver":
