@@ -91,7 +91,10 @@ def test_analysis_of_a_fixed_result_set(tmp_path):
 
     text = (a / "prim.txt").read_text()
     assert text.startswith("trust-wide spread when ")
-    assert "a.x >= 0.75" in text and "a.y >= 0.5" in text
+    box = pd.read_csv(a / "prim_box.csv").set_index("param")
+    assert 0.5 < box.loc["a.x", "lower"] <= 0.75 and 0.0 < box.loc["a.y", "lower"] <= 0.5  # between sampled levels
+    assert math.isnan(box.loc["a.x", "upper"]) and math.isnan(box.loc["a.y", "upper"])
+    assert "a.x >= " in text and "a.y >= " in text
     assert "100% of the runs with trust-wide spread (coverage)" in text
     assert "100% of the runs inside it show trust-wide spread (density)" in text
     report = (a / "report.md").read_text()
