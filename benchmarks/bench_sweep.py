@@ -55,14 +55,23 @@ def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp:
                              "--workers", str(workers), "--no-analyse"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = {"driver": 0, "tree": 0}
+    cpu: dict[int, float] = {}
     stop = threading.Event()
 
     def sample():
         p = psutil.Process(proc.pid)
         while not stop.is_set():
             try:
+                procs = [p] + p.children(recursive=True)
                 d = p.memory_info().rss
-                tree = d + sum(c.memory_info().rss for c in p.children(recursive=True))
+                tree = 0
+                for q in procs:
+                    try:
+                        tree += q.memory_info().rss
+                        t = q.cpu_times()
+                        cpu[q.pid] = t.user + t.system
+                    except psutil.Error:
+                        pass
             except psutil.Error:
                 break
             peak["driver"] = max(peak["driver"], d)
@@ -79,7 +88,8 @@ def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp:
         raise SystemExit(f"sweep failed ({proc.returncode}):\n{err}")
     import pyarrow.parquet as pq
     rows = sum(pq.read_metadata(p).num_rows for p in (out / "runs").glob("part-*.parquet"))
-    return {"runs": rows, "wall": wall, "driver_mb": peak["driver"] / 2**20, "tree_mb": peak["tree"] / 2**20}
+    return {"runs": rows, "wall": wall, "driver_mb": peak["driver"] / 2**20, "tree_mb": peak["tree"] / 2**20,
+            "cpu": sum(cpu.values())}
 
 
 def serial_run_time(staff: int, weeks: int, n: int = 3) -> float:
@@ -87,10 +97,10 @@ def serial_run_time(staff: int, weeks: int, n: int = 3) -> float:
     from model.runner import simulate
     p = load_scenario("baseline").with_values({"organisation.staff": staff})
     simulate(p, seed=0, weeks=weeks)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for s in range(n):
         simulate(p, seed=s + 1, weeks=weeks)
-    return (time.perf_counter() - t0) / n
+    return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
 
 
 def main() -> int:
@@ -103,16 +113,18 @@ def main() -> int:
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
     if args.runs:
-        t1 = serial_run_time(args.staff, args.weeks)
-        print(f"one run, serial, {args.staff} staff x {args.weeks} weeks: {t1:.3f} s "
-              f"-> ideal for 1,000 runs on {args.workers} workers: {1000 * t1 / args.workers:.1f} s")
-    print(f"{'engine':<7} {'runs':>6} {'wall s':>8} {'runs/s':>8} {'driver MB':>10} {'tree MB':>9}")
+        t1, c1 = serial_run_time(args.staff, args.weeks)
+        print(f"one run, serial, {args.staff} staff x {args.weeks} weeks: {t1:.3f} s wall, {c1:.3f} s CPU "
+              f"-> 1,000 runs on {args.workers} idle cores would take about {1000 * c1 / args.workers:.1f} s")
+    print("cpu s/run: CPU time of the whole process tree (driver, workers, start-up) per run; unlike wall time "
+          "it does not grow when other work shares the cores")
+    print(f"{'engine':<7} {'runs':>6} {'wall s':>8} {'runs/s':>8} {'cpu s/run':>10} {'driver MB':>10} {'tree MB':>9}")
     with tempfile.TemporaryDirectory() as d:
         for engine, sizes in (("model.sweep_engine", args.runs), ("null_engine", args.null)):
             for n in sizes:
                 r = run_one(n, args.staff, args.weeks, args.workers, engine, Path(d))
                 label = "model" if engine.startswith("model") else "null"
-                print(f"{label:<7} {r['runs']:>6} {r['wall']:>8.1f} {r['runs'] / r['wall']:>8.1f} "
+                print(f"{label:<7} {r['runs']:>6} {r['wall']:>8.1f} {r['runs'] / r['wall']:>8.1f} {r['cpu'] / r['runs']:>10.4f} "
                       f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}", flush=True)
     return 0
 
