@@ -11,6 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+
 from model.analysis import analyse, t_interval, wilson
 from model.sweep import run_sweep
 from model.sweep_cli import main

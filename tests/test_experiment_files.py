@@ -8,6 +8,11 @@ from pathlib import Path
 
 import pytest
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+
 from model.experiment import ExperimentError, load_experiment
 from model.sweep_cli import main
 

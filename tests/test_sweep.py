@@ -19,6 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+
 from model.experiment import load_experiment, run_seed
 from model.sweep import Progress, read_runs, read_weekly, run_sweep
 from sweep_helpers import PY, comparable, env, small_experiment

@@ -7,6 +7,11 @@ import textwrap
 import pandas as pd
 import pytest
 
+import sys as _sys
+from pathlib import Path as _Path
+
+_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+
 pytest.importorskip("model.runner")
 
 from model.cli import main as spread  # noqa: E402
