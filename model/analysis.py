@@ -208,15 +208,21 @@ def _summary(ctx, ok, exp, varied, numeric, categorical, opts):
 
 
 def _point_labels(sub: pd.DataFrame, varied) -> list[str]:
+    """A point's own name (points sampler), else its scenario and varied values."""
+    import re
     labs = []
     for _, r in sub.iterrows():
-        if r.get("point_name") and not str(r["point_name"]).startswith("p") or "scenario" in varied:
-            name = str(r["point_name"]) if r.get("point_name") and not str(r["point_name"]).startswith("p") else str(r["scenario"])
-        else:
-            parts = [f"{k.split('.')[-1]}={r[_col(k)]:.3g}" if isinstance(r.get(_col(k)), float) else f"{k.split('.')[-1]}={r.get(_col(k))}"
-                     for k in varied if k != "scenario"]
-            name = ", ".join(parts) or str(r["point_name"])
-        labs.append(name)
+        name = str(r.get("point_name") or "")
+        if name and not re.fullmatch(r"p\d+", name):
+            labs.append(name)
+            continue
+        parts = [str(r["scenario"])] if "scenario" in varied else []
+        for k in varied:
+            if k == "scenario":
+                continue
+            v = r.get(_col(k))
+            parts.append(f"{k.split('.')[-1]}={v:.3g}" if isinstance(v, float) else f"{k.split('.')[-1]}={v}")
+        labs.append(", ".join(parts) or name)
     return labs
 
 
