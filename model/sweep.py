@@ -230,7 +230,13 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
     ctx = mp.get_context(method)
     if method == "forkserver":
         ctx.set_forkserver_preload(["model.sweep"])
-    return ExecutorHandle(cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx), "processes", n)
+    return ExecutorHandle(cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init),
+                          "processes", n)
+
+
+def _worker_init():
+    # Ctrl-C is the driver's to handle (it writes finished runs and stops the pool)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 # ----- the store ----------------------------------------------------------
@@ -595,6 +601,11 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
 
     if done:
         log(f"resuming {out}: {len(done)} of {total} runs already done")
+        before = [x.get("git", {}).get("commit") for x in manifest["sessions"][:-1]]
+        now = session["git"].get("commit")
+        if now and any(b and b != now for b in before):
+            log(f"note: earlier sessions ran code at commit {before[-1]}, this one at {now}; "
+                "rows from different code versions will sit side by side (see manifest.json sessions)")
     spec = {"engine": exp.engine, "fixed": exp.fixed, "weeks": exp.weeks, "outcomes": exp.outcomes,
             "weekly": exp.weekly, "weekly_every": exp.weekly_every}
     remaining = total - len(done)
