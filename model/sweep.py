@@ -503,23 +503,38 @@ class _Terminate(Exception):
     pass
 
 
-def _batches(exp: Experiment, done: set[str], size: int) -> Iterator[list[tuple]]:
+def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1) -> Iterator[list[tuple]]:
+    """Runs still to do, in point-major order, cut into tasks.
+
+    With a fixed size every task has that many runs. Without one, tasks
+    shrink as the sweep nears its end (guided self-scheduling): about a
+    sixteenth of the runs left per worker, at most 64, so early tasks keep
+    the per-task overhead small and the last ones keep the tail short.
+    """
+    remaining = exp.n_runs - len(done)
+    cur = size or _guided(remaining, workers)
     batch: list[tuple] = []
     for point, rep, seed in exp.runs():
         if run_key(point, rep) in done:
             continue
         p = exp.points[point]
         batch.append((point, p["name"], p["scenario"], p["values"], rep, seed))
-        if len(batch) >= size:
+        if len(batch) >= cur:
+            remaining -= len(batch)
             yield batch
             batch = []
+            cur = size or _guided(remaining, workers)
     if batch:
         yield batch
 
 
+def _guided(remaining: int, workers: int) -> int:
+    return max(1, min(64, remaining // max(1, workers * 16)))
+
+
 def auto_batch(n_runs: int, workers: int) -> int:
-    """Small enough to balance the tail, large enough that task overhead is noise."""
-    return max(1, min(64, math.ceil(n_runs / max(1, workers * 16))))
+    """Size of the first task when none is given (later ones shrink)."""
+    return _guided(n_runs, workers)
 
 
 def probe(exp: Experiment, engine=None) -> list[str]:
@@ -610,14 +625,15 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
             "weekly": exp.weekly, "weekly_every": exp.weekly_every}
     remaining = total - len(done)
     handle = make_executor(workers, scheduler) if remaining else ExecutorHandle(SerialExecutor(), "serial", 1)
-    bsize = batch or auto_batch(remaining, handle.workers)
+    bsize = batch or auto_batch(remaining, handle.workers)  # first task; later ones shrink
     log(f"sweep {exp.name}: {remaining} runs to do ({exp.n_points} points x {exp.reps} reps), "
-        f"{handle.kind} executor with {handle.workers} worker(s), {bsize} runs per task -> {out}")
+        f"{handle.kind} executor with {handle.workers} worker(s), "
+        f"{bsize if batch else f'up to {bsize}'} runs per task -> {out}")
     bar = Progress(total, len(done), exp.name, tty=progress)
     errors = lost = ran = 0
     window = max(2, handle.workers * 3)
     pending: dict[cf.Future, tuple[list, int]] = {}
-    source = _batches(exp, done, bsize)
+    source = _batches(exp, done, batch, handle.workers)
     last_flush = time.monotonic()
     prev_term = signal.getsignal(signal.SIGTERM)
 
