@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # The headline job: E1 (the five trusts at real headcounts) and E2 (regime map of
-# connectedness x leadership commitment); about 3-4 minutes on 2 idle cores.
+# connectedness x leadership commitment); about 1 minute on 2 idle cores.
 run: setup
 	$(VENV)/bin/spread sweep experiments/E1_trusts.toml --out results/E1_trusts
 	$(VENV)/bin/spread sweep experiments/E2_regime_map.toml --out results/E2_regime_map
