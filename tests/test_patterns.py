@@ -1,0 +1,313 @@
+"""The patterns P1-P7 of MODEL.md as statistical tests over replications.
+
+Every comparison uses REPS >= 20 replications per arm. Arms of one
+comparison share their replicate seeds (``run_replicates`` gives replicate i
+the same seed in every arm: common random numbers), so a within-scenario
+comparison is a PAIRED difference; we test it one-sided at 95% (t-interval
+of the mean paired difference). Comparisons across scenarios (P2: different
+trusts, different organisations) are unpaired: Welch's one-sided 95% bound
+on the difference of means. Where a pattern does not hold, the test is an
+xfail(strict=True) carrying the measured numbers, never a weaker assertion.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from model.params import load_scenario
+from model.runner import run_replicates
+
+from conftest import WORKERS, mean_ci, one_sided_lower, one_sided_upper
+
+pytestmark = pytest.mark.slow
+
+REPS = 20
+SEED = 2026
+TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
+#: a small seed: one pilot pathway of one unit (P3 needs a pilot unit, not scattered adopters)
+SMALL_SEED = (("organisation.pathways", 1), ("organisation.units_per_pathway", 1))
+
+
+@lru_cache(maxsize=None)
+def _runs(name: str, overrides_json: str, reps: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    params = load_scenario(name, overrides=json.loads(overrides_json))
+    res = run_replicates(params, reps, seed=SEED, workers=WORKERS)
+    summ = pd.DataFrame([r.summary for r in res])
+    net = pd.DataFrame([r.network_start for r in res])
+    return summ, net
+
+
+def _key(overrides: dict) -> str:
+    return json.dumps({k.replace("__", "."): v for k, v in overrides.items()}, sort_keys=True)
+
+
+def runs(name: str, reps: int = REPS, **overrides) -> pd.DataFrame:
+    """Per-run summaries of ``reps`` replicates (cached: arms shared between tests run once)."""
+    return _runs(name, _key(overrides), reps)[0]
+
+
+def network(name: str, reps: int = REPS, **overrides) -> pd.DataFrame:
+    """Network statistics at week 0 of the same runs."""
+    return _runs(name, _key(overrides), reps)[1]
+
+
+def welch_lower(a, b, level=0.95) -> float:
+    """One-sided lower (level) bound of mean(a) - mean(b), Welch's t (unpaired)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
+    d = a.mean() - b.mean()
+    se = np.sqrt(va + vb)
+    if se == 0:
+        return d
+    dof = (va + vb) ** 2 / (va**2 / (a.size - 1) + vb**2 / (b.size - 1))
+    return float(d - stats.t.ppf(level, dof) * se)
+
+
+def paired(a: pd.DataFrame, b: pd.DataFrame, col: str) -> np.ndarray:
+    """Per-replicate differences b - a (same seeds)."""
+    return b[col].to_numpy(float) - a[col].to_numpy(float)
+
+
+def fmt(x) -> str:
+    m, lo, hi = mean_ci(x)
+    return f"{m:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+# --- P1: local gains everywhere -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trust", TRUSTS)
+def test_p1_local_gains_in_every_trust_teaching_size(trust):
+    """Pilot lead time falls by tens of percent during the programme (best week), and is still down at the end.
+
+    Tolerance: the one-sided 95% upper bound of the mean best change must be below -20% (tens of
+    percent, not a few), and of the mean final change below -10% (the 'no gain' cut).
+    """
+    s = runs(f"{trust}-teaching")
+    assert one_sided_upper(s["lead_time_change_pilot_best"]) < -0.20, fmt(s["lead_time_change_pilot_best"])
+    assert one_sided_upper(s["lead_time_change_pilot_final"]) < -0.10, fmt(s["lead_time_change_pilot_final"])
+    assert (s["regime"] != "no gain").mean() >= 0.9
+
+
+# --- P2: spread only where the enablers hold (teaching and real headcounts) ------------------
+
+
+def _p2(suffix: str):
+    return {t: runs(f"{t}{suffix}") for t in TRUSTS}
+
+
+def test_p2_sash_spreads_furthest_teaching_size():
+    """SASH has the highest adoption outside the pilots (Welch one-sided 95% lower bound of the difference > 0
+    against every other trust) and reach at least as high as any (reach saturates at 1 at this size, so the
+    strict ordering is tested on adoption outside the pilots)."""
+    s = _p2("-teaching")
+    for t in TRUSTS[1:]:
+        assert welch_lower(s["sash"]["adoption_rest_final"], s[t]["adoption_rest_final"]) > 0, \
+            (t, fmt(s["sash"]["adoption_rest_final"]), fmt(s[t]["adoption_rest_final"]))
+        assert s["sash"]["reach_final"].mean() >= s[t]["reach_final"].mean()
+
+
+def test_p2_lowest_rated_stay_local_teaching_size():
+    """BHR and SaTH: lowest reach of the five and gains that stay local (>= 90% of runs 'local' or 'no gain';
+    mean reach's 95% upper bound below the 'local' threshold)."""
+    s = _p2("-teaching")
+    local = load_scenario("sash").outputs.local_max_reach
+    for low in ("bhr", "sath"):
+        assert one_sided_upper(s[low]["reach_final"]) < local, fmt(s[low]["reach_final"])
+        assert s[low]["regime"].isin(["local", "no gain"]).mean() >= 0.9
+        for other in ("sash", "leeds", "uhcw"):
+            assert s[low]["reach_final"].mean() <= s[other]["reach_final"].mean(), (low, other)
+            assert s[low]["adoption_rest_final"].mean() <= s[other]["adoption_rest_final"].mean(), (low, other)
+
+
+def test_p2_real_headcounts():
+    """P2 at the five trusts' real headcounts (3,500 to 20,000 staff), 20 replications each.
+
+    SASH: highest reach (Welch one-sided 95% lower bound of the difference > 0 against each trust) and
+    trust-wide in most runs; BHR and SaTH: reach no higher than any other trust's and local.
+    """
+    s = _p2("")
+    local = load_scenario("sash").outputs.local_max_reach
+    for t in TRUSTS[1:]:
+        assert welch_lower(s["sash"]["reach_final"], s[t]["reach_final"]) > 0, \
+            (t, fmt(s["sash"]["reach_final"]), fmt(s[t]["reach_final"]))
+    assert (s["sash"]["regime"] == "trust-wide").mean() >= 0.5
+    for low in ("bhr", "sath"):
+        assert one_sided_upper(s[low]["reach_final"]) < local, fmt(s[low]["reach_final"])
+        assert s[low]["regime"].isin(["local", "no gain"]).mean() >= 0.9
+        for other in ("sash", "leeds", "uhcw"):
+            assert s[low]["reach_final"].mean() <= s[other]["reach_final"].mean(), (low, other)
+
+
+@pytest.mark.parametrize("trust", TRUSTS)
+def test_p1_local_gains_in_every_trust_real_headcounts(trust):
+    s = runs(trust)
+    assert one_sided_upper(s["lead_time_change_pilot_best"]) < -0.20, fmt(s["lead_time_change_pilot_best"])
+    assert one_sided_upper(s["lead_time_change_pilot_final"]) < -0.10, fmt(s["lead_time_change_pilot_final"])
+
+
+# --- P3: structure, not just volume ---------------------------------------------------------------
+
+
+def _small(**over):
+    return runs("baseline-teaching", **dict(SMALL_SEED), **over)
+
+
+def test_p3a_reciprocal_ties_spread_further_at_equal_arcs_and_clustering():
+    """Reciprocity 0.8 vs 0.2, same arcs per person and clustering, a one-unit pilot seed: adoption outside
+    the pilot is higher (paired one-sided 95% lower bound of the difference > 0)."""
+    lo, hi = _small(network__reciprocity=0.2), _small(network__reciprocity=0.8)
+    nlo = network("baseline-teaching", **dict(SMALL_SEED), network__reciprocity=0.2)
+    nhi = network("baseline-teaching", **dict(SMALL_SEED), network__reciprocity=0.8)
+    assert abs(nhi["arcs"].mean() / nlo["arcs"].mean() - 1) < 0.02  # equal volume
+    assert abs(nhi["clustering_mean"].mean() - nlo["clustering_mean"].mean()) < 0.02  # equal clustering
+    assert nhi["reciprocity_arcs"].mean() > nlo["reciprocity_arcs"].mean() + 0.3
+    d = paired(lo, hi, "adoption_rest_final")
+    assert one_sided_lower(d) > 0, fmt(d)
+
+
+def test_p3b_wide_bridges_spread_complex_contagion_at_least_as_far():
+    """Clustered ('wide bridges') vs random cross-unit ties at equal arcs and reciprocity, complex rule, one-unit
+    seed: clustered spreads at least as far - tested strictly (paired one-sided 95% lower bound > 0)."""
+    rnd, clu = _small(network__cross_unit_mode="random"), _small(network__cross_unit_mode="clustered")
+    nr = network("baseline-teaching", **dict(SMALL_SEED), network__cross_unit_mode="random")
+    nc = network("baseline-teaching", **dict(SMALL_SEED), network__cross_unit_mode="clustered")
+    assert abs(nc["arcs"].mean() / nr["arcs"].mean() - 1) < 0.02
+    assert abs(nc["reciprocity_arcs"].mean() - nr["reciprocity_arcs"].mean()) < 0.03
+    d = paired(rnd, clu, "adoption_rest_final")
+    assert one_sided_lower(d) > 0, fmt(d)
+
+
+SIMPLE = {"exchange__rule": "simple", "network__one_directional_weight": 1.0}
+
+
+@pytest.mark.xfail(reason="P3(b) reversal does not hold at the default transmission 0.05: under pure simple "
+                          "contagion the one-unit seed barely spreads (adoption outside the pilot 0.043 random vs "
+                          "0.062 clustered at baseline-teaching, 20 reps, paired clustered - random +0.019 "
+                          "[0.004, 0.034]): clustered still wins", strict=True)
+def test_p3b_reverses_under_pure_simple_contagion():
+    """Simple rule, every tie weight 1: random long ties spread further than wide bridges
+    (paired one-sided 95% upper bound of clustered - random < 0)."""
+    rnd = _small(network__cross_unit_mode="random", **SIMPLE)
+    clu = _small(network__cross_unit_mode="clustered", **SIMPLE)
+    d = paired(rnd, clu, "adoption_rest_final")
+    assert one_sided_upper(d) < 0, fmt(d)
+
+
+def test_p3b_reverses_under_simple_contagion_that_spreads():
+    """The same comparison where simple contagion does spread (transmission 0.2 per contact-week; the
+    complex arms do not use it): random ties win under the simple rule while wide bridges still win under
+    the complex rule, same base, same seeds. Measured: simple 0.645 random vs 0.510 clustered; complex
+    0.003 vs 0.009."""
+    t = {"exchange__transmission": 0.2}
+    rnd = _small(network__cross_unit_mode="random", **SIMPLE, **t)
+    clu = _small(network__cross_unit_mode="clustered", **SIMPLE, **t)
+    d = paired(rnd, clu, "adoption_rest_final")
+    assert rnd["adoption_rest_final"].mean() > 0.25  # it spreads
+    assert one_sided_upper(d) < 0, fmt(d)
+    c_rnd = _small(network__cross_unit_mode="random", **t)
+    c_clu = _small(network__cross_unit_mode="clustered", **t)
+    assert one_sided_lower(paired(c_rnd, c_clu, "adoption_rest_final")) > 0
+
+
+# --- P4: leadership churn stalls spread ---------------------------------------------------------
+
+
+P4_BASE = "uhcw-teaching"  # spreads well but not to saturation, so a loss can show
+
+
+def test_p4_more_ceo_changes_lower_reach():
+    """0 vs 1 vs 3 scheduled chief-executive changes: adoption outside the pilots falls with each step
+    (paired one-sided 95% bounds)."""
+    none = runs(P4_BASE)
+    one = runs(P4_BASE, leadership__ceo_changes=[100])
+    three = runs(P4_BASE, leadership__ceo_changes=[60, 130, 200])
+    d1 = paired(none, one, "adoption_rest_final")
+    d3 = paired(one, three, "adoption_rest_final")
+    assert one_sided_upper(d1) < 0, fmt(d1)
+    assert one_sided_upper(d3) < 0, fmt(d3)
+    assert three["reach_final"].mean() < none["reach_final"].mean()
+
+
+def test_p4_unintegrated_competing_priority_lowers_reach_integrated_less():
+    """A turnaround from week 40 (level 0.8): with integration 0.1 adoption outside the pilots falls (paired
+    upper bound < 0); with integration 0.9 it falls less (paired lower bound of the difference > 0)."""
+    base = runs(P4_BASE)
+    window = [{"start": 40, "end": 260, "level": 0.8}]
+    apart = runs(P4_BASE, leadership__pressure=window, leadership__integration=0.1)
+    together = runs(P4_BASE, leadership__pressure=window, leadership__integration=0.9)
+    d = paired(base, apart, "adoption_rest_final")
+    assert one_sided_upper(d) < 0, fmt(d)
+    shield = paired(apart, together, "adoption_rest_final")
+    assert one_sided_lower(shield) > 0, fmt(shield)
+
+
+# --- P5: measurement scope ------------------------------------------------------------------------
+
+
+P5_REPS = 60  # detection is a 0/1 outcome per pathway: 20 replicates cannot resolve 100% vs ~92%
+
+
+@pytest.mark.parametrize("window", [52, 104])
+@pytest.mark.parametrize("wide", ["directorate", "trust"])
+def test_p5_wider_scope_with_unimproved_units_detects_less(window, wide):
+    """Gains stay local (baseline teaching trust); measuring each pathway over its directorate or the trust
+    instead of the pathway lowers the share of pathways detected within the window after the first RPIW
+    (paired one-sided 95% upper bound of the difference < 0, 60 replicates)."""
+    narrow = runs("baseline-teaching", P5_REPS, measurement__scope="pathway")
+    broad = runs("baseline-teaching", P5_REPS, measurement__scope=wide)
+    assert narrow["reach_final"].mean() < 0.1  # the added units did not improve
+    col = f"detected_{window}w_share"
+    d = paired(narrow, broad, col)
+    assert one_sided_upper(d) < 0, (fmt(narrow[col]), fmt(broad[col]))
+
+
+@pytest.mark.parametrize("window", [52, 104])
+def test_p5_uhcw_theatre_metric_over_the_directorate_at_real_size(window):
+    """UHCW at 10,000 staff: pathway 1 (a few urology theatres) measured over its whole directorate, as the
+    scenario has it, vs over the pathway alone (same seeds). Only pathway 1 differs, so the paired difference
+    of the detected share is (narrow - wide detection of pathway 1) / pathways."""
+    wide = runs("uhcw")  # pathway_scopes = ["directorate"]
+    narrow = runs("uhcw", measurement__pathway_scopes=[])
+    assert load_scenario("uhcw").measurement.pathway_scopes == ["directorate"]
+    col = f"detected_{window}w_share"
+    d = paired(narrow, wide, col)
+    assert one_sided_upper(d) < 0, (fmt(narrow[col]), fmt(wide[col]))
+    if window == 104:
+        assert wide["pathway1_detected_104w"].mean() < narrow["pathway1_detected_104w"].mean()
+
+
+# --- P6: middle managers gate spread ----------------------------------------------------------
+
+
+def test_p6_low_manager_support_keeps_spread_local_under_committed_leadership():
+    """SASH with full commitment but low alignment (0.2) and no involvement: spread stays local (reach's 95%
+    upper bound below the 'local' threshold; >= 90% of runs local), where the same trust with aligned,
+    involved managers spreads trust-wide."""
+    gated = runs("sash-teaching", leadership__commitment=1.0, managers__alignment=0.2, managers__involvement=0.0)
+    open_ = runs("sash-teaching", leadership__commitment=1.0)
+    local = load_scenario("sash").outputs.local_max_reach
+    assert one_sided_upper(gated["reach_final"]) < local, fmt(gated["reach_final"])
+    assert gated["regime"].isin(["local", "no gain"]).mean() >= 0.9
+    assert open_["reach_final"].mean() >= load_scenario("sash").outputs.trustwide_min_reach
+    d = paired(open_, gated, "adoption_rest_final")
+    assert one_sided_upper(d) < 0
+
+
+# --- P7: turnover erodes ------------------------------------------------------------------------
+
+
+def test_p7_higher_turnover_lowers_sustained_adoption():
+    """Staff turnover 5% vs 25% a year: adoption at the end (sustained adoption) is lower (paired one-sided
+    95% upper bound of the difference < 0), trust-wide and in the pilots."""
+    low = runs("uhcw-teaching", turnover__staff_annual=0.05)
+    high = runs("uhcw-teaching", turnover__staff_annual=0.25)
+    for col in ("adoption_trust_final", "adoption_pilot_final"):
+        d = paired(low, high, col)
+        assert one_sided_upper(d) < 0, (col, fmt(low[col]), fmt(high[col]))
