@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test bench viz viz-assets clean
+.PHONY: setup run test bench bench-sweep viz viz-assets clean
 
 setup: $(STAMP)
 
@@ -17,11 +17,18 @@ $(STAMP): pyproject.toml
 	  "$$base" -m venv $(VENV); \
 	fi; \
 	$(PY) -m pip install --quiet --upgrade pip; \
-	$(PY) -m pip install --quiet -e '.[test,viz]'
+	$(PY) -m pip install --quiet -e '.[test,sweep,viz]'
 	@touch $(STAMP)
 
+# The headline job: E1 (the five trusts at real headcounts) and E2 (regime map of
+# connectedness x leadership commitment); about 1 minute on 2 idle cores.
 run: setup
-	$(VENV)/bin/spread trusts --reps 20 --out results/trusts
+	$(VENV)/bin/spread sweep experiments/E1_trusts.toml --out results/E1_trusts
+	$(VENV)/bin/spread sweep experiments/E2_regime_map.toml --out results/E2_regime_map
+	@echo "results: results/E1_trusts/ and results/E2_regime_map/ (runs/*.parquet; analysis/: report.md, tables .csv, figures .png and .svg)"
+
+bench-sweep: setup
+	$(PY) benchmarks/bench_sweep.py --runs 100 1000 --null 1000 10000
 
 test: setup viz-assets
 	$(PY) -m pytest -q

@@ -1,0 +1,86 @@
+"""`spread sweep` and `spread analyse`: registered into model/cli.py by
+
+    from model import sweep_cli
+    sweep_cli.register(subparsers)
+
+and runnable alone as `python -m model.sweep_cli sweep|analyse ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "sweep", help="run an experiment file's sweep (local processes or a Dask cluster)",
+        description="Run every (point, replicate) of an experiment file, writing Parquet parts as runs "
+                    "finish. Re-running into the same folder resumes: finished runs are skipped.")
+    p.add_argument("experiment", help="experiment file (TOML), e.g. experiments/E2_regime_map.toml")
+    p.add_argument("--out", help="results folder (default results/<experiment name>)")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1 runs in this process)")
+    p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask LocalCluster")
+    p.add_argument("--resume", action="store_true", help="require an existing results folder and skip its finished runs")
+    p.add_argument("--batch", type=int, help="runs per task (default: chosen from runs and workers)")
+    p.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
+                   help="write finished runs to a new Parquet part at least this often (default 2)")
+    p.add_argument("--no-analyse", action="store_true", help="do not run the analysis at the end")
+    p.set_defaults(func=cmd_sweep)
+
+    a = subparsers.add_parser(
+        "analyse", aliases=["analyze"], help="tables and figures for a sweep's results folder",
+        description="Summary tables with intervals, regime maps, outcome-vs-parameter plots, Sobol/Morris "
+                    "indices and PRIM boxes, as the experiment file's [analyses] asks; written to DIR/analysis.")
+    a.add_argument("dir", help="results folder written by `spread sweep`")
+    a.add_argument("--out", help="where to write (default DIR/analysis)")
+    a.set_defaults(func=cmd_analyse)
+
+
+def cmd_sweep(args) -> int:
+    from model.experiment import ExperimentError
+    from model.sweep import SweepError, run_sweep
+    if args.workers is not None and args.workers < 1:
+        print(f"--workers = {args.workers}: must be at least 1", file=sys.stderr)
+        return 2
+    if args.batch is not None and args.batch < 1:
+        print(f"--batch = {args.batch}: must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        rep = run_sweep(args.experiment, out=args.out, workers=args.workers, scheduler=args.scheduler,
+                        resume=args.resume, batch=args.batch, analyse=not args.no_analyse,
+                        flush_seconds=args.flush_every)
+    except ExperimentError as e:
+        for line in e.lines:
+            print(line, file=sys.stderr)
+        return 2
+    except SweepError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(f"results: {rep.out}")
+    return 0 if rep.complete else 1
+
+
+def cmd_analyse(args) -> int:
+    from model.analysis import AnalysisError, analyse
+    try:
+        written = analyse(args.dir, out=args.out)
+    except AnalysisError as e:
+        print(str(e), file=sys.stderr)
+        return 2
+    print(f"analysis: {len(written)} files in {written[0].parent if written else args.dir}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="spread")
+    sub = parser.add_subparsers(dest="command", required=True)
+    register(sub)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
