@@ -9,7 +9,12 @@ so a person needs both the skill and their manager's time, space and
 permission, and the leadership signal lifts adoption only as relayed by the
 manager (the "golden thread": support already carries attention).
 Capability grows by learning from *capable* in-contacts (capability at or
-above ``capable_level``; same tie weighting as exposure) and by practising.
+above ``CAPABLE_LEVEL``; same tie weighting as exposure), as far as the
+manager gives time and space for it (x support), and by practising; skill
+not practised fades at ``forgetting`` a week. Without the last two terms
+capability itself spread trust-wide as a simple contagion even where
+practice stayed local, against the source ("improvement skills and
+capabilities ... remained localised").
 """
 
 from __future__ import annotations
@@ -30,21 +35,37 @@ class PeerExchange:
         self.adoption_rate = e.adoption_rate
         self.learning_rate = e.learning_rate
         self.practice_learning = e.practice_learning
+        self.forgetting = e.forgetting
         self.lift = params.leadership.signal_lift
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
-    def step(self, W, log_W, in_degree, capability, practising, support_of_person,
-             attention: float, rng: np.random.Generator) -> np.ndarray:
-        """Update ``practising`` and ``capability`` in place; return the weekly exposure."""
+    def step(self, net, W, log_W, inv_degree, in_degree, capability, practising, support,
+             unit_of, attention: float, rng: np.random.Generator) -> np.ndarray:
+        """Update ``practising`` and ``capability`` in place; return the weekly exposure.
+
+        Only people who can adopt this week (not practising; above threshold
+        under the complex rule) are gated, so the cost follows them, not N.
+        """
         x = practising.astype(np.float64)
-        p, expo = rule_probability(self.rule, W, log_W, x, x, in_degree, self.threshold,
-                                   self.adoption_rate, self.mix)
-        gate = capability * support_of_person * (1.0 + self.lift * attention) / (1.0 + self.lift)
         u = rng.random(x.size)  # one draw per person every week: common random numbers
-        adopt = ~practising & (u < p * gate)
-        capable = np.where(capability >= CAPABLE_LEVEL, capability, 0.0)
-        peer = (W @ capable) / np.maximum(in_degree, 1)
-        capability += (self.learning_rate * peer + self.practice_learning * x) * (1.0 - capability)
-        practising |= adopt
+        expo = net.in_sum(W, x, np.flatnonzero(practising)) * inv_degree
+        if self.rule == "complex":
+            cand = np.flatnonzero((expo >= self.threshold) & ~practising)
+            p = self.adoption_rate
+        else:
+            x_try = x
+            p_all, _ = rule_probability(self.rule, W, log_W, x, x_try, in_degree, self.threshold,
+                                        self.adoption_rate, self.mix)
+            cand = np.flatnonzero((p_all > 0) & ~practising)
+            p = p_all[cand]
+        if cand.size:
+            gate = capability[cand] * support[unit_of[cand]] * ((1.0 + self.lift * attention) / (1.0 + self.lift))
+            practising[cand[u[cand] < p * gate]] = True
+        is_capable = capability >= CAPABLE_LEVEL
+        capable = capability * is_capable
+        peer = net.in_sum(W, capable, np.flatnonzero(is_capable)) * inv_degree
+        support_all = support[unit_of]
+        capability += (self.learning_rate * support_all * peer + self.practice_learning * x) * (1.0 - capability) \
+            - self.forgetting * (1.0 - x) * capability
         return expo

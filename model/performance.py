@@ -77,9 +77,15 @@ class Performance:
         self.inv_size = 1.0 / org.unit_size
         self.pilot_units = np.flatnonzero(org.unit_pilot)
         self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
+        self.pilot_staff = int(org.unit_size[self.pilot_units].sum())
+        self.rest_staff = int(org.unit_size[self.rest_units].sum())
+
+    def unit_counts(self, practising: np.ndarray) -> np.ndarray:
+        """Practitioners per unit (units are contiguous blocks of staff ids)."""
+        return np.add.reduceat(practising, self.org.unit_start, dtype=np.int64)
 
     def unit_adoption(self, practising: np.ndarray) -> np.ndarray:
-        return np.bincount(self.org.unit_of, weights=practising, minlength=self.org.n_units) * self.inv_size
+        return self.unit_counts(practising) * self.inv_size
 
     def true_lead_time(self, gain: np.ndarray, adoption: np.ndarray) -> np.ndarray:
         removed = gain + (1.0 - gain) * self.practice_effect * adoption

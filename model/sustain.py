@@ -27,7 +27,11 @@ class Sustain:
         strength = self.wr * expo + self.ws * support_of_person + self.wc * recognition_of_person
         return self.hi - (self.hi - self.lo) * np.clip(strength, 0.0, 1.0)
 
-    def step(self, practising: np.ndarray, expo, support_of_person, recognition_of_person,
+    def step(self, practising: np.ndarray, expo, support, recognition, unit_of,
              rng: np.random.Generator) -> None:
-        u = rng.random(practising.size)
-        practising &= ~(u < self.rate(expo, support_of_person, recognition_of_person))
+        u = rng.random(practising.size)  # fixed count: common random numbers
+        who = np.flatnonzero(practising)
+        if who.size:
+            unit = unit_of[who]
+            drop = u[who] < self.rate(expo[who], support[unit], recognition[unit])
+            practising[who[drop]] = False

@@ -107,14 +107,24 @@ class TrustModel(mesa.Model):
         self._live = net.active(0)
         self._W = net.matrix(base_w * self._live)
         self._log_W = net.matrix(self._log_base * self._live) if self._log_base is not None else None
-        self._deg = net.in_degree(self._live)
-        self._live_week = 0
+        self._deg = net.in_degree(self._live).astype(np.float64)
+        self._inv_deg = 1.0 / np.maximum(self._deg, 1.0)
+        self._cross_live = int((self._live & net.cross).sum())
+        # arcs that go live later: forum ties (fixed schedule, sorted once) and
+        # ties re-forming after turnover (a small pending set)
+        later = np.flatnonzero(net.active_from > 0)
+        order = np.argsort(net.active_from[later], kind="stable")
+        self._forum_arcs = later[order]
+        self._forum_weeks = net.active_from[self._forum_arcs]
+        self._dormant = np.zeros(0, dtype=np.int64)
+        self._mark = np.zeros(net.n_arcs, dtype=bool)  # scratch for pair look-ups
 
         # -- outputs -----------------------------------------------------
         self.history = {k: np.full(self.weeks + 1, np.nan) for k in WEEKLY}
         self.events: list[tuple[int, str, str]] = []
-        self.network_start = network_stats(net, org, 0)
-        self.network_end: dict | None = None
+        self._live_start = self._live.copy()
+        self._network_start: dict | None = None
+        self._network_end: dict | None = None
         self._record(0, self.performance.true_lead_time(self.gain, self.performance.unit_adoption(self.practising)), 0)
 
         if agents:
@@ -128,7 +138,7 @@ class TrustModel(mesa.Model):
             return
         t = self.week = self.week + 1
         s = self.streams
-        self._refresh_network(t)
+        self._refresh_network(t)  # forum ties and re-formed ties go live
         # 1. leadership
         self.attention = self.leadership.step(t)
         if t in self._change_set:
@@ -141,14 +151,16 @@ class TrustModel(mesa.Model):
             self.events.append((t, "rpiw", f"RPIW in pathway {p + 1}"))
         # 4. peer exchange
         unit_of = self.org.unit_of
-        support_p = self.support[unit_of]
-        expo = self.exchange.step(self._W, self._log_W, self._deg, self.capability, self.practising,
-                                  support_p, self.attention, s["exchange"])
+        expo = self.exchange.step(self.net, self._W, self._log_W, self._inv_deg, self._deg, self.capability,
+                                  self.practising, self.support, unit_of, self.attention, s["exchange"])
         # 5. sustain or abandon
-        self.sustain.step(self.practising, expo, support_p, self.recognition[unit_of], s["sustain"])
+        self.sustain.step(self.practising, expo, self.support, self.recognition, unit_of, s["sustain"])
         # 6. turnover
-        leavers = self.turnover.step(t, self.net, self.capability, self.practising, self.tenure,
-                                     self.support, s["turnover"], s["rewire"])
+        leavers, dormant = self.turnover.step(t, self.net, self.capability, self.practising, self.tenure,
+                                              self.support, s["turnover"], s["rewire"], self._mark)
+        if dormant.size:
+            self._set_live(dormant, False)
+            self._dormant = np.concatenate([self._dormant, dormant])
         # 7. performance and measurement
         adoption = self.performance.unit_adoption(self.practising)
         before = self.performance.detected_week.copy()
@@ -161,7 +173,6 @@ class TrustModel(mesa.Model):
         self._record(t, true, leavers.size)
         if t >= self.weeks:
             self.running = False
-            self.network_end = network_stats(self.net, self.org, t)
 
     def run(self) -> "TrustModel":
         """Run to the horizon."""
@@ -177,29 +188,44 @@ class TrustModel(mesa.Model):
             cs = self._changes = set(self.leadership.change_weeks.tolist())
         return cs
 
-    def _refresh_network(self, week: int) -> None:
-        live = self.net.active_from <= week
-        self._live = live
-        np.multiply(self._w_base, live, out=self._W.data)
+    def _set_live(self, arcs: np.ndarray, live: bool) -> None:
+        """Switch arcs on or off: weights, in-degrees and counts follow incrementally."""
+        arcs = arcs[self._live[arcs] != live]
+        if arcs.size == 0:
+            return
+        self._live[arcs] = live
+        self._W.data[arcs] = self._w_base[arcs] if live else 0.0
         if self._log_W is not None:
-            np.multiply(self._log_base, live, out=self._log_W.data)
-        self._deg = self.net.in_degree(live)
+            self._log_W.data[arcs] = self._log_base[arcs] if live else 0.0
+        d = np.bincount(self.net.dst[arcs], minlength=self.n)
+        self._deg += d if live else -d
+        touched = np.flatnonzero(d)
+        self._inv_deg[touched] = 1.0 / np.maximum(self._deg[touched], 1.0)
+        self._cross_live += int(self.net.cross[arcs].sum()) * (1 if live else -1)
+
+    def _refresh_network(self, week: int) -> None:
+        lo, hi = np.searchsorted(self._forum_weeks, [week, week + 1])
+        if hi > lo:
+            arcs = self._forum_arcs[lo:hi]
+            self._set_live(arcs[self.net.active_from[arcs] == week], True)
+        if self._dormant.size:
+            due = self.net.active_from[self._dormant] <= week
+            if due.any():
+                self._set_live(self._dormant[due], True)
+                self._dormant = self._dormant[~due]
 
     def _record(self, t: int, true: np.ndarray, leavers: int) -> None:
-        org, h, perf = self.org, self.history, self.performance
-        pilot_staff = org.staff_pilot
-        clinical = org.unit_of != org.board_unit
-        rest_staff = clinical & ~pilot_staff
-        x = self.practising
-        adoption = perf.unit_adoption(x)
+        h, perf = self.history, self.performance
+        counts = perf.unit_counts(self.practising)
+        adoption = counts * perf.inv_size
         p_units, r_units = perf.pilot_units, perf.rest_units
-        h["adoption_pilot"][t] = x[pilot_staff].mean()
-        h["adoption_rest"][t] = x[rest_staff].mean() if rest_staff.any() else 0.0
-        h["adoption_trust"][t] = x.mean()
+        h["adoption_pilot"][t] = counts[p_units].sum() / perf.pilot_staff
+        h["adoption_rest"][t] = counts[r_units].sum() / perf.rest_staff if r_units.size else 0.0
+        h["adoption_trust"][t] = counts.sum() / self.n
         h["capability_mean"][t] = self.capability.mean()
-        h["capable_share"][t] = (self.capability >= CAPABLE_LEVEL).mean()
+        h["capable_share"][t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL) / self.n
         reach_level = self.params.outputs.reach_level
-        h["reach"][t] = (adoption[r_units] >= reach_level).mean() if r_units.size else 0.0
+        h["reach"][t] = np.count_nonzero(adoption[r_units] >= reach_level) / r_units.size if r_units.size else 0.0
         h["lead_time_change_pilot"][t] = true[p_units].mean() - 1.0
         h["lead_time_change_rest"][t] = true[r_units].mean() - 1.0 if r_units.size else 0.0
         h["attention"][t] = self.leadership.attention[t]
@@ -209,11 +235,10 @@ class TrustModel(mesa.Model):
         h["manager_support_pilot"][t] = self.support[p_units].mean()
         h["manager_support_rest"][t] = self.support[r_units].mean() if r_units.size else 0.0
         h["recognition_pilot"][t] = self.recognition[p_units].mean()
-        h["detected_share"][t] = (perf.detected_week >= 0).mean()
+        h["detected_share"][t] = np.count_nonzero(perf.detected_week >= 0) / perf.detected_week.size
         h["leavers"][t] = leavers
-        live = self._live if t > 0 else self.net.active(0)
-        h["live_arcs"][t] = live.sum()
-        h["cross_unit_ties_per_person"][t] = (live & self.net.cross).sum() / self.n
+        h["live_arcs"][t] = self._deg.sum()
+        h["cross_unit_ties_per_person"][t] = self._cross_live / self.n
 
     # -- views for analysis and the visualiser -----------------------------
     def weekly_frame(self) -> pd.DataFrame:
@@ -236,4 +261,21 @@ class TrustModel(mesa.Model):
         })
 
     def network_stats(self) -> dict:
-        return network_stats(self.net, self.org, self.week)
+        """Social network analysis of the live network now."""
+        return network_stats(self.net, self.week, self._live)
+
+    @property
+    def network_start(self) -> dict:
+        """Network statistics at week 0 (computed on first use)."""
+        if self._network_start is None:
+            self._network_start = network_stats(self.net, 0, self._live_start)
+        return self._network_start
+
+    @property
+    def network_end(self) -> dict | None:
+        """Network statistics at the horizon, once the run is there (computed on first use)."""
+        if self.week < self.weeks:
+            return None
+        if self._network_end is None:
+            self._network_end = self.network_stats()
+        return self._network_end

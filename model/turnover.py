@@ -36,13 +36,17 @@ class Turnover:
         self.org = org
 
     def step(self, week: int, net: StaffNetwork, capability, practising, tenure, support,
-             rng: np.random.Generator, rewire_rng: np.random.Generator) -> np.ndarray:
-        """Replace this week's leavers; return their ids."""
+             rng: np.random.Generator, rewire_rng: np.random.Generator,
+             mark: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Replace this week's leavers; return their ids and the arcs made dormant.
+
+        Dormant arcs get their re-formation week in ``net.active_from``; the
+        model switches them off now and on again then."""
         u = rng.random(capability.size)
         leavers = np.flatnonzero(u < self.rate)
         tenure += 1
         if leavers.size == 0:
-            return leavers
+            return leavers, leavers
         capability[leavers] = self.newcomer_capability
         practising[leavers] = False
         tenure[leavers] = 0
@@ -58,9 +62,12 @@ class Turnover:
             net.active_from[arcs] = week + delay
             # a mutual pair re-forms together, at the later of its two draws
             rev = net.reverse[arcs]
-            paired = (rev >= 0) & np.isin(rev, arcs)
+            mark = np.zeros(net.n_arcs, dtype=bool) if mark is None else mark
+            mark[arcs] = True
+            paired = (rev >= 0) & mark[np.maximum(rev, 0)]
+            mark[arcs] = False
             a, r = arcs[paired], rev[paired]
             both = np.maximum(net.active_from[a], net.active_from[r])
             net.active_from[a] = both
             net.active_from[r] = both
-        return leavers
+        return leavers, arcs
