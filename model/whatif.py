@@ -53,7 +53,7 @@ RECOMMENDED = ("integrated-strategy", "peer-learning-first", "new-leader-support
 TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
 
 OPS = ("set", "add", "scale", "at_least", "at_most")
-META = ("title", "description", "source")
+META = ("title", "description", "source", "include")
 
 #: Outcomes compared, in report order: (column, label, scale, unit, better when).
 #: ``trustwide`` is 1 when a replicate's regime is 'trust-wide', else 0, so its
@@ -129,8 +129,11 @@ def resolve_whatif(name_or_path: str | Path) -> Path:
     return WHATIF_DIR / f"{name_or_path}.toml"
 
 
-def load_whatif(name_or_path: str | Path) -> WhatIf:
-    """Read and validate one what-if file; every problem is one-line :class:`ParameterError`."""
+def load_whatif(name_or_path: str | Path, _seen: tuple = ()) -> WhatIf:
+    """Read and validate one what-if file; every problem is one-line :class:`ParameterError`.
+
+    ``include = ["a", "b"]`` takes the changes of other what-ifs first (later
+    ones and this file's own changes win where keys repeat)."""
     path = resolve_whatif(name_or_path)
     where = str(path)
     if not path.is_file():
@@ -145,14 +148,22 @@ def load_whatif(name_or_path: str | Path) -> WhatIf:
     except (OSError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{where}: cannot be read as TOML: {exc}") from None
     meta = {}
-    for k in META:
+    changes: dict[str, tuple[str, Any]] = {}
+    include = doc.get("include", [])
+    if not isinstance(include, list) or not all(isinstance(x, str) for x in include):
+        raise ParameterError(f"{where}: include = {_describe(include)}: allowed is a list of what-if names or paths")
+    for inc in include:
+        ipath = path.parent / (inc if inc.endswith(".toml") else f"{inc}.toml")
+        if ipath.resolve() in _seen:
+            raise ParameterError(f"{where}: include = {inc!r}: allowed is a what-if that does not include itself")
+        changes.update(load_whatif(ipath if ipath.is_file() else inc, _seen + (path.resolve(),)).changes)
+    for k in META[:3]:
         v = doc.get(k, "")
         if not isinstance(v, str):
             raise ParameterError(f"{where}: {k} = {_describe(v)}: allowed is a string")
         meta[k] = " ".join(v.split())
     if not meta["description"]:
         raise ParameterError(f"{where}: description: missing; allowed is a one-sentence string saying what the what-if changes")
-    changes: dict[str, tuple[str, Any]] = {}
     for sec, body in doc.items():
         if sec in META:
             continue

