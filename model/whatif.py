@@ -67,6 +67,8 @@ OUTCOMES = (
     ("sustainment", "sustainment (end / peak adoption)", 1, "", "higher"),
 )
 OUTCOME_LABEL = {c: lab for c, lab, *_ in OUTCOMES}
+#: Outcomes that are shares in [0, 1]: their intervals are clipped to what is possible.
+SHARES = ("trustwide", "reach_final", "adoption_trust_final", "sustainment")
 
 #: Weekly series kept for the trajectory figures.
 TRAJECTORIES = ("reach", "adoption_trust", "adoption_rest", "lead_time_change_pilot", "lead_time_change_rest")
@@ -351,6 +353,9 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
         else:
             m, lo, hi = paired_ci(a, b)
             method = "paired t"
+        if col in SHARES:  # a mean of shares stays in [0, 1]: so does the what-if arm's mean
+            base_mean = float(np.nanmean(a))
+            lo, hi = max(lo, -base_mean), min(hi, 1.0 - base_mean)
         rows.append({
             "outcome": col, "label": label, "unit": unit, "better": better,
             "baseline_mean": float(np.nanmean(a)) * scale, "what_if_mean": float(np.nanmean(b)) * scale,

@@ -112,6 +112,7 @@ def matrix_frame(comps: list[Comparison]) -> pd.DataFrame:
                 row[f"{short}_diff"] = r.difference
                 row[f"{short}_ci_low"] = r.ci_low
                 row[f"{short}_ci_high"] = r.ci_high
+                row[f"{short}_changed"] = int(r.changed_reps)
             row["reps"] = int(sub.loc["reach_final"].reps)
             rows.append(row)
     return pd.DataFrame(rows)
@@ -121,28 +122,34 @@ def heatmap_figure(mf: pd.DataFrame):
     """Recommendation x trust: change in the chance of trust-wide spread and in reach (points)."""
     whatifs = list(dict.fromkeys(mf.title))
     trusts = list(dict.fromkeys(mf.trust))
-    fig, axes = plt.subplots(1, 2, figsize=(4 + 2.2 * len(trusts), 1.8 + 0.55 * len(whatifs)),
-                             constrained_layout=True)
-    for ax, (short, label) in zip(axes, (("trustwide_chance", "change in chance of trust-wide spread (points)"),
-                                         ("reach", "change in reach beyond the pilots (points)"))):
+    fig, axes = plt.subplots(1, 3, figsize=(5 + 2.6 * len(trusts), 2.2 + 0.5 * len(whatifs)),
+                             constrained_layout=True, sharey=True)
+    for k, (ax, (short, label)) in enumerate(zip(axes, (
+            ("trustwide_chance", "chance of trust-wide spread"),
+            ("reach", "reach beyond the pilots"),
+            ("adoption", "trust-wide adoption")))):
         d = mf.pivot(index="title", columns="trust", values=f"{short}_diff").loc[whatifs, trusts].to_numpy()
         lo = mf.pivot(index="title", columns="trust", values=f"{short}_ci_low").loc[whatifs, trusts].to_numpy()
         hi = mf.pivot(index="title", columns="trust", values=f"{short}_ci_high").loc[whatifs, trusts].to_numpy()
+        changed = mf.pivot(index="title", columns="trust", values=f"{short}_changed").loc[whatifs, trusts].to_numpy()
         vmax = max(5.0, float(np.nanmax(np.abs(d))))
         im = ax.imshow(d, cmap="RdBu", norm=TwoSlopeNorm(0, -vmax, vmax), aspect="auto")
         for i in range(d.shape[0]):
             for j in range(d.shape[1]):
                 clear = lo[i, j] > 0 or hi[i, j] < 0
-                txt = f"{d[i, j]:+.0f}" + ("" if clear else "?")
+                if changed[i, j] == 0:
+                    txt = "0"  # no run changed at all
+                else:
+                    txt = (f"{d[i, j]:+.0f}" if abs(d[i, j]) >= 1 else f"{d[i, j]:+.1f}") + ("" if clear else "?")
                 ax.text(j, i, txt, ha="center", va="center", fontsize=9,
                         fontweight="bold" if clear else "normal",
                         color="white" if abs(d[i, j]) > 0.6 * vmax else "black")
         ax.set_xticks(range(len(trusts)), trusts, rotation=20, ha="right", fontsize=8)
-        ax.set_yticks(range(len(whatifs)), whatifs, fontsize=8)
-        ax.set_title(label, fontsize=9)
+        ax.set_yticks(range(len(whatifs)), whatifs if k == 0 else [""] * len(whatifs), fontsize=8)
+        ax.set_title(f"change in {label}\n(percentage points)", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8)
     fig.suptitle("Which lever matters where: paired difference, what-if minus baseline "
-                 "(bold = 95% interval excludes zero; '?' = unclear)", fontsize=10)
+                 "(bold = 95% interval excludes zero; '?' = unclear; 0 = no run changed)", fontsize=10)
     return fig
 
 
@@ -290,18 +297,28 @@ def _matrix_table(mf: pd.DataFrame) -> str:
 
 
 def best_levers(mf: pd.DataFrame) -> dict[str, str]:
-    """Per trust, a sentence naming the what-if that moves reach most."""
+    """Per trust, a sentence naming the what-if that moves reach (else adoption) most."""
     out = {}
     for t, sub in mf.groupby("trust", sort=False):
-        top = sub.sort_values(["reach_diff", "trustwide_chance_diff"], ascending=False).iloc[0]
+        top = sub.sort_values(["reach_diff", "trustwide_chance_diff", "adoption_diff"], ascending=False).iloc[0]
+        ad = sub.sort_values("adoption_diff", ascending=False).iloc[0]
+        adoption = (f"the largest change in trust-wide adoption is from {ad.title.lower()} "
+                    f"({ad.adoption_diff:+.1f} points, 95% interval {ad.adoption_ci_low:+.1f} to {ad.adoption_ci_high:+.1f})")
         if top.reach_ci_low > 0:
-            out[t] = (f"In {t}, the lever that matters most is {top.title.lower()}: reach beyond the pilots "
-                      f"+{top.reach_diff:.1f} points (95% interval {top.reach_ci_low:+.1f} to {top.reach_ci_high:+.1f}), "
-                      f"chance of trust-wide spread {top.trustwide_chance_baseline:.0f}% -> {top.trustwide_chance_what_if:.0f}%.")
+            out[t] = (f"In {t}, the biggest effect comes from {top.title.lower()}: reach beyond the pilots "
+                      f"{top.reach_baseline:.0f}% -> {top.reach_what_if:.0f}% ({top.reach_diff:+.1f} points, 95% interval "
+                      f"{top.reach_ci_low:+.1f} to {top.reach_ci_high:+.1f}); chance of trust-wide spread "
+                      f"{top.trustwide_chance_baseline:.0f}% -> {top.trustwide_chance_what_if:.0f}%.")
+        elif top.reach_baseline >= 99:
+            out[t] = (f"In {t}, gains already spread trust-wide in the baseline (reach {top.reach_baseline:.0f}%), "
+                      f"so no lever can add reach; {adoption}.")
+        elif (sub.reach_diff.abs() < 1e-9).all():
+            out[t] = (f"In {t}, no single lever moves reach beyond the pilots from {top.reach_baseline:.0f}%: the trust "
+                      f"is far from its tipping point; {adoption}.")
         else:
-            out[t] = (f"In {t}, no single what-if clearly raises reach beyond the pilots "
+            out[t] = (f"In {t}, no single lever clearly raises reach beyond the pilots from {top.reach_baseline:.0f}% "
                       f"(largest: {top.title.lower()}, {top.reach_diff:+.1f} points, 95% interval "
-                      f"{top.reach_ci_low:+.1f} to {top.reach_ci_high:+.1f}); baseline reach {top.reach_baseline:.0f}%.")
+                      f"{top.reach_ci_low:+.1f} to {top.reach_ci_high:+.1f}); {adoption}.")
     return out
 
 
