@@ -368,8 +368,20 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
 # ---------------------------------------------------------------------------
 # plain English
 # ---------------------------------------------------------------------------
+def signed(x: float, nd: int = 1) -> str:
+    """+1.2 / -0.4 / 0 (never '-0.0')."""
+    return "0" if round(x, nd) == 0 else f"{x:+.{nd}f}"
+
+
+def pct(x: float) -> str:
+    """A percentage for prose: whole numbers, one decimal below 1% (but 0%, not 0.0%)."""
+    if x == 0 or round(x, 1) == 0:
+        return "0%"
+    return f"{x:.1f}%" if abs(x) < 1 else f"{x:.0f}%"
+
+
 def _num(x: float, unit: str) -> str:
-    return f"{x:.0f}%" if unit == "%" else f"{x:.2f}"
+    return pct(x) if unit == "%" else f"{x:.2f}"
 
 
 def _clear(row: dict) -> str:
@@ -392,10 +404,10 @@ def sentence(trust_label: str, wi: WhatIf, rows: list[dict], effective: Mapping[
     if all(r["changed_reps"] == 0 for r in rows):
         return (f"In {trust_label}, {title} makes no difference in any of {n} paired runs: what it changes "
                 f"does not act in this trust (chance of trust-wide spread stays {_num(by['trustwide']['baseline_mean'], '%')}, "
-                f"reach beyond the pilots {by['reach_final']['baseline_mean']:.0f}%).")
+                f"reach beyond the pilots {pct(by['reach_final']['baseline_mean'])}).")
     tw, rc, lt = by["trustwide"], by["reach_final"], by["lead_time_change_rest_final"]
     parts = [f"In {trust_label}, with {title}, the chance that gains spread trust-wide "]
-    ci = f"(95% interval {tw['ci_low']:+.0f} to {tw['ci_high']:+.0f} points)"
+    ci = f"(95% interval {signed(tw['ci_low'], 0)} to {signed(tw['ci_high'], 0)} points)"
     b0, b1 = _num(tw['baseline_mean'], '%'), _num(tw['what_if_mean'], '%')
     if tw["changed_reps"] == 0:
         parts.append(f"stays at {b0} in all {n} paired runs {ci}")
@@ -405,15 +417,15 @@ def sentence(trust_label: str, wi: WhatIf, rows: list[dict], effective: Mapping[
         parts.append(f"{how} from {b0} to {b1} {ci}{extra}")
     direction = _clear(rc)
     if rc["changed_reps"] == 0:
-        parts.append(f"; reach beyond the pilots stays at {rc['baseline_mean']:.0f}% in every run")
+        parts.append(f"; reach beyond the pilots stays at {pct(rc['baseline_mean'])} in every run")
     elif direction == "unclear":
-        parts.append(f"; reach beyond the pilots shows no clear change ({rc['difference']:+.1f} points, "
-                     f"95% interval {rc['ci_low']:+.1f} to {rc['ci_high']:+.1f})")
+        parts.append(f"; reach beyond the pilots shows no clear change ({signed(rc['difference'])} points, "
+                     f"95% interval {signed(rc['ci_low'])} to {signed(rc['ci_high'])})")
     else:
         parts.append(f"; reach beyond the pilots {'rises' if direction == 'up' else 'falls'} from "
-                     f"{rc['baseline_mean']:.0f}% to {rc['what_if_mean']:.0f}% ({rc['difference']:+.1f} points, "
-                     f"95% interval {rc['ci_low']:+.1f} to {rc['ci_high']:+.1f})")
-    d = _clear(lt)
+                     f"{pct(rc['baseline_mean'])} to {pct(rc['what_if_mean'])} ({signed(rc['difference'])} points, "
+                     f"95% interval {signed(rc['ci_low'])} to {signed(rc['ci_high'])})")
+    d = _clear(lt) if abs(lt["difference"]) >= 0.05 else "unclear"
     if d == "down":
         parts.append(f", and lead time outside the pilots falls a further {abs(lt['difference']):.1f} points")
     elif d == "up":

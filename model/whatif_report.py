@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
-from .whatif import OUTCOMES, TRAJECTORIES, Comparison  # noqa: E402
+from .whatif import OUTCOMES, TRAJECTORIES, Comparison, pct, signed  # noqa: E402
 
 BASE_COLOR = "#7f8c8d"
 WI_COLOR = "#1f6fb2"
@@ -218,9 +218,8 @@ def _fmt(v: float, unit: str) -> str:
 
 
 def _fmt_diff(r) -> str:
-    if r["unit"] == "%":
-        return f"{r['difference']:+.1f} [{r['ci_low']:+.1f}, {r['ci_high']:+.1f}]"
-    return f"{r['difference']:+.3f} [{r['ci_low']:+.3f}, {r['ci_high']:+.3f}]"
+    nd = 1 if r["unit"] == "%" else 3
+    return f"{signed(r['difference'], nd)} [{signed(r['ci_low'], nd)}, {signed(r['ci_high'], nd)}]"
 
 
 # ---------------------------------------------------------------------------
@@ -287,8 +286,8 @@ def _matrix_table(mf: pd.DataFrame) -> str:
         for t in trusts:
             r = sub[sub.trust == t].iloc[0]
             cls = "better" if r.reach_ci_low > 0 else ("worse" if r.reach_ci_high < 0 else "unclear")
-            cells.append(f"<td class='num {cls}'>reach {r.reach_diff:+.1f} [{r.reach_ci_low:+.1f}, {r.reach_ci_high:+.1f}]<br>"
-                         f"trust-wide chance {r.trustwide_chance_diff:+.0f} [{r.trustwide_chance_ci_low:+.0f}, {r.trustwide_chance_ci_high:+.0f}]</td>")
+            cells.append(f"<td class='num {cls}'>reach {signed(r.reach_diff, 1)} [{signed(r.reach_ci_low, 1)}, {signed(r.reach_ci_high, 1)}]<br>"
+                         f"trust-wide chance {signed(r.trustwide_chance_diff, 0)} [{signed(r.trustwide_chance_ci_low, 0)}, {signed(r.trustwide_chance_ci_high, 0)}]</td>")
         body.append(f"<tr><td>{_e(title)}</td>{''.join(cells)}</tr>")
     base = ("<tr><td><i>baseline</i></td>" + "".join(
         f"<td class='num'>reach {mf[mf.trust == t].reach_baseline.iloc[0]:.0f}%<br>trust-wide chance "
@@ -303,11 +302,11 @@ def best_levers(mf: pd.DataFrame) -> dict[str, str]:
         top = sub.sort_values(["reach_diff", "trustwide_chance_diff", "adoption_diff"], ascending=False).iloc[0]
         ad = sub.sort_values("adoption_diff", ascending=False).iloc[0]
         adoption = (f"the largest change in trust-wide adoption is from {ad.title.lower()} "
-                    f"({ad.adoption_diff:+.1f} points, 95% interval {ad.adoption_ci_low:+.1f} to {ad.adoption_ci_high:+.1f})")
+                    f"({signed(ad.adoption_diff, 1)} points, 95% interval {signed(ad.adoption_ci_low, 1)} to {signed(ad.adoption_ci_high, 1)})")
         if top.reach_ci_low > 0:
             out[t] = (f"In {t}, the biggest effect comes from {top.title.lower()}: reach beyond the pilots "
-                      f"{top.reach_baseline:.0f}% -> {top.reach_what_if:.0f}% ({top.reach_diff:+.1f} points, 95% interval "
-                      f"{top.reach_ci_low:+.1f} to {top.reach_ci_high:+.1f}); chance of trust-wide spread "
+                      f"{pct(top.reach_baseline)} -> {pct(top.reach_what_if)} ({signed(top.reach_diff, 1)} points, 95% interval "
+                      f"{signed(top.reach_ci_low, 1)} to {signed(top.reach_ci_high, 1)}); chance of trust-wide spread "
                       f"{top.trustwide_chance_baseline:.0f}% -> {top.trustwide_chance_what_if:.0f}%.")
         elif top.reach_baseline >= 99:
             out[t] = (f"In {t}, gains already spread trust-wide in the baseline (reach {top.reach_baseline:.0f}%), "
@@ -317,8 +316,8 @@ def best_levers(mf: pd.DataFrame) -> dict[str, str]:
                       f"is far from its tipping point; {adoption}.")
         else:
             out[t] = (f"In {t}, no single lever clearly raises reach beyond the pilots from {top.reach_baseline:.0f}% "
-                      f"(largest: {top.title.lower()}, {top.reach_diff:+.1f} points, 95% interval "
-                      f"{top.reach_ci_low:+.1f} to {top.reach_ci_high:+.1f}); {adoption}.")
+                      f"(largest: {top.title.lower()}, {signed(top.reach_diff, 1)} points, 95% interval "
+                      f"{signed(top.reach_ci_low, 1)} to {signed(top.reach_ci_high, 1)}); {adoption}.")
     return out
 
 
@@ -453,7 +452,7 @@ def print_summary(comps: list[Comparison], *, matrix: bool, elapsed: float, reps
         print(f"What-if matrix: {len(comps)} scenarios x {len(comps[0].whatifs)} what-ifs, {reps} paired runs per arm "
               f"({elapsed:.1f} s)")
         print("Change in reach beyond the pilots, percentage points [95% interval] (* = clear):")
-        t = mf.assign(cell=[f"{r.reach_diff:+5.1f} [{r.reach_ci_low:+.1f},{r.reach_ci_high:+.1f}]"
+        t = mf.assign(cell=[f"{signed(r.reach_diff):>5s} [{signed(r.reach_ci_low, 1)},{signed(r.reach_ci_high, 1)}]"
                             + ("*" if r.reach_ci_low > 0 or r.reach_ci_high < 0 else " ") for r in mf.itertuples()])
         table = t.pivot(index="title", columns="scenario", values="cell").loc[list(dict.fromkeys(mf.title)),
                                                                               list(dict.fromkeys(mf.scenario))]
