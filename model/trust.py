@@ -197,10 +197,9 @@ class TrustModel(mesa.Model):
         self._W.data[arcs] = self._w_base[arcs] if live else 0.0
         if self._log_W is not None:
             self._log_W.data[arcs] = self._log_base[arcs] if live else 0.0
-        d = np.bincount(self.net.dst[arcs], minlength=self.n)
-        self._deg += d if live else -d
-        touched = np.flatnonzero(d)
-        self._inv_deg[touched] = 1.0 / np.maximum(self._deg[touched], 1.0)
+        dst = self.net.dst[arcs]
+        np.add.at(self._deg, dst, 1.0 if live else -1.0)
+        self._inv_deg[dst] = 1.0 / np.maximum(self._deg[dst], 1.0)
         self._cross_live += int(self.net.cross[arcs].sum()) * (1 if live else -1)
 
     def _refresh_network(self, week: int) -> None:

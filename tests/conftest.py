@@ -1,0 +1,60 @@
+"""Shared helpers for the test suite."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+#: processes for replicate runs (the CI machines have 2 cores)
+WORKERS = min(2, os.cpu_count() or 1)
+
+
+def mean_ci(x, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean and two-sided t-interval of a sample (degenerate interval if it has no spread)."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    m = float(x.mean())
+    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    if sd == 0.0:
+        return m, m, m
+    h = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * sd / np.sqrt(x.size))
+    return m, m - h, m + h
+
+
+def one_sided_upper(x, level: float = 0.95) -> float:
+    """One-sided upper (level) confidence bound of the mean of x."""
+    x = np.asarray(x, dtype=float)
+    x = x[~np.isnan(x)]
+    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    return float(x.mean() + (stats.t.ppf(level, x.size - 1) * sd / np.sqrt(x.size) if sd else 0.0))
+
+
+def one_sided_lower(x, level: float = 0.95) -> float:
+    """One-sided lower (level) confidence bound of the mean of x."""
+    return -one_sided_upper(-np.asarray(x, dtype=float), level)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def small_params(name: str = "baseline-teaching", **overrides):
+    """A validated teaching-size scenario with ``section__key=value`` style overrides."""
+    from model.params import load_scenario
+
+    return load_scenario(name, overrides={k.replace("__", "."): v for k, v in overrides.items()})
+
+
+def small_model(name: str = "baseline-teaching", seed: int = 1, weeks: int | None = None, agents: bool = False,
+                **overrides):
+    from model.trust import TrustModel
+
+    return TrustModel(small_params(name, **overrides), rng=seed, weeks=weeks, agents=agents)
