@@ -191,3 +191,13 @@ def test_bad_what_if_files_give_one_line_and_exit_2(body, needle, tmp_path, caps
     assert rc == 2
     assert len(err.splitlines()) == 1 and needle in err, err
     assert str(f) in err
+
+
+def test_include_combines_and_refuses_loops(tmp_path):
+    both = load_whatif("docs/examples/bhr-stable-and-involved.toml")
+    assert set(both.changes) == {"leadership.ceo_changes", "leadership.ceo_hazard_annual",
+                                 "managers.involvement", "managers.base_support"}
+    loop = tmp_path / "loop.toml"
+    loop.write_text('description = "x."\ninclude = ["loop"]\n')
+    with pytest.raises(ParameterError, match="does not include itself"):
+        load_whatif(loop)
