@@ -214,11 +214,16 @@ def trajectories_frame(comps: list[Comparison], every: int = 1) -> pd.DataFrame:
 
 
 def _fmt(v: float, unit: str) -> str:
-    return f"{v:.1f}{unit}" if unit == "%" else f"{v:.2f}"
+    if unit == "%":
+        return "0.0%" if round(v, 1) == 0 else f"{v:.1f}%"
+    return f"{v:.2f}"
 
 
 def _fmt_diff(r) -> str:
+    """Difference [interval]; more decimals when everything is small (never '0 [0, 0]' for a clear effect)."""
     nd = 1 if r["unit"] == "%" else 3
+    if r["changed_reps"] and max(abs(r["difference"]), abs(r["ci_low"]), abs(r["ci_high"])) < 10 ** -nd * 0.5:
+        nd += 2
     return f"{signed(r['difference'], nd)} [{signed(r['ci_low'], nd)}, {signed(r['ci_high'], nd)}]"
 
 
