@@ -4,6 +4,7 @@ out-of-range share."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -53,7 +54,11 @@ def parameter_sets(draw):
     dirs = draw(st.integers(1, min(20, units)))
     per_dir = units // dirs
     upp = draw(st.integers(1, max(1, min(10, per_dir))))
-    pathways = draw(st.integers(1, max(1, min(40, units // upp))))
+    # pathways that fit in whole directorates (the validation only checks pathways x upp <= units:
+    # a known bug, tested (xfail) below)
+    per_d = np.diff(np.linspace(0, units, dirs + 1).round().astype(int))
+    fit = int((per_d // upp).sum())
+    pathways = draw(st.integers(1, max(1, min(40, fit))))
     values.update({"organisation.staff": staff, "organisation.unit_size_mean": mean,
                    "organisation.unit_size_min": lo, "organisation.unit_size_max": hi,
                    "organisation.executive_team": execs, "organisation.directorates": dirs,
@@ -68,6 +73,8 @@ def parameter_sets(draw):
         values[f"sustain.{name}_weight"] = float(w[k])
     values["sustain.abandon_min"] = values["sustain.abandon_max"] * draw(st.floats(0, 1))
     values["run.weeks"] = draw(st.integers(1, 80))
+    # learning_rate + practice_learning > 1 overshoots capability past 1: a known bug, tested (xfail) below
+    values["exchange.practice_learning"] = min(values["exchange.practice_learning"], 1.0 - values["exchange.learning_rate"])
     return values
 
 
@@ -115,3 +122,32 @@ def test_out_of_range_numbers_always_rejected(key, data):
         assert key in str(exc) and "\n" not in str(exc)
     else:
         raise AssertionError(f"{key} = {v} accepted")
+
+
+@pytest.mark.xfail(reason="exchange.py PeerExchange.step capability update: c += (learning_rate x support x peer "
+                          "+ practice_learning x x)(1 - c) is not bounded: with learning_rate + practice_learning > 1 "
+                          "(both allowed up to 1) capability exceeds 1 (found by hypothesis: 1.02 at "
+                          "learning_rate = practice_learning = 1)", strict=True, raises=AssertionError)
+def test_capability_stays_at_most_one_at_extreme_learning_rates():
+    params = defaults().with_values({"organisation.staff": 300, "organisation.pathways": 2, "organisation.directorates": 2,
+                                     "exchange.learning_rate": 0.8, "exchange.practice_learning": 0.8,
+                                     "exchange.initial_capability": 0.9, "exchange.initial_practising": 0.9,
+                                     "run.weeks": 10})
+    m = TrustModel(params, rng=0, agents=False).run()
+    assert m.capability.max() <= 1.0
+
+
+@pytest.mark.xfail(reason="params.py _check_consistency accepts pathways x units_per_pathway <= units, but "
+                          "organisation.py packs pathways into whole directorates: staff 148, 2 directorates "
+                          "(8 + 7 units), 5 pathways x 3 units passes validation and then build_organisation "
+                          "raises ValueError('not enough units for the pathways') - a traceback, not exit 2",
+                   strict=True, raises=ValueError)
+def test_valid_organisation_always_builds():
+    try:
+        params = defaults().with_values({
+            "organisation.staff": 148, "organisation.unit_size_mean": 10.0, "organisation.unit_size_min": 3,
+            "organisation.unit_size_max": 10, "organisation.executive_team": 2, "organisation.directorates": 2,
+            "organisation.units_per_pathway": 3, "organisation.pathways": 5})
+    except ParameterError:
+        return  # rejected up front: fine
+    TrustModel(params, rng=0, weeks=1, agents=False)
