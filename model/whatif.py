@@ -541,6 +541,8 @@ def main(args) -> int:
     from .report import atomic_dir
     from .whatif_report import print_summary, write_report
 
+    if args.reps < 2:
+        raise ParameterError(f"--reps = {args.reps}: allowed is an integer >= 2 (a paired interval needs two runs)")
     names = _scenario_names(args)
     whatifs = list(args.whatifs)
     if not whatifs:

@@ -164,6 +164,8 @@ def test_matrix_cli(tmp_path, capsys):
     (["compare", "baseline-teaching"], "--what-if: missing"),
     (["compare", "no-such-trust", "--what-if", "stable-leadership"], "no-such-trust: no such scenario"),
     (["compare", "sash", "bhr", "--what-if", "stable-leadership"], "allowed is one SCENARIO"),
+    (["compare", "sash", "--what-if", "stable-leadership", "--reps", "1"], "--reps = 1: allowed is an integer >= 2"),
+    (["compare", "sash", "--what-if", "stable-leadership", "--set", "managers.alignment=7"], "managers.alignment = 7"),
 ])
 def test_bad_names_give_one_line_and_exit_2(argv, needle, capsys, tmp_path):
     rc = spread(argv + ["--out", str(tmp_path / "x")])
