@@ -68,4 +68,5 @@ class PeerExchange:
         support_all = support[unit_of]
         capability += (self.learning_rate * support_all * peer + self.practice_learning * x) * (1.0 - capability) \
             - self.forgetting * (1.0 - x) * capability
+        np.clip(capability, 0.0, 1.0, out=capability)  # rates summing past 1 must not overshoot
         return expo

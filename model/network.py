@@ -166,6 +166,13 @@ def _cross_unit_pairs(org: Organisation, params: Params, n_pairs: int, rng: np.r
         lo = np.where(same_dir, d_lo[unit_dir[ua]], 0)
         hi = np.where(same_dir, d_hi[unit_dir[ua]], clin_staff)
         b = (lo + np.floor(rng.random(n_pairs) * (hi - lo))).astype(np.int64)
+        # redraw partners that landed in the person's own unit (a few rounds
+        # leave only people whose directorate is a single unit)
+        for _ in range(20):
+            again = np.flatnonzero(org.unit_of[b] == ua)
+            if again.size == 0:
+                break
+            b[again] = (lo[again] + np.floor(rng.random(again.size) * (hi[again] - lo[again]))).astype(np.int64)
         ok = org.unit_of[b] != ua
         return a[ok], b[ok]
     # wide bridges: w colleagues of unit A each tied to the same w colleagues of unit B
@@ -180,11 +187,19 @@ def _cross_unit_pairs(org: Organisation, params: Params, n_pairs: int, rng: np.r
     anywhere = rng.choice(clin_units, size=n_bridges)
     ub = np.where(same_dir, nxt[ua], anywhere)
     ub = np.where(ub == ua, (ua + 1) % clin_units.size, ub)
-    ma = org.unit_start[ua][:, None] + np.floor(rng.random((n_bridges, w)) * org.unit_size[ua][:, None]).astype(np.int64)
-    mb = org.unit_start[ub][:, None] + np.floor(rng.random((n_bridges, w)) * org.unit_size[ub][:, None]).astype(np.int64)
+    # w distinct colleagues per side: neighbours on the unit's ring from a random start
+    ma = _ring_members(org, ua, w, rng)
+    mb = _ring_members(org, ub, w, rng)
     a = np.repeat(ma, w, axis=1).ravel()
     b = np.tile(mb, (1, w)).ravel()
     return a, b
+
+
+def _ring_members(org: Organisation, units: np.ndarray, w: int, rng: np.random.Generator) -> np.ndarray:
+    """(len(units), w) distinct members of each unit: adjacent on its ring from a random start."""
+    size = org.unit_size[units][:, None]
+    start = np.floor(rng.random(units.size) * org.unit_size[units]).astype(np.int64)[:, None]
+    return org.unit_start[units][:, None] + (start + np.arange(w)) % size
 
 
 def _manager_arcs(org: Organisation, params: Params, q: float, rng: np.random.Generator):

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import numpy as np
+
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -165,6 +167,15 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _is_week(v: Any) -> bool:
+    """A whole number of weeks (an int, or a float with no fraction)."""
+    return _is_number(v) and float(v).is_integer()
+
+
 def _check(where: str, key: str, value: Any) -> Any:
     """Validate one value against its field; return it normalised."""
     field = FIELDS[key]
@@ -205,16 +216,11 @@ def _check(where: str, key: str, value: Any) -> Any:
             raise bad()
         return list(value)
     if kind == "int_list":
-        if not isinstance(value, list):
+        if not isinstance(value, list) or not all(_is_week(v) for v in value):
             raise bad()
-        out = []
-        for v in value:
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or float(v) != int(v):
-                raise bad()
-            if not field.lo <= v <= field.hi:
-                raise bad()
-            out.append(int(v))
-        return sorted(out)
+        if not all(field.lo <= v <= field.hi for v in value):
+            raise bad()
+        return sorted(int(v) for v in value)
     if kind == "windows":
         if not isinstance(value, list):
             raise bad()
@@ -222,13 +228,12 @@ def _check(where: str, key: str, value: Any) -> Any:
         for w in value:
             if not isinstance(w, dict) or set(w) != {"start", "end", "level"}:
                 raise bad()
-            try:
-                s, e, lv = int(w["start"]), int(w["end"]), float(w["level"])
-            except (TypeError, ValueError):
-                raise bad() from None
-            if isinstance(w["level"], bool) or not (0 <= s < e and 0 <= lv <= 1):
+            s, e, lv = w["start"], w["end"], w["level"]
+            if not (_is_week(s) and _is_week(e) and _is_number(lv)):
                 raise bad()
-            out.append({"start": s, "end": e, "level": lv})
+            if not (0 <= s < e and 0 <= lv <= 1):
+                raise bad()
+            out.append({"start": int(s), "end": int(e), "level": float(lv)})
         return out
     raise AssertionError(kind)  # pragma: no cover
 
@@ -313,9 +318,17 @@ class Params:
         need = v["organisation.pathways"] * v["organisation.units_per_pathway"]
         if need > units:
             raise ParameterError(f"{src}: organisation.pathways = {v['organisation.pathways']}: allowed is pathways x units_per_pathway <= units ({units})")
-        per_dir = units // v["organisation.directorates"]
-        if v["organisation.units_per_pathway"] > per_dir:
-            raise ParameterError(f"{src}: organisation.units_per_pathway = {v['organisation.units_per_pathway']}: allowed is at most the units in a directorate ({per_dir})")
+        # Pathways take whole blocks of adjacent units inside one directorate
+        # (model/organisation.py): count the blocks the directorates can hold.
+        d = min(v["organisation.directorates"], units)
+        per_dir = [int(x) for x in np.diff(np.linspace(0, units, d + 1).round())]
+        upp = v["organisation.units_per_pathway"]
+        if upp > max(per_dir):
+            raise ParameterError(f"{src}: organisation.units_per_pathway = {upp}: allowed is at most the units in a directorate ({max(per_dir)})")
+        blocks = sum(n // upp for n in per_dir)
+        if v["organisation.pathways"] > blocks:
+            raise ParameterError(f"{src}: organisation.pathways = {v['organisation.pathways']}: allowed is at most {blocks} "
+                                 f"(pathways of {upp} adjacent units that fit in {d} directorates of {units} units)")
         if v["sustain.abandon_min"] > v["sustain.abandon_max"]:
             raise ParameterError(f"{src}: sustain.abandon_min = {v['sustain.abandon_min']}: allowed is at most sustain.abandon_max ({v['sustain.abandon_max']})")
         if len(v["measurement.pathway_scopes"]) > v["organisation.pathways"]:
@@ -406,6 +419,9 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
             raise ParameterError(f"{path}: extends = {_describe(parent)}: allowed is a scenario name or path")
         local = [path.parent / parent, path.parent / f"{parent}.toml"]
         ppath = next((c for c in local if c.is_file()), resolve_path(parent))
+        if not ppath.is_file():
+            raise ParameterError(f"{path}: extends = {parent!r}: allowed is a scenario .toml beside this file or a "
+                                 f"bundled scenario ({', '.join(bundled_scenarios())})")
         values.update(_load_chain(ppath, seen + (path.resolve(),)))
     where = str(path)
     for key, value in _flatten(where, doc).items():

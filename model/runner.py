@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -57,5 +58,7 @@ def run_replicates(params: Params, reps: int, seed: int = 0, weeks: int | None =
     workers = workers if workers is not None else min(reps, os.cpu_count() or 1)
     if workers <= 1 or reps <= 1:
         return [_one(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers) as ex:
+    # forkserver: forking a process that may hold threads (a Dask client, a
+    # test runner) can deadlock; results do not depend on the start method.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as ex:
         return list(ex.map(_one, jobs, chunksize=max(1, reps // (4 * workers))))
