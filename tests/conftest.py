@@ -58,3 +58,22 @@ def small_model(name: str = "baseline-teaching", seed: int = 1, weeks: int | Non
     from model.trust import TrustModel
 
     return TrustModel(small_params(name, **overrides), rng=seed, weeks=weeks, agents=agents)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser():
+    """One headless Debian Chromium for the whole session, shared by every browser test.
+
+    Playwright's sync API runs its own event loop; a second ``sync_playwright()``
+    while one is open fails, so browser tests must share this one."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="install the viz extra (playwright)")
+    from viz_harness import chromium_path, launch_chromium
+
+    if chromium_path() is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing; .ci/run should have installed it (apt-get install -y chromium)")
+        pytest.skip("no chromium here (apt-get install -y chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        yield browser
+        browser.close()

@@ -48,15 +48,8 @@ def offline_assets():
 
 
 @pytest.fixture(scope="session")
-def chromium():
-    if chromium_path() is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing; .ci/run should have installed it (apt-get install -y chromium)")
-        pytest.skip("no chromium here (apt-get install -y chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = launch_chromium(p)
-        yield browser
-        browser.close()
+def chromium(chromium_browser):
+    return chromium_browser
 
 
 def open_page(browser, url: str, recorder: NetworkRecorder, *, width: int = 1400, height: int = 1000):

@@ -1,27 +1,16 @@
 """The what-if report opens in a real Chromium: figures rendered, no external request.
 
-Needs the ``browser`` extra (``pip install -e '.[browser]'``: Playwright's
-Python client) and a Chromium binary (``apt-get install chromium``; found at
-$CHROMIUM or /usr/bin/chromium). Skips with the reason when either is missing.
+Uses the session's shared Chromium (``chromium_browser`` in conftest.py: the
+viz extra's Playwright driving Debian's chromium, installed by .ci/run).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
 from model.cli import main as spread
-
-
-def _chromium() -> str | None:
-    for c in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
-              shutil.which("chromium-browser"), shutil.which("google-chrome")):
-        if c and Path(c).is_file():
-            return c
-    return None
 
 
 @pytest.fixture(scope="module")
@@ -51,29 +40,23 @@ def test_report_is_self_contained(report):
 
 
 @pytest.mark.parametrize("which", ["report", "matrix_report"])
-def test_report_renders_in_chromium(which, request):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="install the browser extra: pip install -e '.[browser]'")
-    exe = _chromium()
-    if exe is None:
-        pytest.skip("no Chromium binary (apt-get install chromium, or set CHROMIUM)")
+def test_report_renders_in_chromium(which, request, chromium_browser):
     path: Path = request.getfixturevalue(which)
     url = path.resolve().as_uri()
     requests: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=exe, headless=True,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(url, wait_until="load")
-            imgs = page.evaluate("""() => Array.from(document.images).map(i => ({
-                src: i.currentSrc.slice(0, 22), ok: i.complete && i.naturalWidth > 100 && i.naturalHeight > 100,
-                shown: i.getBoundingClientRect().width > 100}))""")
-            title = page.title()
-            h1 = page.inner_text("h1")
-            findings = page.locator("p.finding").count()
-        finally:
-            browser.close()
+    context = chromium_browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(url, wait_until="load")
+        imgs = page.evaluate("""() => Array.from(document.images).map(i => ({
+            src: i.currentSrc.slice(0, 22), ok: i.complete && i.naturalWidth > 100 && i.naturalHeight > 100,
+            shown: i.getBoundingClientRect().width > 100}))""")
+        title = page.title()
+        h1 = page.inner_text("h1")
+        findings = page.locator("p.finding").count()
+    finally:
+        context.close()
     assert title.startswith("What-if report")
     assert h1
     assert findings >= 2
