@@ -20,6 +20,7 @@ viz_assets.configure_environment()  # before solara is imported
 import threading  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
+from typing import Any, Callable  # noqa: E402
 
 import solara  # noqa: E402
 
@@ -40,6 +41,22 @@ def available_scenarios() -> list[str]:
     return names or sorted(have)
 
 
+def _ceo_weeks(n: float) -> list[int]:
+    """n chief-executive changes spread evenly over the five years."""
+    n = int(round(n))
+    return [round(260 * (k + 1) / (n + 1)) for k in range(n)]
+
+
+def _pressure_windows(level: float) -> list[dict]:
+    """A competing priority (turnaround, special measures) from year 2 to the end."""
+    level = round(float(level), 2)
+    return [{"start": 104, "end": 2000, "level": level}] if level > 0 else []
+
+
+def _pressure_level(windows: list[dict]) -> float:
+    return max((w["level"] for w in windows), default=0.0)
+
+
 @dataclass(frozen=True)
 class Lever:
     key: str
@@ -47,14 +64,22 @@ class Lever:
     lo: float
     hi: float
     step: float
+    #: slider position from the parameter's value, and back (plain numbers by default)
+    read: Callable[[Any], float] = float
+    write: Callable[[float], Any] = lambda v: round(v, 4)
 
 
 #: Sliders for the programme's levers (ranges within the model's allowed ones).
 LEVERS: tuple[Lever, ...] = (
     Lever("leadership.commitment", "Executive commitment", 0.0, 1.0, 0.05),
+    Lever("leadership.ceo_changes", "Chief-executive changes in 5 years", 0, 4, 1, read=len, write=_ceo_weeks),
+    Lever("leadership.pressure", "Competing pressure from year 2", 0.0, 1.0, 0.05,
+          read=_pressure_level, write=_pressure_windows),
     Lever("leadership.integration", "Integration with other priorities", 0.0, 1.0, 0.05),
     Lever("managers.alignment", "Managers' objectives aligned", 0.0, 1.0, 0.05),
+    Lever("managers.base_support", "Middle-manager support (base)", 0.0, 1.0, 0.05),
     Lever("managers.involvement", "Non-pilot managers involved", 0.0, 1.0, 0.05),
+    Lever("network.ties_per_person", "Ties per person inside units", 0.0, 12.0, 0.5),
     Lever("network.cross_unit_ties", "Cross-unit ties per person", 0.0, 6.0, 0.25),
     Lever("network.reciprocity", "Reciprocity of ties", 0.0, 1.0, 0.05),
     Lever("forums.ties_per_person_annual", "Peer-forum ties per person per year", 0.0, 4.0, 0.25),
@@ -317,10 +342,10 @@ def Page():
             solara.Error(error.value, dense=True)
         with solara.Card("Levers", margin=0):
             for lever in LEVERS:
-                val = float(current(lever.key))
+                val = float(lever.read(current(lever.key)))
                 solara.Text(f"{lever.label}: {val:g}", style="font-size: 13px; margin-bottom: -14px;")
-                solara.SliderFloat("", value=val, min=lever.lo, max=lever.hi,
-                                   step=lever.step, on_value=lambda val, k=lever.key: set_lever(k, round(val, 4)))
+                solara.SliderFloat("", value=val, min=lever.lo, max=lever.hi, step=lever.step,
+                                   on_value=lambda val, lv=lever: set_lever(lv.key, lv.write(val)))
             for key, label in CHOICES:
                 solara.Select(label, values=list(FIELDS[key].choices), value=current(key),
                               on_value=lambda val, k=key: set_lever(k, val))

@@ -108,9 +108,24 @@ def test_scenario_picker_offers_the_six_teaching_trusts():
     assert app.available_scenarios() == list(TEACHING)
     from model.params import FIELDS
 
-    for lever in app.LEVERS:  # every slider is a real parameter and stays in its allowed range
-        f = FIELDS[lever.key]
-        assert f.lo <= lever.lo < lever.hi <= f.hi, lever
+    from model.params import ParameterError, defaults
+
+    keys = {lever.key for lever in app.LEVERS}
+    # the issue's levers are all there
+    for key in ("leadership.commitment", "leadership.ceo_changes", "leadership.pressure", "leadership.integration",
+                "turnover.staff_annual", "managers.base_support", "managers.involvement", "network.ties_per_person",
+                "network.reciprocity", "forums.ties_per_person_annual"):
+        assert key in keys, key
+    for lever in app.LEVERS:  # every slider is a real parameter; both ends are allowed values that read back
+        assert lever.key in FIELDS and lever.lo < lever.hi
+        for end in (lever.lo, lever.hi):
+            value = lever.write(end)
+            try:
+                p = defaults().with_values({lever.key: value})
+            except ParameterError as exc:  # only the sustain weights' sum rule may refuse an end
+                assert lever.key.startswith("sustain.") and "<= 1" in str(exc), exc
+                continue
+            assert lever.read(p.get(lever.key)) == pytest.approx(end), lever
     for key, _ in app.CHOICES:
         assert FIELDS[key].kind == "choice"
 
