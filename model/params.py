@@ -391,13 +391,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: cannot be read as TOML: {exc}") from None
 
 
-def _flatten(where: str, doc: Mapping[str, Any]) -> dict[str, Any]:
+def flatten_sections(where: str, doc: Mapping[str, Any], top_level: tuple[str, ...] = ("extends", "description")) -> dict[str, Any]:
+    """A parsed TOML document's ``[section] key = value`` as {"section.key": raw value}.
+
+    ``top_level`` names the plain keys the file kind allows beside the
+    sections; anything else unknown is one ParameterError line."""
     out: dict[str, Any] = {}
     for sec, body in doc.items():
-        if sec in ("extends", "description"):
+        if sec in top_level:
             continue
         if sec not in SECTIONS:
-            raise ParameterError(f"{where}: {sec} = {_describe(body)}: unknown section; allowed are {', '.join(SECTIONS)}")
+            raise ParameterError(f"{where}: {sec} = {_describe(body)}: unknown section; allowed are {', '.join(top_level + SECTIONS)}")
         if not isinstance(body, dict):
             raise ParameterError(f"{where}: {sec} = {_describe(body)}: allowed is a table [{sec}]")
         for key, value in body.items():
@@ -424,7 +428,7 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
                                  f"bundled scenario ({', '.join(bundled_scenarios())})")
         values.update(_load_chain(ppath, seen + (path.resolve(),)))
     where = str(path)
-    for key, value in _flatten(where, doc).items():
+    for key, value in flatten_sections(where, doc).items():
         values[key] = _check(where, key, value)
     return values
 

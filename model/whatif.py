@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .params import FIELDS, SCENARIO_DIR, SECTIONS, ParameterError, Params, _describe, _known_hint, load_scenario
+from .params import FIELDS, SCENARIO_DIR, ParameterError, Params, _describe, flatten_sections, load_scenario
 
 WHATIF_DIR = SCENARIO_DIR / "what-if"
 
@@ -166,18 +166,8 @@ def load_whatif(name_or_path: str | Path, _seen: tuple = ()) -> WhatIf:
         meta[k] = " ".join(v.split())
     if not meta["description"]:
         raise ParameterError(f"{where}: description: missing; allowed is a one-sentence string saying what the what-if changes")
-    for sec, body in doc.items():
-        if sec in META:
-            continue
-        if sec not in SECTIONS:
-            raise ParameterError(f"{where}: {sec} = {_describe(body)}: unknown section; allowed are {', '.join(META + SECTIONS)}")
-        if not isinstance(body, dict):
-            raise ParameterError(f"{where}: {sec} = {_describe(body)}: allowed is a table [{sec}]")
-        for key, value in body.items():
-            full = f"{sec}.{key}"
-            if full not in FIELDS:
-                raise ParameterError(f"{where}: {full} = {_describe(value)}: unknown key; allowed keys are {_known_hint(full)}")
-            changes[full] = _parse_change(where, full, value)
+    for full, value in flatten_sections(where, doc, top_level=tuple(META)).items():
+        changes[full] = _parse_change(where, full, value)
     if not changes:
         raise ParameterError(f"{where}: no changes; allowed is at least one [section] key = value")
     wi = WhatIf(name=path.stem, title=meta["title"] or path.stem, description=meta["description"],
