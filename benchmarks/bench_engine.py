@@ -3,7 +3,7 @@ exchange rule as a plain per-agent Mesa loop, measured in the same run.
 
     make bench            (or: .venv/bin/python benchmarks/bench_engine.py [--reps 5])
 
-Prints build time, run time (median over repeats), agent-steps per second,
+Prints build time, run time (median over repeats; wall and CPU time), agent-steps per second,
 peak memory (resident set of a fresh process doing one build + run), and
 the speed ratio per agent-step against the per-agent Mesa loop. The array
 engine's figure covers all seven weekly processes; the loop's covers only
@@ -32,36 +32,31 @@ from model.exchange import CAPABLE_LEVEL  # noqa: E402
 LARGE = "leeds"  # 20,000 staff
 
 
-def time_engine(reps: int) -> dict:
-    params = load_scenario(LARGE)
-    builds, runs = [], []
-    for r in range(reps):
-        t0 = time.perf_counter()
-        m = TrustModel(params, rng=r)
-        t1 = time.perf_counter()
-        m.run()
-        t2 = time.perf_counter()
-        builds.append(t1 - t0)
-        runs.append(t2 - t1)
-    n, weeks = m.n, m.weeks
-    run = statistics.median(runs)
-    return {"staff": n, "weeks": weeks, "arcs": m.net.n_arcs, "build_s": statistics.median(builds),
-            "run_s": run, "run_s_all": runs, "agent_steps_per_s": n * weeks / run}
+def time_engine_once(params, seed: int) -> tuple[float, float, float, TrustModel]:
+    """Build and run once: (build wall s, run wall s, run CPU s, model)."""
+    t0 = time.perf_counter()
+    m = TrustModel(params, rng=seed)
+    t1, c1 = time.perf_counter(), time.process_time()
+    m.run()
+    t2, c2 = time.perf_counter(), time.process_time()
+    return t1 - t0, t2 - t1, c2 - c1, m
 
 
 def peak_memory() -> dict:
     """Peak resident memory of a fresh process that imports, builds and runs the large trust."""
     code = (
-        "import resource, sys, time; sys.path.insert(0, %r);"
+        "import resource, sys, time, tracemalloc; sys.path.insert(0, %r);"
         "from model import TrustModel, load_scenario;"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-        "m = TrustModel(load_scenario(%r), rng=0); m.run();"
+        "p = load_scenario(%r); tracemalloc.start();"
+        "m = TrustModel(p, rng=0); m.run();"
+        "traced = tracemalloc.get_traced_memory()[1]; tracemalloc.stop();"
         "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss;"
-        "print(base, peak)" % (os.path.join(os.path.dirname(__file__), ".."), LARGE)
+        "print(base, peak, traced)" % (os.path.join(os.path.dirname(__file__), ".."), LARGE)
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    base, peak = (int(x) / 1024 for x in out.stdout.split())
-    return {"rss_after_imports_mb": base, "rss_peak_mb": peak, "model_mb": peak - base}
+    base_kb, peak_kb, traced_b = (int(x) for x in out.stdout.split())
+    return {"rss_after_imports_mb": base_kb / 1024, "rss_peak_mb": peak_kb / 1024, "model_mb": traced_b / 2**20}
 
 
 class LoopStaff(mesa.Agent):
@@ -129,47 +124,72 @@ class LoopModel(mesa.Model):
         self.agents.do("advance")
 
 
-def time_loop(staff: int, weeks: int) -> dict:
-    params = load_scenario("baseline", overrides=[f"organisation.staff={staff}"])
-    src = TrustModel(params, rng=0, agents=False)
-    loop = LoopModel(src)
-    t0 = time.perf_counter()
+def time_loop_once(loop: LoopModel, weeks: int) -> tuple[float, float]:
+    """Run the per-agent loop for ``weeks``: (wall s, CPU s)."""
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(weeks):
         loop.step()
-    t = time.perf_counter() - t0
-    # the array engine on the same 2,000-staff trust, all processes
-    eng = TrustModel(params, rng=0, agents=False)
-    t1 = time.perf_counter()
-    for _ in range(weeks):
-        eng.step()
-    te = time.perf_counter() - t1
-    return {"staff": staff, "weeks": weeks, "loop_agent_steps_per_s": staff * weeks / t,
-            "engine_agent_steps_per_s_same_trust": staff * weeks / te}
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def measure(reps: int, loop_staff: int, loop_weeks: int) -> dict:
+    """Engine and loop measured alternately, so both see the same machine load."""
+    large = load_scenario(LARGE)
+    small = load_scenario("baseline", overrides=[f"organisation.staff={loop_staff}"])
+    builds, runs, run_cpu, loop_wall, loop_cpu, same_cpu = [], [], [], [], [], []
+    for r in range(reps):
+        b, w, c, m = time_engine_once(large, r)
+        builds.append(b)
+        runs.append(w)
+        run_cpu.append(c)
+        loop = LoopModel(TrustModel(small, rng=r, agents=False), seed=r)
+        lw, lc = time_loop_once(loop, loop_weeks)
+        loop_wall.append(lw)
+        loop_cpu.append(lc)
+        eng_small = TrustModel(small, rng=r, agents=False)
+        c0 = time.process_time()
+        for _ in range(loop_weeks):
+            eng_small.step()
+        same_cpu.append(time.process_time() - c0)
+    med = statistics.median
+    steps = m.n * m.weeks
+    loop_steps = loop_staff * loop_weeks
+    return {
+        "staff": m.n, "weeks": m.weeks, "arcs": m.net.n_arcs,
+        "build_s": med(builds), "run_s": med(runs), "run_s_all": runs, "run_cpu_s": med(run_cpu),
+        "agent_steps_per_s": steps / med(runs), "agent_steps_per_cpu_s": steps / med(run_cpu),
+        "loop_staff": loop_staff, "loop_weeks": loop_weeks,
+        "loop_agent_steps_per_s": loop_steps / med(loop_wall), "loop_agent_steps_per_cpu_s": loop_steps / med(loop_cpu),
+        "engine_same_trust_agent_steps_per_cpu_s": loop_steps / med(same_cpu),
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=5, help="repeats of the large build + run (median reported)")
-    ap.add_argument("--loop-weeks", type=int, default=20, help="weeks for the per-agent Mesa loop")
+    ap.add_argument("--loop-weeks", type=int, default=10, help="weeks for the per-agent Mesa loop")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args()
-    eng = time_engine(args.reps)
+    f = measure(args.reps, 2000, args.loop_weeks)
     mem = peak_memory()
-    loop = time_loop(2000, args.loop_weeks)
-    ratio = eng["agent_steps_per_s"] / loop["loop_agent_steps_per_s"]
-    ratio_same = loop["engine_agent_steps_per_s_same_trust"] / loop["loop_agent_steps_per_s"]
-    print(f"array engine, {eng['staff']:,} staff x {eng['weeks']} weeks ({eng['arcs']:,} arcs), median of {args.reps}:")
-    print(f"  build            {eng['build_s']:.3f} s   (bar: <= 2 s)")
-    print(f"  run              {eng['run_s']:.3f} s   (bar: <= 1 s; all: {', '.join(f'{x:.3f}' for x in eng['run_s_all'])})")
-    print(f"  agent-steps/s    {eng['agent_steps_per_s']:,.0f}")
-    print(f"  peak memory      {mem['rss_peak_mb']:.0f} MB resident ({mem['rss_after_imports_mb']:.0f} MB after imports, "
-          f"{mem['model_mb']:.0f} MB for the model)   (bar: <= 1 GB)")
-    print(f"plain per-agent Mesa loop, exchange rule only, {loop['staff']:,} staff x {loop['weeks']} weeks:")
-    print(f"  agent-steps/s    {loop['loop_agent_steps_per_s']:,.0f}")
-    print(f"speed ratio per agent-step, engine (20,000 staff, all processes) / loop: {ratio:.0f}x   (bar: >= 50x)")
-    print(f"speed ratio per agent-step, engine / loop on the same 2,000-staff trust: {ratio_same:.0f}x")
+    ratio_cpu = f["agent_steps_per_cpu_s"] / f["loop_agent_steps_per_cpu_s"]
+    ratio_wall = f["agent_steps_per_s"] / f["loop_agent_steps_per_s"]
+    ratio_same = f["engine_same_trust_agent_steps_per_cpu_s"] / f["loop_agent_steps_per_cpu_s"]
+    print(f"array engine, {f['staff']:,} staff x {f['weeks']} weeks ({f['arcs']:,} arcs), median of {args.reps}:")
+    print(f"  build            {f['build_s']:.3f} s   (bar: <= 2 s)")
+    print(f"  run              {f['run_s']:.3f} s wall, {f['run_cpu_s']:.3f} s CPU   (bar: <= 1 s; "
+          f"all wall: {', '.join(f'{x:.3f}' for x in f['run_s_all'])})")
+    print(f"  agent-steps/s    {f['agent_steps_per_s']:,.0f} wall, {f['agent_steps_per_cpu_s']:,.0f} per CPU s")
+    print(f"  peak memory      {mem['rss_peak_mb']:.0f} MB resident in a fresh process ({mem['rss_after_imports_mb']:.0f} MB "
+          f"after imports); model allocations peak {mem['model_mb']:.0f} MB (tracemalloc)   (bar: <= 1 GB)")
+    print(f"plain per-agent Mesa loop, exchange rule only, {f['loop_staff']:,} staff x {f['loop_weeks']} weeks, "
+          f"measured alternately with the engine:")
+    print(f"  agent-steps/s    {f['loop_agent_steps_per_s']:,.0f} wall, {f['loop_agent_steps_per_cpu_s']:,.0f} per CPU s")
+    print(f"speed ratio per agent-step, engine (20,000 staff, all processes) / loop: {ratio_cpu:.0f}x CPU time, "
+          f"{ratio_wall:.0f}x wall   (bar: >= 50x)")
+    print(f"speed ratio per agent-step, engine / loop on the same 2,000-staff trust: {ratio_same:.0f}x CPU time")
     if args.json:
-        print(json.dumps({"engine": eng, "memory": mem, "loop": loop, "ratio": ratio, "ratio_same_trust": ratio_same}))
+        print(json.dumps({**f, "memory": mem, "ratio_cpu": ratio_cpu, "ratio_wall": ratio_wall, "ratio_same_trust": ratio_same}))
 
 
 if __name__ == "__main__":
