@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -58,7 +59,9 @@ def run_replicates(params: Params, reps: int, seed: int = 0, weeks: int | None =
     workers = workers if workers is not None else min(reps, os.cpu_count() or 1)
     if workers <= 1 or reps <= 1:
         return [_one(j) for j in jobs]
-    # forkserver: forking a process that may hold threads (a Dask client, a
-    # test runner) can deadlock; results do not depend on the start method.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as ex:
+    # fork works from any script (no __main__ guard needed), but forking a
+    # process that holds threads (a Dask client, a test runner) can deadlock:
+    # then use forkserver. Results do not depend on the start method.
+    method = "fork" if threading.active_count() == 1 else "forkserver"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
         return list(ex.map(_one, jobs, chunksize=max(1, reps // (4 * workers))))
