@@ -416,8 +416,7 @@ def test_cli_bad_input_subprocess_python_m(tmp_path):
 
 def test_cli_bad_input_via_console_script(tmp_path):
     exe = Path(PYTHON).parent / "spread"
-    if not exe.exists():
-        pytest.skip("console script not installed")
+    assert exe.exists(), f"{exe}: the console script is missing; install the project (make setup)"
     r = subprocess.run([str(exe), "run", "baseline", "--set", "leadership.commitment=-1", "--out",
                         str(tmp_path / "o")], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
