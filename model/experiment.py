@@ -347,7 +347,7 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
     if not isinstance(fixed, dict):
         c.err("set", fixed, "not a table", "a table of key path = value")
         fixed = {}
-    fixed = _flatten_keys(fixed)
+    fixed = flatten_keys(fixed)
 
     # varied parameters
     varied: list[Varied] = []
@@ -394,7 +394,7 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
             if not isinstance(vals, dict):
                 c.err(f"{where}.values", vals, "not a table", "a table of key path = value")
                 vals = {}
-            points.append({"name": pname, "scenario": pscen, "values": _flatten_keys(vals)})
+            points.append({"name": pname, "scenario": pscen, "values": flatten_keys(vals)})
     else:
         if points_raw is not None:
             c.err("points", "[[points]]", f"sampler {sampler} does not take [[points]]", "use sampler = \"points\"")
@@ -463,13 +463,13 @@ def _q(key: str) -> str:
     return f'"{key}"' if "." in key else key
 
 
-def _flatten_keys(d: dict, prefix: str = "") -> dict:
+def flatten_keys(d: dict, prefix: str = "") -> dict:
     """{"a": {"b": 1}} and {"a.b": 1} both become {"a.b": 1}."""
     out = {}
     for k, v in d.items():
         full = f"{prefix}{k}"
         if isinstance(v, dict):
-            out.update(_flatten_keys(v, full + "."))
+            out.update(flatten_keys(v, full + "."))
         else:
             out[full] = v
     return out

@@ -43,7 +43,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.experiment import Experiment, ExperimentError, load_experiment, resolve_engine
+from model.experiment import Experiment, ExperimentError, flatten_keys, load_experiment, resolve_engine
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
@@ -75,18 +75,7 @@ def _base(engine_name: str, scenario: str):
 def _point_params(engine_name: str, scenario: str, values_json: str):
     values = json.loads(values_json)
     params = _base(engine_name, scenario).with_values(values) if values else _base(engine_name, scenario)
-    return params, _flat_params(params.to_dict())
-
-
-def _flat_params(tree: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in tree.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(_flat_params(v, key + "."))
-        else:
-            out[PARAM_PREFIX + key] = _scalar(v)
-    return out
+    return params, {PARAM_PREFIX + key: _scalar(v) for key, v in flatten_keys(params.to_dict()).items()}
 
 
 def _scalar(v):
