@@ -25,24 +25,21 @@ PLUGINS = ("model.sweep", "model.whatif", "model.viz")
 TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
 
 
-def _positive(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: allowed is a positive integer") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: allowed is a positive integer")
-    return v
+def _int_at_least(lowest: int, allowed: str):
+    """An argparse type: an integer >= lowest, else one clear line."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            v = lowest - 1
+        if v < lowest:
+            raise argparse.ArgumentTypeError(f"{text!r}: allowed is {allowed}")
+        return v
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: allowed is a non-negative integer") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: allowed is a non-negative integer")
-    return v
+_positive = _int_at_least(1, "a positive integer")
+_seed = _int_at_least(0, "a non-negative integer")
 
 
 def build_parser() -> argparse.ArgumentParser:
