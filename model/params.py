@@ -377,16 +377,17 @@ def bundled_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        if path.parent == SCENARIO_DIR:
-            raise ParameterError(f"{path.stem}: no such scenario; allowed are a .toml path or one of {', '.join(bundled_scenarios())}")
-        raise ParameterError(f"{path}: file not found; allowed is an existing .toml file or a bundled scenario name ({', '.join(bundled_scenarios())})")
+def read_toml(path: Path, kind: str = "scenario", folder: Path = SCENARIO_DIR, names=bundled_scenarios) -> dict[str, Any]:
+    """Parse a scenario (or what-if) file; every failure is one ParameterError line."""
+    if not path.is_file():
+        if path.parent == folder:
+            raise ParameterError(f"{path.stem}: no such {kind}; allowed are a .toml path or one of {', '.join(names())}")
+        raise ParameterError(f"{path}: file not found; allowed is an existing {kind} .toml file or a bundled name ({', '.join(names())})")
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: malformed TOML: {exc}") from None
+        raise ParameterError(f"{path}: malformed TOML: {str(exc).splitlines()[0]}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ParameterError(f"{path}: cannot be read as TOML: {exc}") from None
 
@@ -415,7 +416,7 @@ def flatten_sections(where: str, doc: Mapping[str, Any], top_level: tuple[str, .
 def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
     if path.resolve() in seen:
         raise ParameterError(f"{path}: extends = {path.stem!r}: allowed is a scenario that does not extend itself")
-    doc = _read_toml(path)
+    doc = read_toml(path)
     values: dict[str, Any] = {}
     parent = doc.get("extends")
     if parent is not None:

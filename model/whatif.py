@@ -31,7 +31,6 @@ import math
 import os
 import sys
 import time
-import tomllib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .params import FIELDS, SCENARIO_DIR, ParameterError, Params, _describe, flatten_sections, load_scenario
+from .params import FIELDS, SCENARIO_DIR, ParameterError, Params, _describe, flatten_sections, load_scenario, read_toml
 
 WHATIF_DIR = SCENARIO_DIR / "what-if"
 
@@ -138,17 +137,7 @@ def load_whatif(name_or_path: str | Path, _seen: tuple = ()) -> WhatIf:
     ones and this file's own changes win where keys repeat)."""
     path = resolve_whatif(name_or_path)
     where = str(path)
-    if not path.is_file():
-        if path.parent == WHATIF_DIR:
-            raise ParameterError(f"{path.stem}: no such what-if; allowed are a .toml path or one of {', '.join(bundled_whatifs())}")
-        raise ParameterError(f"{path}: file not found; allowed is an existing what-if .toml file or a bundled name ({', '.join(bundled_whatifs())})")
-    try:
-        with path.open("rb") as fh:
-            doc = tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{where}: malformed TOML: {str(exc).splitlines()[0]}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{where}: cannot be read as TOML: {exc}") from None
+    doc = read_toml(path, "what-if", WHATIF_DIR, bundled_whatifs)
     meta = {}
     changes: dict[str, tuple[str, Any]] = {}
     include = doc.get("include", [])
