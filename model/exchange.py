@@ -46,16 +46,22 @@ class PeerExchange:
 
         Only people who can adopt this week (not practising; above threshold
         under the complex rule) are gated, so the cost follows them, not N.
+        The network sums visit only the practising / capable people's arcs
+        while they are few (``StaffNetwork.in_sum``), and the capability
+        update works in place on whole arrays.
         """
-        x = practising.astype(np.float64)
-        u = rng.random(x.size)  # one draw per person every week: common random numbers
-        expo = net.in_sum(W, x, np.flatnonzero(practising)) * inv_degree
+        n = practising.size
+        u = rng.random(n)  # one draw per person every week: common random numbers
+        doing = np.flatnonzero(practising)
+        x = None if net.scatter_pays(doing.size) else practising.astype(np.float64)
+        expo = net.in_sum(W, x, doing)
+        expo *= inv_degree
         if self.rule == "complex":
             cand = np.flatnonzero((expo >= self.threshold) & ~practising)
             p = self.adoption_rate
         else:
-            x_try = x
-            p_all, _ = rule_probability(self.rule, W, log_W, x, x_try, in_degree, self.threshold,
+            x = practising.astype(np.float64)
+            p_all, _ = rule_probability(self.rule, W, log_W, x, x, in_degree, self.threshold,
                                         self.adoption_rate, self.mix)
             cand = np.flatnonzero((p_all > 0) & ~practising)
             p = p_all[cand]
@@ -63,10 +69,23 @@ class PeerExchange:
             gate = capability[cand] * support[unit_of[cand]] * ((1.0 + self.lift * attention) / (1.0 + self.lift))
             practising[cand[u[cand] < p * gate]] = True
         is_capable = capability >= CAPABLE_LEVEL
-        capable = capability * is_capable
-        peer = net.in_sum(W, capable, np.flatnonzero(is_capable)) * inv_degree
-        support_all = support[unit_of]
-        capability += (self.learning_rate * support_all * peer + self.practice_learning * x) * (1.0 - capability) \
-            - self.forgetting * (1.0 - x) * capability
+        capable_idx = np.flatnonzero(is_capable)
+        if net.scatter_pays(capable_idx.size):
+            peer = net.in_sum(W, capability, capable_idx)
+        else:
+            peer = net.in_sum(W, capability * is_capable)
+        peer *= inv_degree
+        # capability += (lr x support x peer + pl x practised) x (1 - capability)
+        #               - forgetting x (1 - practised) x capability,
+        # term by term in place (practised is last week's ``doing``: 0 or 1)
+        gain = np.take(self.learning_rate * support, unit_of)
+        gain *= peer
+        gain[doing] += self.practice_learning
+        room = np.subtract(1.0, capability)
+        gain *= room
+        fade = np.multiply(capability, self.forgetting, out=room)
+        fade[doing] = 0.0
+        gain -= fade
+        capability += gain
         np.clip(capability, 0.0, 1.0, out=capability)  # rates summing past 1 must not overshoot
         return expo

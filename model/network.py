@@ -47,6 +47,12 @@ class StaffNetwork:
     active_from: np.ndarray  # (A,) int32 week the arc becomes live
     out_order: np.ndarray  # (A,) arc ids sorted by source
     out_ptr: np.ndarray  # (N+1,) pointer into out_order per source
+    out_dst: np.ndarray = None  # (A,) dst[out_order]: targets in source order (derived)
+
+    def __post_init__(self):
+        self._cross_ptr = self._cross_inc = None  # built on first use by cross_incident_arcs
+        if self.out_dst is None:
+            self.out_dst = self.dst[self.out_order]
 
     @property
     def n_arcs(self) -> int:
@@ -69,18 +75,41 @@ class StaffNetwork:
         outs = self.out_order[_ranges(self.out_ptr[people], self.out_ptr[people + 1])]
         return np.concatenate([ins, outs])
 
-    def in_sum(self, W: sp.csr_array, values: np.ndarray, nonzero: np.ndarray | None = None) -> np.ndarray:
-        """``W @ values``, computed from the senders' side when few values are non-zero.
+    def cross_incident_arcs(self, people: np.ndarray) -> np.ndarray:
+        """Cross-unit arc ids into or out of any of ``people`` (an arc between two of them twice)."""
+        if self._cross_ptr is None:
+            cross = np.flatnonzero(self.cross)
+            ends = np.concatenate([self.dst[cross], self.src[cross]])
+            order = np.argsort(ends, kind="stable")
+            self._cross_inc = np.concatenate([cross, cross])[order]
+            self._cross_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=self.n))])
+        ptr = self._cross_ptr
+        return self._cross_inc[_ranges(ptr[people], ptr[people + 1])]
 
-        ``nonzero`` (optional) lists the people whose value is non-zero. When
-        they are under a fifth of staff, only their out-arcs are visited
-        (a scatter-add over their arcs), so the cost follows the adopters;
-        otherwise a CSR mat-vec. Both give the same sums up to rounding order.
+    def scatter_pays(self, k: int) -> bool:
+        """Whether summing over the out-arcs of ``k`` senders beats a full mat-vec (under a fifth of staff)."""
+        return k * 5 < self.n
+
+    def in_sum(self, W: sp.csr_array, values: np.ndarray | None, nonzero: np.ndarray | None = None) -> np.ndarray:
+        """``W @ v`` where ``v`` is ``values`` on ``nonzero`` and zero elsewhere.
+
+        ``nonzero`` (optional) lists the people whose value counts; without
+        it ``v = values``. While they are few (``scatter_pays``), only their
+        out-arcs are visited (a scatter-add over their arcs), so the cost
+        follows the adopters, and ``values`` may be None for all ones;
+        otherwise a CSR mat-vec of ``values``, which must then be zero off
+        ``nonzero``. Both give the same sums up to rounding order.
         """
-        if nonzero is None or nonzero.size * 5 >= self.n:
+        if nonzero is None or not self.scatter_pays(nonzero.size):
             return W @ values
-        arcs = self.out_order[_ranges(self.out_ptr[nonzero], self.out_ptr[nonzero + 1])]
-        return np.bincount(self.dst[arcs], weights=W.data[arcs] * values[self.src[arcs]], minlength=self.n)
+        starts, ends = self.out_ptr[nonzero], self.out_ptr[nonzero + 1]
+        pos = _ranges(starts, ends)
+        if pos.size == 0:
+            return np.zeros(self.n)
+        w = W.data[self.out_order[pos]]
+        if values is not None:
+            w *= np.repeat(values[nonzero], ends - starts)  # values[src] of each visited arc
+        return np.bincount(self.out_dst[pos], weights=w, minlength=self.n)
 
     def to_networkx(self, week: int = 0):
         """The live network in ``week`` as a networkx DiGraph (for analysis, not the hot path)."""
@@ -96,11 +125,15 @@ class StaffNetwork:
 def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Concatenate ``arange(s, e)`` for each pair, without a Python loop."""
     lens = ends - starts
-    total = int(lens.sum())
+    if lens.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    cs = np.cumsum(lens)
+    total = int(cs[-1])
     if total == 0:
         return np.zeros(0, dtype=np.int64)
-    offs = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
-    return np.arange(total, dtype=np.int64) + offs
+    offs = np.repeat(starts - (cs - lens), lens)  # start of each range less its place in the output
+    offs += np.arange(total, dtype=np.int64)
+    return offs
 
 
 def mutual_probability(reciprocity: float) -> float:

@@ -75,6 +75,10 @@ class Performance:
         self.detected_week = np.full(P, -1, dtype=np.int64)
         self.shock = 0.0
         self.inv_size = 1.0 / org.unit_size
+        self._first_weeks = set(self.first.tolist())
+        # pathway -> its units, flattened, for the vectorised recognition update
+        self._pw_units = np.concatenate([np.asarray(u, dtype=np.int64) for u in org.pathway_units]) if P else np.zeros(0, np.int64)
+        self._pw_of = np.repeat(np.arange(P), [len(u) for u in org.pathway_units]) if P else np.zeros(0, np.int64)
         self.pilot_units = np.flatnonzero(org.unit_pilot)
         self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
         self.pilot_staff = int(org.unit_size[self.pilot_units].sum())
@@ -102,7 +106,7 @@ class Performance:
         m = self.S @ observed
         self.measured[week] = m
         # fix each pathway's control limit when its first RPIW happens
-        starting = np.flatnonzero(self.first == week)
+        starting = np.flatnonzero(self.first == week) if week in self._first_weeks else ()
         for p in starting:
             lo = max(0, week - self.baseline_weeks)
             base = self.measured[lo:week, p]
@@ -117,8 +121,9 @@ class Performance:
         detected = self.detected_week >= 0
         # recognition: pilot units of detected pathways while the gain shows
         recognition *= 1.0 - self.decay
-        for p in np.flatnonzero(detected & below):
-            recognition[self.org.pathway_units[p]] = 1.0
-        share = detected.mean() if detected.size else 0.0
+        showing = detected & below
+        if showing.any():
+            recognition[self._pw_units[showing[self._pw_of]]] = 1.0
+        share = np.count_nonzero(detected) / detected.size if detected.size else 0.0
         recognition[self.rest_units] = self.spillover * attention * share
         return true

@@ -116,11 +116,15 @@ class TrustModel(mesa.Model):
         order = np.argsort(net.active_from[later], kind="stable")
         self._forum_arcs = later[order]
         self._forum_weeks = net.active_from[self._forum_arcs]
+        # _forum_arcs[_forum_ptr[t]:_forum_ptr[t + 1]] are scheduled for week t
+        self._forum_ptr = np.searchsorted(self._forum_weeks, np.arange(self.weeks + 2)).tolist()
         self._dormant = np.zeros(0, dtype=np.int64)
+        self._dormant_week = np.zeros(0, dtype=np.int64)  # their re-formation weeks, side by side
         self._mark = np.zeros(net.n_arcs, dtype=bool)  # scratch for pair look-ups
 
         # -- outputs -----------------------------------------------------
         self.history = {k: np.full(self.weeks + 1, np.nan) for k in WEEKLY}
+        self._reach_level = params.outputs.reach_level
         self.events: list[tuple[int, str, str]] = []
         self._live_start = self._live.copy()
         self._network_start: dict | None = None
@@ -161,6 +165,7 @@ class TrustModel(mesa.Model):
         if dormant.size:
             self._set_live(dormant, False)
             self._dormant = np.concatenate([self._dormant, dormant])
+            self._dormant_week = np.concatenate([self._dormant_week, self.net.active_from[dormant]])
         # 7. performance and measurement
         adoption = self.performance.unit_adoption(self.practising)
         before = self.performance.detected_week.copy()
@@ -200,40 +205,49 @@ class TrustModel(mesa.Model):
         dst = self.net.dst[arcs]
         np.add.at(self._deg, dst, 1.0 if live else -1.0)
         self._inv_deg[dst] = 1.0 / np.maximum(self._deg[dst], 1.0)
-        self._cross_live += int(self.net.cross[arcs].sum()) * (1 if live else -1)
+        self._cross_live += np.count_nonzero(self.net.cross[arcs]) * (1 if live else -1)
 
     def _refresh_network(self, week: int) -> None:
-        lo, hi = np.searchsorted(self._forum_weeks, [week, week + 1])
+        if week + 1 < len(self._forum_ptr):
+            lo, hi = self._forum_ptr[week], self._forum_ptr[week + 1]
+        else:
+            lo, hi = np.searchsorted(self._forum_weeks, [week, week + 1])
         if hi > lo:
             arcs = self._forum_arcs[lo:hi]
             self._set_live(arcs[self.net.active_from[arcs] == week], True)
         if self._dormant.size:
-            due = self.net.active_from[self._dormant] <= week
+            # a dormant arc's re-formation week is fixed when it goes dormant
+            # (turnover skips arcs already dormant), so no look-up is needed
+            due = self._dormant_week <= week
             if due.any():
                 self._set_live(self._dormant[due], True)
-                self._dormant = self._dormant[~due]
+                keep = ~due
+                self._dormant = self._dormant[keep]
+                self._dormant_week = self._dormant_week[keep]
 
     def _record(self, t: int, true: np.ndarray, leavers: int) -> None:
+        # sums over sizes rather than .mean(): the same numbers, less call overhead
         h, perf = self.history, self.performance
         counts = perf.unit_counts(self.practising)
         adoption = counts * perf.inv_size
         p_units, r_units = perf.pilot_units, perf.rest_units
+        n_p, n_r = p_units.size, r_units.size
+        support, recognition = self.support, self.recognition
         h["adoption_pilot"][t] = counts[p_units].sum() / perf.pilot_staff
-        h["adoption_rest"][t] = counts[r_units].sum() / perf.rest_staff if r_units.size else 0.0
+        h["adoption_rest"][t] = counts[r_units].sum() / perf.rest_staff if n_r else 0.0
         h["adoption_trust"][t] = counts.sum() / self.n
-        h["capability_mean"][t] = self.capability.mean()
+        h["capability_mean"][t] = self.capability.sum() / self.n
         h["capable_share"][t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL) / self.n
-        reach_level = self.params.outputs.reach_level
-        h["reach"][t] = np.count_nonzero(adoption[r_units] >= reach_level) / r_units.size if r_units.size else 0.0
-        h["lead_time_change_pilot"][t] = true[p_units].mean() - 1.0
-        h["lead_time_change_rest"][t] = true[r_units].mean() - 1.0 if r_units.size else 0.0
+        h["reach"][t] = np.count_nonzero(adoption[r_units] >= self._reach_level) / n_r if n_r else 0.0
+        h["lead_time_change_pilot"][t] = true[p_units].sum() / n_p - 1.0
+        h["lead_time_change_rest"][t] = true[r_units].sum() / n_r - 1.0 if n_r else 0.0
         h["attention"][t] = self.leadership.attention[t]
         h["commitment"][t] = self.leadership.commitment[t]
         h["pressure"][t] = self.leadership.pressure[t]
-        h["manager_support"][t] = self.support[:-1].mean()
-        h["manager_support_pilot"][t] = self.support[p_units].mean()
-        h["manager_support_rest"][t] = self.support[r_units].mean() if r_units.size else 0.0
-        h["recognition_pilot"][t] = self.recognition[p_units].mean()
+        h["manager_support"][t] = support[:-1].sum() / (support.size - 1)
+        h["manager_support_pilot"][t] = support[p_units].sum() / n_p
+        h["manager_support_rest"][t] = support[r_units].sum() / n_r if n_r else 0.0
+        h["recognition_pilot"][t] = recognition[p_units].sum() / n_p
         h["detected_share"][t] = np.count_nonzero(perf.detected_week >= 0) / perf.detected_week.size
         h["leavers"][t] = leavers
         h["live_arcs"][t] = self._deg.sum()

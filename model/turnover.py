@@ -54,10 +54,14 @@ class Turnover:
         if mgr.size:
             units = self.org.unit_of[mgr]
             support[units] *= 1.0 - self.reset
-        arcs = net.incident_arcs(leavers)
-        arcs = arcs[net.cross[arcs] & (net.active_from[arcs] <= week)]
+        arcs = net.cross_incident_arcs(leavers)
+        arcs = arcs[net.active_from[arcs] <= week]
         if arcs.size:
-            arcs = np.unique(arcs)
+            arcs.sort()  # an arc between two leavers appears twice; np.unique's order, cheaper
+            keep = np.empty(arcs.size, dtype=bool)
+            keep[0] = True
+            np.not_equal(arcs[1:], arcs[:-1], out=keep[1:])
+            arcs = arcs[keep]
             delay = rewire_rng.geometric(self.reform_p, arcs.size)
             net.active_from[arcs] = week + delay
             # a mutual pair re-forms together, at the later of its two draws
