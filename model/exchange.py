@@ -41,11 +41,12 @@ class PeerExchange:
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
     def step(self, net, W, log_W, inv_degree, in_degree, capability, practising, support,
-             unit_of, attention: float, rng: np.random.Generator) -> np.ndarray:
+             unit_of, attention: float, rng: np.random.Generator, w_out: np.ndarray | None = None) -> np.ndarray:
         """Update ``practising`` and ``capability`` in place; return the weekly exposure.
 
         Only people who can adopt this week (not practising; above threshold
         under the complex rule) are gated, so the cost follows them, not N.
+        ``w_out`` is ``W.data`` in the network's sender order (optional).
         The network sums visit only the practising / capable people's arcs
         while they are few (``StaffNetwork.in_sum``), and the capability
         update works in place on whole arrays.
@@ -54,10 +55,11 @@ class PeerExchange:
         u = rng.random(n)  # one draw per person every week: common random numbers
         doing = np.flatnonzero(practising)
         x = None if net.scatter_pays(doing.size) else practising.astype(np.float64)
-        expo = net.in_sum(W, x, doing)
+        expo = net.in_sum(W, x, doing, w_out)
         expo *= inv_degree
         if self.rule == "complex":
-            cand = np.flatnonzero((expo >= self.threshold) & ~practising)
+            cand = np.flatnonzero(expo >= self.threshold)
+            cand = cand[~practising[cand]]
             p = self.adoption_rate
         else:
             x = practising.astype(np.float64)
@@ -71,7 +73,7 @@ class PeerExchange:
         is_capable = capability >= CAPABLE_LEVEL
         capable_idx = np.flatnonzero(is_capable)
         if net.scatter_pays(capable_idx.size):
-            peer = net.in_sum(W, capability, capable_idx)
+            peer = net.in_sum(W, capability, capable_idx, w_out)
         else:
             peer = net.in_sum(W, capability * is_capable)
         peer *= inv_degree

@@ -50,9 +50,16 @@ class StaffNetwork:
     out_dst: np.ndarray = None  # (A,) dst[out_order]: targets in source order (derived)
 
     def __post_init__(self):
-        self._cross_ptr = self._cross_inc = None  # built on first use by cross_incident_arcs
         if self.out_dst is None:
             self.out_dst = self.dst[self.out_order]
+        self.out_pos = np.empty_like(self.out_order)  # arc id -> its place in out_order
+        self.out_pos[self.out_order] = np.arange(self.out_order.size)
+        # cross-unit arcs incident to each person (in, then out), for turnover
+        cross = np.flatnonzero(self.cross)
+        ends = np.concatenate([self.dst[cross], self.src[cross]])
+        order = np.argsort(ends, kind="stable")
+        self._cross_inc = np.concatenate([cross, cross])[order]
+        self._cross_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=self.n))])
 
     @property
     def n_arcs(self) -> int:
@@ -77,12 +84,6 @@ class StaffNetwork:
 
     def cross_incident_arcs(self, people: np.ndarray) -> np.ndarray:
         """Cross-unit arc ids into or out of any of ``people`` (an arc between two of them twice)."""
-        if self._cross_ptr is None:
-            cross = np.flatnonzero(self.cross)
-            ends = np.concatenate([self.dst[cross], self.src[cross]])
-            order = np.argsort(ends, kind="stable")
-            self._cross_inc = np.concatenate([cross, cross])[order]
-            self._cross_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=self.n))])
         ptr = self._cross_ptr
         return self._cross_inc[_ranges(ptr[people], ptr[people + 1])]
 
@@ -90,7 +91,8 @@ class StaffNetwork:
         """Whether summing over the out-arcs of ``k`` senders beats a full mat-vec (under a fifth of staff)."""
         return k * 5 < self.n
 
-    def in_sum(self, W: sp.csr_array, values: np.ndarray | None, nonzero: np.ndarray | None = None) -> np.ndarray:
+    def in_sum(self, W: sp.csr_array, values: np.ndarray | None, nonzero: np.ndarray | None = None,
+               out_data: np.ndarray | None = None) -> np.ndarray:
         """``W @ v`` where ``v`` is ``values`` on ``nonzero`` and zero elsewhere.
 
         ``nonzero`` (optional) lists the people whose value counts; without
@@ -99,6 +101,8 @@ class StaffNetwork:
         follows the adopters, and ``values`` may be None for all ones;
         otherwise a CSR mat-vec of ``values``, which must then be zero off
         ``nonzero``. Both give the same sums up to rounding order.
+        ``out_data`` (optional) is ``W.data`` laid out in ``out_order``, kept
+        by the caller so the scatter reads each sender's weights in one run.
         """
         if nonzero is None or not self.scatter_pays(nonzero.size):
             return W @ values
@@ -106,7 +110,7 @@ class StaffNetwork:
         pos = _ranges(starts, ends)
         if pos.size == 0:
             return np.zeros(self.n)
-        w = W.data[self.out_order[pos]]
+        w = W.data[self.out_order[pos]] if out_data is None else out_data[pos]
         if values is not None:
             w *= np.repeat(values[nonzero], ends - starts)  # values[src] of each visited arc
         return np.bincount(self.out_dst[pos], weights=w, minlength=self.n)

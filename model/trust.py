@@ -106,6 +106,7 @@ class TrustModel(mesa.Model):
         self._log_base = log_survival(base_w, e.transmission) if e.rule != "complex" else None
         self._live = net.active(0)
         self._W = net.matrix(base_w * self._live)
+        self._w_out = self._W.data[net.out_order]  # the same weights in sender order, kept in step
         self._log_W = net.matrix(self._log_base * self._live) if self._log_base is not None else None
         self._deg = net.in_degree(self._live).astype(np.float64)
         self._inv_deg = 1.0 / np.maximum(self._deg, 1.0)
@@ -156,7 +157,8 @@ class TrustModel(mesa.Model):
         # 4. peer exchange
         unit_of = self.org.unit_of
         expo = self.exchange.step(self.net, self._W, self._log_W, self._inv_deg, self._deg, self.capability,
-                                  self.practising, self.support, unit_of, self.attention, s["exchange"])
+                                  self.practising, self.support, unit_of, self.attention, s["exchange"],
+                                  self._w_out)
         # 5. sustain or abandon
         self.sustain.step(self.practising, expo, self.support, self.recognition, unit_of, s["sustain"])
         # 6. turnover
@@ -167,7 +169,8 @@ class TrustModel(mesa.Model):
             self._dormant = np.concatenate([self._dormant, dormant])
             self._dormant_week = np.concatenate([self._dormant_week, self.net.active_from[dormant]])
         # 7. performance and measurement
-        adoption = self.performance.unit_adoption(self.practising)
+        counts = self.performance.unit_counts(self.practising)
+        adoption = counts * self.performance.inv_size
         before = self.performance.detected_week.copy()
         true = self.performance.step(t, adoption, self.gain, self.recognition, self.attention, s["noise"])
         for p in np.flatnonzero((before < 0) & (self.performance.detected_week >= 0)):
@@ -175,7 +178,7 @@ class TrustModel(mesa.Model):
         for p in np.flatnonzero(self.workshops.first_week + 104 == t):
             if self.performance.detected_week[p] < 0:
                 self.events.append((t, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
-        self._record(t, true, leavers.size)
+        self._record(t, true, leavers.size, counts)
         if t >= self.weeks:
             self.running = False
 
@@ -199,7 +202,9 @@ class TrustModel(mesa.Model):
         if arcs.size == 0:
             return
         self._live[arcs] = live
-        self._W.data[arcs] = self._w_base[arcs] if live else 0.0
+        w = self._w_base[arcs] if live else 0.0
+        self._W.data[arcs] = w
+        self._w_out[self.net.out_pos[arcs]] = w
         if self._log_W is not None:
             self._log_W.data[arcs] = self._log_base[arcs] if live else 0.0
         dst = self.net.dst[arcs]
@@ -212,23 +217,26 @@ class TrustModel(mesa.Model):
             lo, hi = self._forum_ptr[week], self._forum_ptr[week + 1]
         else:
             lo, hi = np.searchsorted(self._forum_weeks, [week, week + 1])
+        waking = []
         if hi > lo:
             arcs = self._forum_arcs[lo:hi]
-            self._set_live(arcs[self.net.active_from[arcs] == week], True)
+            waking.append(arcs[self.net.active_from[arcs] == week])
         if self._dormant.size:
             # a dormant arc's re-formation week is fixed when it goes dormant
             # (turnover skips arcs already dormant), so no look-up is needed
             due = self._dormant_week <= week
             if due.any():
-                self._set_live(self._dormant[due], True)
+                waking.append(self._dormant[due])
                 keep = ~due
                 self._dormant = self._dormant[keep]
                 self._dormant_week = self._dormant_week[keep]
+        if waking:
+            self._set_live(np.concatenate(waking) if len(waking) > 1 else waking[0], True)
 
-    def _record(self, t: int, true: np.ndarray, leavers: int) -> None:
+    def _record(self, t: int, true: np.ndarray, leavers: int, counts: np.ndarray | None = None) -> None:
         # sums over sizes rather than .mean(): the same numbers, less call overhead
         h, perf = self.history, self.performance
-        counts = perf.unit_counts(self.practising)
+        counts = perf.unit_counts(self.practising) if counts is None else counts
         adoption = counts * perf.inv_size
         p_units, r_units = perf.pilot_units, perf.rest_units
         n_p, n_r = p_units.size, r_units.size
