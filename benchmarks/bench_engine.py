@@ -60,7 +60,7 @@ def peak_memory() -> dict:
 
 
 class LoopStaff(mesa.Agent):
-    """One person, the exchange rule in plain Python over their in-contacts."""
+    """One person, the engine's exchange rule (``model.exchange``) in plain Python over their in-contacts."""
 
     def __init__(self, model, idx, in_contacts, weights, threshold, capability, support):
         super().__init__(model)
@@ -85,14 +85,21 @@ class LoopStaff(mesa.Agent):
                 expo += w
             if other.capability >= CAPABLE_LEVEL:
                 peer += w * other.capability
-        expo /= max(k, 1)
-        peer /= max(k, 1)
-        p = m.adoption_rate if expo >= self.threshold else 0.0
-        gate = self.capability * self.support * (1 + m.lift * m.attention) / (1 + m.lift)
+        inv_k = 1.0 / max(k, 1)
+        expo *= inv_k
+        peer *= inv_k
         u = m.random.random()
-        self.next_practising = self.practising or (u < p * gate)
-        x = 1.0 if self.practising else 0.0
-        self.next_capability = self.capability + (m.learning_rate * peer + m.practice_learning * x) * (1 - self.capability)
+        adopt = False
+        if not self.practising and expo >= self.threshold:
+            gate = self.capability * self.support * m.signal
+            adopt = u < m.adoption_rate * gate
+        self.next_practising = self.practising or adopt
+        c = self.capability
+        if self.practising:
+            c += (m.learning_rate * self.support * peer + m.practice_learning) * (1.0 - c)
+        else:
+            c += m.learning_rate * self.support * peer * (1.0 - c) - m.forgetting * c
+        self.next_capability = min(max(c, 0.0), 1.0)
 
     def advance(self):
         self.practising = self.next_practising
@@ -102,26 +109,84 @@ class LoopStaff(mesa.Agent):
 class LoopModel(mesa.Model):
     """The per-agent Mesa loop: same network and rule as the array engine's exchange."""
 
-    def __init__(self, source: TrustModel, seed: int = 0):
+    def __init__(self, source: TrustModel, seed: int = 0, attention: float = 0.7):
         super().__init__(rng=seed)
         e = source.params.exchange
-        self.adoption_rate, self.learning_rate, self.practice_learning = e.adoption_rate, e.learning_rate, e.practice_learning
-        self.lift = source.params.leadership.signal_lift
-        self.attention = 0.7
+        self.adoption_rate, self.learning_rate = e.adoption_rate, e.learning_rate
+        self.practice_learning, self.forgetting = e.practice_learning, e.forgetting
+        lift = source.params.leadership.signal_lift
+        self.signal = (1.0 + lift * attention) / (1.0 + lift)
         net = source.net
         w = np.where(net.reciprocal, 1.0, source.params.network.one_directional_weight)
+        live = source._live
         self.people = []
         for i in range(source.n):
             lo, hi = net.indptr[i], net.indptr[i + 1]
-            a = LoopStaff(self, i, net.src[lo:hi].tolist(), w[lo:hi].tolist(), float(source.exchange.threshold[i]),
+            on = live[lo:hi]
+            a = LoopStaff(self, i, net.src[lo:hi][on].tolist(), w[lo:hi][on].tolist(), float(source.exchange.threshold[i]),
                           float(source.capability[i]), float(source.support[source.org.unit_of[i]]))
+            a.practising = bool(source.practising[i])
             self.people.append(a)
-        for a in self.people[: source.n // 20]:
-            a.practising = True
 
     def step(self):
         self.agents.do("step")
         self.agents.do("advance")
+
+
+class _Replay:
+    """Stands in for ``model.random`` to feed the loop given uniforms, in agent order."""
+
+    def __init__(self, u):
+        self._it = iter(u.tolist())
+
+    def random(self):
+        return next(self._it)
+
+
+def check_same_rule(small, seed: int = 0, start: int = 40, weeks: int = 20) -> tuple[float, int, int]:
+    """The loop's week against ``PeerExchange.step`` on the same state and uniforms, week after week.
+
+    The engine trust runs to week ``start`` (people practise, are capable,
+    some ties are dormant); then for each of ``weeks`` weeks a loop model is
+    built from the engine's state, both take the exchange step with the
+    same uniforms, and the engine goes on with its full week. Returns
+    (largest capability difference, adoptions compared, weeks compared);
+    raises if any adoption differs or none happened (a check that could not fail).
+    """
+    m = TrustModel(small, rng=seed, agents=False)
+    for _ in range(start):
+        m.step()
+    worst, adopted = 0.0, 0
+    for _ in range(weeks):
+        loop = LoopModel(m, seed=seed, attention=m.attention)
+        u = np.random.default_rng([seed, m.week]).random(m.n)
+        loop.random = _Replay(u)
+        loop.step()
+        cap, prac = m.capability.copy(), m.practising.copy()
+        m.exchange.step(m.net, m._W, m._log_W, m._inv_deg, m._deg, cap, prac, m.support, m.org.unit_of,
+                        m.attention, _Fixed(u), m._w_out)
+        loop_prac = np.array([a.practising for a in loop.people])
+        loop_cap = np.array([a.capability for a in loop.people])
+        if not np.array_equal(loop_prac, prac):
+            raise AssertionError(f"week {m.week}: loop and engine disagree on adoption for "
+                                 f"{int((loop_prac != prac).sum())} people")
+        worst = max(worst, float(np.abs(loop_cap - cap).max()))
+        adopted += int((prac & ~m.practising).sum())
+        m.step()
+    if adopted == 0:
+        raise AssertionError("no one adopted in the checked weeks: the check would prove nothing")
+    return worst, adopted, weeks
+
+
+class _Fixed:
+    """Stands in for a Generator whose next ``random(n)`` is ``u``."""
+
+    def __init__(self, u):
+        self.u = u
+
+    def random(self, n):
+        assert n == self.u.size
+        return self.u
 
 
 def time_loop_once(loop: LoopModel, weeks: int) -> tuple[float, float]:
@@ -142,7 +207,9 @@ def measure(reps: int, loop_staff: int, loop_weeks: int) -> dict:
         builds.append(b)
         runs.append(w)
         run_cpu.append(c)
-        loop = LoopModel(TrustModel(small, rng=r, agents=False), seed=r)
+        src = TrustModel(small, rng=r, agents=False)
+        src.practising[: loop_staff // 20] = True  # some practise, so the rule does all its work
+        loop = LoopModel(src, seed=r)
         lw, lc = time_loop_once(loop, loop_weeks)
         loop_wall.append(lw)
         loop_cpu.append(lc)
@@ -170,6 +237,8 @@ def main() -> None:
     ap.add_argument("--loop-weeks", type=int, default=10, help="weeks for the per-agent Mesa loop")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = ap.parse_args()
+    small = load_scenario("baseline", overrides=["organisation.staff=2000"])
+    diff, adopted, checked = check_same_rule(small)
     f = measure(args.reps, 2000, args.loop_weeks)
     mem = peak_memory()
     ratio_cpu = f["agent_steps_per_cpu_s"] / f["loop_agent_steps_per_cpu_s"]
@@ -182,6 +251,8 @@ def main() -> None:
     print(f"  agent-steps/s    {f['agent_steps_per_s']:,.0f} wall, {f['agent_steps_per_cpu_s']:,.0f} per CPU s")
     print(f"  peak memory      {mem['rss_peak_mb']:.0f} MB resident in a fresh process ({mem['rss_after_imports_mb']:.0f} MB "
           f"after imports); model allocations peak {mem['model_mb']:.0f} MB (tracemalloc)   (bar: <= 1 GB)")
+    print(f"plain per-agent Mesa loop: {checked} weeks checked against the engine's exchange step on the same state "
+          f"and uniforms: the same {adopted} adoptions, capability within {diff:.1e}")
     print(f"plain per-agent Mesa loop, exchange rule only, {f['loop_staff']:,} staff x {f['loop_weeks']} weeks, "
           f"measured alternately with the engine:")
     print(f"  agent-steps/s    {f['loop_agent_steps_per_s']:,.0f} wall, {f['loop_agent_steps_per_cpu_s']:,.0f} per CPU s")

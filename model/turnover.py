@@ -30,7 +30,6 @@ class Turnover:
         rate = np.where(org.is_manager, weekly_rate(t.manager_annual), weekly_rate(t.staff_annual))
         rate[org.role == CHIEF_EXECUTIVE] = 0.0
         self.rate = rate
-        self.max_rate = float(rate.max()) if rate.size else 0.0
         self.newcomer_capability = t.newcomer_capability
         self.reform_p = 1.0 / t.reform_weeks
         self.reset = params.managers.turnover_reset
@@ -44,8 +43,7 @@ class Turnover:
         Dormant arcs get their re-formation week in ``net.active_from``; the
         model switches them off now and on again then."""
         u = rng.random(capability.size)
-        leavers = np.flatnonzero(u < self.max_rate)  # a scalar test first, then each post's own rate
-        leavers = leavers[u[leavers] < self.rate[leavers]]
+        leavers = np.flatnonzero(u < self.rate)
         tenure += 1
         if leavers.size == 0:
             return leavers, leavers
