@@ -21,18 +21,24 @@ from scipy import stats
 
 from .outputs import REGIMES
 
+# column, label, scale, unit, and the range the quantity can take (before scaling):
+# lead times only fall (change in [-1, 0]); shares and sustainment lie in [0, 1]
 KEY_OUTCOMES = (
-    ("lead_time_change_pilot_final", "pilot lead-time change", 100, "%"),
-    ("lead_time_change_rest_final", "non-pilot lead-time change", 100, "%"),
-    ("adoption_rest_final", "adoption outside pilots", 100, "%"),
-    ("reach_final", "trust-wide reach", 100, "%"),
-    ("sustainment", "sustainment (end / peak)", 1, ""),
-    ("detected_104w_share", "pathways detected by 104 w", 100, "%"),
+    ("lead_time_change_pilot_final", "pilot lead-time change", 100, "%", (-1.0, 0.0)),
+    ("lead_time_change_rest_final", "non-pilot lead-time change", 100, "%", (-1.0, 0.0)),
+    ("adoption_rest_final", "adoption outside pilots", 100, "%", (0.0, 1.0)),
+    ("reach_final", "trust-wide reach", 100, "%", (0.0, 1.0)),
+    ("sustainment", "sustainment (end / peak)", 1, "", (0.0, 1.0)),
+    ("detected_104w_share", "pathways detected by 104 w", 100, "%", (0.0, 1.0)),
 )
 
 
-def mean_ci(x) -> tuple[float, float, float]:
-    """Mean and 95% t-interval."""
+def mean_ci(x, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
+    """Mean and 95% t-interval, clipped to ``bounds`` (the values the quantity can take).
+
+    A t-interval on a share near 0 or 1 reaches past the possible range;
+    clipping it says no more than the data and the definition do.
+    """
     x = np.asarray(x, dtype=float)
     x = x[~np.isnan(x)]
     if x.size == 0:
@@ -41,7 +47,10 @@ def mean_ci(x) -> tuple[float, float, float]:
     if x.size < 2:
         return (m, m, m)
     h = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return (m, m - h, m + h)
+    lo, hi = m - h, m + h
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return (m, lo, hi)
 
 
 def summary_table(summaries: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
@@ -50,8 +59,8 @@ def summary_table(summaries: pd.DataFrame, by: str | None = None) -> pd.DataFram
     rows = []
     for name, df in groups:
         row = {by or "group": name, "runs": len(df)}
-        for col, label, scale, unit in KEY_OUTCOMES:
-            m, lo, hi = mean_ci(df[col] * scale)
+        for col, label, scale, unit, (low, high) in KEY_OUTCOMES:
+            m, lo, hi = mean_ci(df[col] * scale, (low * scale, high * scale))
             row[label] = f"{m:.1f}{unit} [{lo:.1f}, {hi:.1f}]" if scale != 1 else f"{m:.2f} [{lo:.2f}, {hi:.2f}]"
         counts = df["regime"].value_counts()
         row["regimes"] = ", ".join(f"{r}: {int(counts.get(r, 0))}" for r in REGIMES)

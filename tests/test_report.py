@@ -1,0 +1,33 @@
+"""The run summary's intervals stay inside what each quantity can be."""
+
+import numpy as np
+import pandas as pd
+
+from model.report import KEY_OUTCOMES, mean_ci, summary_table
+
+
+def test_mean_ci_is_a_t_interval_without_bounds():
+    m, lo, hi = mean_ci([1.0, 2.0, 3.0])
+    assert m == 2.0
+    assert np.isclose(hi - m, 4.302653 * 1.0 / np.sqrt(3), rtol=1e-6)  # t(0.975, 2) x sd / sqrt(n)
+    assert np.isclose(m - lo, hi - m)
+
+
+def test_mean_ci_is_clipped_to_bounds():
+    m, lo, hi = mean_ci([0.0, 0.0, 0.0, 0.02], bounds=(0.0, 1.0))
+    assert m == 0.005 and lo == 0.0 and hi > m
+    m, lo, hi = mean_ci([1.0, 1.0, 0.9], bounds=(0.0, 1.0))
+    assert hi == 1.0 and lo < m
+
+
+def test_summary_intervals_stay_in_range():
+    rows = 6
+    df = pd.DataFrame({col: [0.0] * (rows - 1) + [0.03] for col, *_ in KEY_OUTCOMES})
+    df["lead_time_change_pilot_final"] = [-0.41, -0.42, -0.40, -0.43, 0.0, -0.41]
+    df["sustainment"] = [1.0, 1.0, 1.0, 1.0, 1.0, 0.7]
+    df["regime"] = "local"
+    table = summary_table(df).iloc[0]
+    for col, label, scale, unit, (low, high) in KEY_OUTCOMES:
+        text = table[label]
+        lo, hi = (float(v) for v in text[text.index("[") + 1:text.index("]")].split(","))
+        assert low * scale <= lo <= hi <= high * scale, (label, text)
