@@ -46,6 +46,28 @@ def replicate_seeds(seed: int, reps: int) -> list[int]:
     return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
+def pool_context():
+    """The multiprocessing context for worker pools of replicate runs.
+
+    fork works from any script, even one without an ``if __name__ ==
+    "__main__"`` guard, and starts workers at once. Forking a process that
+    runs Python threads of its own (a Dask client, a web server, a test
+    runner's helpers) can deadlock, so then forkserver, whose server imports
+    the model once. The C-level threads every process here has (OpenBLAS's
+    pool from numpy, Arrow's jemalloc background thread) register fork
+    handlers and are safe to fork; Python 3.12 still warns about them
+    (DeprecationWarning), which the test configuration silences by name.
+    Results do not depend on the start method.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    if threading.active_count() == 1 and "fork" in methods:
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    if ctx.get_start_method() == "forkserver":
+        ctx.set_forkserver_preload(["model.runner"])
+    return ctx
+
+
 def _one(args) -> RunResult:
     params, seed, weeks = args
     return simulate(params, seed, weeks)
@@ -59,9 +81,5 @@ def run_replicates(params: Params, reps: int, seed: int = 0, weeks: int | None =
     workers = workers if workers is not None else min(reps, os.cpu_count() or 1)
     if workers <= 1 or reps <= 1:
         return [_one(j) for j in jobs]
-    # fork works from any script (no __main__ guard needed), but forking a
-    # process that holds threads (a Dask client, a test runner) can deadlock:
-    # then use forkserver. Results do not depend on the start method.
-    method = "fork" if threading.active_count() == 1 else "forkserver"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as ex:
         return list(ex.map(_one, jobs, chunksize=max(1, reps // (4 * workers))))

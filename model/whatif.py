@@ -219,7 +219,7 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
     """Run every arm's replicates in one process pool. Replicate i of every arm
     gets the same seed (``runner.replicate_seeds``): common random numbers.
     Arms whose parameters equal an earlier arm's reuse its results."""
-    from .runner import replicate_seeds
+    from .runner import pool_context, replicate_seeds
     seeds = replicate_seeds(seed, reps)
     out: dict[Any, Arm] = {}
     unique: list[Any] = []
@@ -238,7 +238,7 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
         it = map(_job, jobs)
         pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)))
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context())
         it = pool.map(_job, jobs, chunksize=max(1, min(8, len(jobs) // (8 * workers))))
     try:
         for key, rep, s, w in it:

@@ -73,6 +73,31 @@ def test_runner_one_vs_two_processes_identical():
         same_dict(a.network_end, b.network_end)
 
 
+def test_pool_forks_only_without_other_python_threads():
+    """A worker pool forks a lone main thread (no __main__ guard needed) and uses
+    forkserver while another Python thread runs (forking it could deadlock),
+    with the same results either way."""
+    import threading
+
+    from model.runner import pool_context
+
+    if threading.active_count() == 1:
+        assert pool_context().get_start_method() == "fork"
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, daemon=True)
+    t.start()
+    try:
+        assert pool_context().get_start_method() == "forkserver"
+        p = small_params("baseline")
+        threaded = run_replicates(p, 2, seed=4, weeks=30, workers=2)
+    finally:
+        stop.set()
+        t.join()
+    alone = run_replicates(p, 2, seed=4, weeks=30, workers=1)
+    for a, b in zip(threaded, alone):
+        pd.testing.assert_frame_equal(a.weekly, b.weekly)
+
+
 def test_replicate_seeds_stable_and_distinct():
     s = replicate_seeds(0, 50)
     assert len(set(s)) == 50
