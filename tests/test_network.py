@@ -244,3 +244,52 @@ def test_same_seed_same_network():
     _, c, _ = make(seed=6)
     assert np.array_equal(a.src, b.src) and np.array_equal(a.dst, b.dst)
     assert a.n_arcs != c.n_arcs or not np.array_equal(a.src, c.src)
+
+
+# --- the engine's sparse sums and incidence look-ups ------------------------------
+
+
+def test_ranges_concatenates_aranges():
+    from model.network import _ranges
+
+    starts = np.array([3, 0, 7, 7, 10])
+    ends = np.array([5, 0, 9, 7, 13])
+    assert _ranges(starts, ends).tolist() == [3, 4, 7, 8, 10, 11, 12]
+    assert _ranges(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).size == 0
+    assert _ranges(np.array([4, 4]), np.array([4, 4])).size == 0
+
+
+@pytest.mark.parametrize("share", [0.0, 0.01, 0.1, 0.5, 1.0])
+def test_in_sum_scatter_and_matvec_agree_exactly(share):
+    """The sender-side sum equals W @ v bit for bit (same products, same order), on a
+    network with some ties switched off, with weights from W or from its sender-ordered copy."""
+    org, net, p = make({"organisation.staff": 900})
+    rng = np.random.default_rng(3)
+    live = rng.random(net.n_arcs) < 0.8
+    data = np.where(net.reciprocal, 1.0, 0.3) * live
+    W = net.matrix(data)
+    w_out = data[net.out_order]
+    who = np.flatnonzero(rng.random(net.n) < share)
+    values = np.zeros(net.n)
+    values[who] = rng.random(who.size)
+    ones = np.zeros(net.n)
+    ones[who] = 1.0
+    ref = W @ values
+    for got in (net.in_sum(W, values, who), net.in_sum(W, values, who, w_out)):
+        assert np.array_equal(got, ref)
+    assert np.array_equal(net.in_sum(W, None if net.scatter_pays(who.size) else ones, who, w_out), W @ ones)
+    assert np.array_equal(net.in_sum(W, values), ref)
+
+
+def test_cross_incident_arcs_are_each_persons_cross_unit_arcs():
+    org, net, _ = make({"organisation.staff": 700})
+    people = np.array([0, 5, 17, 300, 699])
+    got = np.sort(net.cross_incident_arcs(people))
+    touch = np.isin(net.src, people) | np.isin(net.dst, people)
+    want = np.flatnonzero(touch & net.cross)
+    both = np.isin(net.src, people) & np.isin(net.dst, people) & net.cross  # listed from both ends
+    assert np.array_equal(np.unique(got), want)
+    assert got.size == want.size + int(both.sum())
+    assert net.cross_incident_arcs(np.array([], dtype=np.int64)).size == 0
+    assert np.array_equal(net.dst[net.out_order], net.out_dst)
+    assert np.array_equal(net.out_order[net.out_pos], np.arange(net.n_arcs))

@@ -110,6 +110,11 @@ def test_in_model_dormant_ties_are_off_then_reform(name):
         assert np.array_equal(m._deg, np.bincount(m.net.dst, weights=live, minlength=m.n))
         w = np.where(m.net.reciprocal, 1.0, m.params.network.one_directional_weight) * live
         assert np.allclose(m._W.data, w)
+        assert np.array_equal(m._w_out, m._W.data[m.net.out_order])  # the sender-ordered copy follows
+        assert np.array_equal(m._dormant_week, m.net.active_from[m._dormant])  # wake weeks stay as set
+        assert np.all(m._dormant_week > m.week)
+        off = np.flatnonzero(~live)  # every switched-off arc is pending: dormant, or a forum tie not yet formed
+        assert np.isin(off, np.concatenate([m._dormant, m._forum_arcs])).all()
         dips.append(m.history["cross_unit_ties_per_person"][m.week])
     assert min(dips) < start_cross  # some ties dormant
     # steady state: share live ~ 1 / (1 + weekly leaving x ~2 ends x reform weeks) - well above zero
