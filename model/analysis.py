@@ -2,7 +2,8 @@
 
 What is drawn follows the experiment's [analyses] table (kept in the
 manifest); with none given, sensible defaults by sampler. Every mean comes
-with a 95% interval (t interval over replicates), every share with a 95%
+with a 95% interval (t interval over replicates, clipped to the range
+the outcome can take), every share with a 95%
 Wilson interval. Results of runs that raised are left out of the tables and
 listed in errors.csv.
 """
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from model.sweep import PARAM_PREFIX, read_runs, read_weekly
+from model.outputs import outcome_range
 
 META = {"run_key", "point", "point_name", "rep", "seed", "scenario", "error"}
 LOCAL_DEFAULT = ["local", "no gain"]
@@ -31,8 +33,8 @@ class AnalysisError(Exception):
 
 # ----- statistics ------------------------------------------------------------
 
-def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
-    """mean, sd, lo, hi of a t interval for the mean."""
+def t_interval(x: np.ndarray, level: float = 0.95, outcome: str | None = None) -> tuple[float, float, float, float]:
+    """mean, sd, lo, hi of a t interval for the mean, clipped to what ``outcome`` can be (``outcome_range``)."""
     from scipy import stats
     x = np.asarray(x, dtype=float)
     x = x[np.isfinite(x)]
@@ -44,7 +46,11 @@ def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float,
         return m, math.nan, math.nan, math.nan
     sd = float(x.std(ddof=1))
     h = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return m, sd, m - h, m + h
+    lo, hi = m - h, m + h
+    bounds = outcome_range(outcome) if outcome else None
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    return m, sd, lo, hi
 
 
 def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float, float]:
@@ -177,7 +183,7 @@ def _summary(ctx, ok, exp, varied, numeric, categorical, opts):
             if o not in numeric:
                 continue
             x = g[o].to_numpy(dtype=float)
-            m, sd, lo, hi = t_interval(x)
+            m, sd, lo, hi = t_interval(x, outcome=o)
             fin = x[np.isfinite(x)]
             rows.append({**base, "outcome": o, "n": len(fin), "n_missing": len(x) - len(fin), "mean": m, "sd": sd,
                          "ci95_lo": lo, "ci95_hi": hi,
@@ -315,7 +321,7 @@ def _effects(ctx, ok, varied, numeric, categorical, opts):
                 xs, m, lo, hi, q1, q9 = [], [], [], [], [], []
                 for xv, gg in g.groupby(xb.loc[g.index]):
                     y = gg[o].to_numpy(dtype=float)
-                    mm, sd, l, h = t_interval(y)
+                    mm, sd, l, h = t_interval(y, outcome=o)
                     fin = y[np.isfinite(y)]
                     xs.append(float(xv)); m.append(mm); lo.append(l); hi.append(h)
                     q1.append(np.quantile(fin, 0.1) if len(fin) else np.nan)
@@ -586,11 +592,14 @@ def _timeseries(ctx, src, ok, exp, varied, opts):
             st.columns = ["mean", "sd", "n", "q10", "q90"]
             from scipy import stats
             h = stats.t.ppf(0.975, np.maximum(st["n"] - 1, 1)) * st["sd"] / np.sqrt(st["n"])
+            lo, hi = st["mean"] - h, st["mean"] + h
+            bounds = outcome_range(c)
+            if bounds is not None:  # a share's band stays in [0, 1]
+                lo, hi = lo.clip(lower=bounds[0]), hi.clip(upper=bounds[1])
             line, = ax.plot(st.index, st["mean"], label=str(gv))
-            ax.fill_between(st.index, st["mean"] - h, st["mean"] + h, color=line.get_color(), alpha=0.3, lw=0)
+            ax.fill_between(st.index, lo, hi, color=line.get_color(), alpha=0.3, lw=0)
             ax.fill_between(st.index, st["q10"], st["q90"], color=line.get_color(), alpha=0.1, lw=0)
-            t = st.reset_index().assign(column=c, group=gv, ci95_lo=st["mean"].to_numpy() - h.to_numpy(),
-                                        ci95_hi=st["mean"].to_numpy() + h.to_numpy())
+            t = st.reset_index().assign(column=c, group=gv, ci95_lo=lo.to_numpy(), ci95_hi=hi.to_numpy())
             rows.append(t)
         ax.set_xlabel("week")
         ax.set_title(c, fontsize=10)

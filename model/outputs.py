@@ -22,6 +22,23 @@ def regime(lead_time_change_pilot: float, reach: float, params: Params) -> str:
     return "trust-wide"
 
 
+#: Outcomes (summary columns and weekly series) that are shares, in [0, 1].
+_SHARE_PREFIXES = ("adoption_", "reach", "capability_mean", "capable_share", "manager_support", "recognition",
+                   "sustainment", "detected_", "pathway1_detected", "trustwide")
+
+
+def outcome_range(name: str) -> tuple[float, float] | None:
+    """The values an outcome can take, for clipping intervals; None if unbounded or unknown.
+
+    Shares lie in [0, 1]; lead times only fall, so their change lies in [-1, 0].
+    """
+    if name.startswith("lead_time_change"):
+        return (-1.0, 0.0)
+    if name.startswith(_SHARE_PREFIXES):
+        return (0.0, 1.0)
+    return None
+
+
 def first_week(series: np.ndarray, level: float) -> float:
     hit = np.flatnonzero(series >= level)
     return float(hit[0]) if hit.size else np.nan

@@ -19,17 +19,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .outputs import REGIMES
+from .outputs import REGIMES, outcome_range
 
-# column, label, scale, unit, and the range the quantity can take (before scaling):
-# lead times only fall (change in [-1, 0]); shares and sustainment lie in [0, 1]
+# column, label, scale, unit; intervals are clipped to ``outputs.outcome_range``
 KEY_OUTCOMES = (
-    ("lead_time_change_pilot_final", "pilot lead-time change", 100, "%", (-1.0, 0.0)),
-    ("lead_time_change_rest_final", "non-pilot lead-time change", 100, "%", (-1.0, 0.0)),
-    ("adoption_rest_final", "adoption outside pilots", 100, "%", (0.0, 1.0)),
-    ("reach_final", "trust-wide reach", 100, "%", (0.0, 1.0)),
-    ("sustainment", "sustainment (end / peak)", 1, "", (0.0, 1.0)),
-    ("detected_104w_share", "pathways detected by 104 w", 100, "%", (0.0, 1.0)),
+    ("lead_time_change_pilot_final", "pilot lead-time change", 100, "%"),
+    ("lead_time_change_rest_final", "non-pilot lead-time change", 100, "%"),
+    ("adoption_rest_final", "adoption outside pilots", 100, "%"),
+    ("reach_final", "trust-wide reach", 100, "%"),
+    ("sustainment", "sustainment (end / peak)", 1, ""),
+    ("detected_104w_share", "pathways detected by 104 w", 100, "%"),
 )
 
 
@@ -59,7 +58,8 @@ def summary_table(summaries: pd.DataFrame, by: str | None = None) -> pd.DataFram
     rows = []
     for name, df in groups:
         row = {by or "group": name, "runs": len(df)}
-        for col, label, scale, unit, (low, high) in KEY_OUTCOMES:
+        for col, label, scale, unit in KEY_OUTCOMES:
+            low, high = outcome_range(col)
             m, lo, hi = mean_ci(df[col] * scale, (low * scale, high * scale))
             row[label] = f"{m:.1f}{unit} [{lo:.1f}, {hi:.1f}]" if scale != 1 else f"{m:.2f} [{lo:.2f}, {hi:.2f}]"
         counts = df["regime"].value_counts()

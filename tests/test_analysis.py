@@ -63,6 +63,10 @@ def test_intervals():
     p, lo, hi = wilson(5, 10)
     assert p == 0.5 and math.isclose(lo, 0.2366, abs_tol=1e-4) and math.isclose(hi, 0.7634, abs_tol=1e-4)
     assert wilson(0, 10)[1] == 0.0
+    # a share's interval stays in [0, 1]; an unbounded outcome's does not move
+    m, sd, lo, hi = t_interval(np.array([0.0, 0.0, 0.0, 0.02]), outcome="reach_final")
+    assert lo == 0.0 and hi > m > 0
+    assert t_interval(np.array([0.0, 0.0, 0.0, 0.02]), outcome="weeks_to_local_reach")[2] < 0
 
 
 def test_analysis_of_a_fixed_result_set(tmp_path):

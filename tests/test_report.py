@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from model.outputs import outcome_range
 from model.report import KEY_OUTCOMES, mean_ci, summary_table
 
 
@@ -27,7 +28,17 @@ def test_summary_intervals_stay_in_range():
     df["sustainment"] = [1.0, 1.0, 1.0, 1.0, 1.0, 0.7]
     df["regime"] = "local"
     table = summary_table(df).iloc[0]
-    for col, label, scale, unit, (low, high) in KEY_OUTCOMES:
+    for col, label, scale, unit in KEY_OUTCOMES:
+        low, high = outcome_range(col)
         text = table[label]
         lo, hi = (float(v) for v in text[text.index("[") + 1:text.index("]")].split(","))
         assert low * scale <= lo <= hi <= high * scale, (label, text)
+
+
+def test_outcome_ranges():
+    assert outcome_range("reach_final") == (0.0, 1.0)
+    assert outcome_range("adoption_rest") == (0.0, 1.0)
+    assert outcome_range("sustainment_rest") == (0.0, 1.0)
+    assert outcome_range("lead_time_change_pilot_best") == (-1.0, 0.0)
+    assert outcome_range("weeks_to_trustwide_reach") is None
+    assert outcome_range("ceo_changes") is None
