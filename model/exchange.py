@@ -41,12 +41,15 @@ class PeerExchange:
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
     def step(self, net, W, log_W, inv_degree, in_degree, capability, practising, support,
-             unit_of, attention: float, rng: np.random.Generator, w_out: np.ndarray | None = None) -> np.ndarray:
+             unit_of, attention: float, rng: np.random.Generator, w_out: np.ndarray | None = None,
+             unit_size: np.ndarray | None = None) -> np.ndarray:
         """Update ``practising`` and ``capability`` in place; return the weekly exposure.
 
         Only people who can adopt this week (not practising; above threshold
         under the complex rule) are gated, so the cost follows them, not N.
-        ``w_out`` is ``W.data`` in the network's sender order (optional).
+        ``w_out`` is ``W.data`` in the network's sender order (optional);
+        ``unit_size`` (optional) says units are contiguous blocks of people
+        of these sizes, so per-unit values spread to people by a repeat.
         The network sums visit only the practising / capable people's arcs
         while they are few (``StaffNetwork.in_sum``), and the capability
         update works in place on whole arrays.
@@ -80,7 +83,8 @@ class PeerExchange:
         # capability += (lr x support x peer + pl x practised) x (1 - capability)
         #               - forgetting x (1 - practised) x capability,
         # term by term in place (practised is last week's ``doing``: 0 or 1)
-        gain = np.take(self.learning_rate * support, unit_of)
+        per_unit = self.learning_rate * support
+        gain = np.take(per_unit, unit_of) if unit_size is None else np.repeat(per_unit, unit_size)
         gain *= peer
         gain[doing] += self.practice_learning
         room = np.subtract(1.0, capability)

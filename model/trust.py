@@ -158,7 +158,7 @@ class TrustModel(mesa.Model):
         unit_of = self.org.unit_of
         expo = self.exchange.step(self.net, self._W, self._log_W, self._inv_deg, self._deg, self.capability,
                                   self.practising, self.support, unit_of, self.attention, s["exchange"],
-                                  self._w_out)
+                                  self._w_out, self.org.unit_size)
         # 5. sustain or abandon
         self.sustain.step(self.practising, expo, self.support, self.recognition, unit_of, s["sustain"])
         # 6. turnover
