@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup run test bench bench-sweep viz viz-assets clean
+.PHONY: setup system-deps run test bench bench-sweep viz viz-assets clean
 
 setup: $(STAMP)
 
@@ -30,7 +30,11 @@ run: setup
 bench-sweep: setup
 	$(PY) benchmarks/bench_sweep.py --runs 100 1000 --null 1000 10000
 
-test: setup viz-assets
+# Chromium and npm for the browser tests, with apt when missing (.ci/system-deps)
+system-deps:
+	@.ci/system-deps
+
+test: system-deps setup viz-assets
 	$(PY) -m pytest -q
 
 # Front-end assets of the browser visualiser, from the npm registry into

@@ -76,12 +76,6 @@ class StaffNetwork:
         cs = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
         return cs[self.indptr[1:]] - cs[self.indptr[:-1]]
 
-    def incident_arcs(self, people: np.ndarray) -> np.ndarray:
-        """Arc ids into or out of any of ``people``."""
-        ins = _ranges(self.indptr[people], self.indptr[people + 1])
-        outs = self.out_order[_ranges(self.out_ptr[people], self.out_ptr[people + 1])]
-        return np.concatenate([ins, outs])
-
     def cross_incident_arcs(self, people: np.ndarray) -> np.ndarray:
         """Cross-unit arc ids into or out of any of ``people`` (an arc between two of them twice)."""
         ptr = self._cross_ptr

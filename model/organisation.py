@@ -10,6 +10,7 @@ one integer draw in a range.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -50,9 +51,12 @@ class Organisation:
         """Unit ids of wards/clinics/theatres (everything but the board)."""
         return np.arange(self.n_units - 1)
 
-    @property
+    @cached_property
     def is_manager(self) -> np.ndarray:
-        return (self.role == UNIT_MANAGER) | (self.role == DIRECTORATE_MANAGER)
+        """Unit and directorate managers (roles never change: computed once, read-only)."""
+        out = (self.role == UNIT_MANAGER) | (self.role == DIRECTORATE_MANAGER)
+        out.flags.writeable = False
+        return out
 
 
 def _unit_sizes(total: int, mean: float, lo: int, hi: int, rng: np.random.Generator) -> np.ndarray:

@@ -213,10 +213,7 @@ class TrustModel(mesa.Model):
         self._cross_live += np.count_nonzero(self.net.cross[arcs]) * (1 if live else -1)
 
     def _refresh_network(self, week: int) -> None:
-        if week + 1 < len(self._forum_ptr):
-            lo, hi = self._forum_ptr[week], self._forum_ptr[week + 1]
-        else:
-            lo, hi = np.searchsorted(self._forum_weeks, [week, week + 1])
+        lo, hi = self._forum_ptr[week], self._forum_ptr[week + 1]  # step() stops at self.weeks
         waking = []
         if hi > lo:
             arcs = self._forum_arcs[lo:hi]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .network import StaffNetwork
-from .organisation import CHIEF_EXECUTIVE, DIRECTORATE_MANAGER, UNIT_MANAGER, Organisation
+from .organisation import CHIEF_EXECUTIVE, Organisation
 from .params import Params
 
 
@@ -50,8 +50,7 @@ class Turnover:
         capability[leavers] = self.newcomer_capability
         practising[leavers] = False
         tenure[leavers] = 0
-        role = self.org.role[leavers]  # (org.is_manager would test every post)
-        mgr = leavers[(role == UNIT_MANAGER) | (role == DIRECTORATE_MANAGER)]
+        mgr = leavers[self.org.is_manager[leavers]]
         if mgr.size:
             units = self.org.unit_of[mgr]
             support[units] *= 1.0 - self.reset
