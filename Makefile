@@ -23,8 +23,8 @@ $(STAMP): pyproject.toml
 # The headline job: E1 (the five trusts at real headcounts) and E2 (regime map of
 # connectedness x leadership commitment); about 1 minute on 2 idle cores.
 run: setup
-	$(VENV)/bin/spread sweep experiments/E1_trusts.toml --out results/E1_trusts
-	$(VENV)/bin/spread sweep experiments/E2_regime_map.toml --out results/E2_regime_map
+	$(VENV)/bin/spread sweep experiments/E1_trusts.toml --out results/E1_trusts $$(test -d results/E1_trusts && echo --resume)
+	$(VENV)/bin/spread sweep experiments/E2_regime_map.toml --out results/E2_regime_map $$(test -d results/E2_regime_map && echo --resume)
 	@echo "results: results/E1_trusts/ and results/E2_regime_map/ (runs/*.parquet; analysis/: report.md, tables .csv, figures .png and .svg)"
 
 bench-sweep: setup

@@ -106,7 +106,14 @@ def _col(key: str) -> str:
 
 # ----- entry point ----------------------------------------------------------------
 
-def analyse(src: str | Path, out: str | Path | None = None, log=None) -> list[Path]:
+def analyse(src: str | Path, out: str | Path | None = None, log=None, overwrite: bool = False) -> list[Path]:
+    """Tables and figures for a sweep's results folder, as its experiment's [analyses] asks.
+
+    They go to ``out`` (default ``src/analysis``, which belongs to the sweep and
+    is refreshed each time); an explicit ``out`` that holds an earlier
+    analysis is replaced only with ``overwrite``. Returns the files written.
+    """
+    from .results_folder import atomic_dir, check_target
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     src = Path(src)
     mpath = src / "manifest.json"
@@ -114,12 +121,25 @@ def analyse(src: str | Path, out: str | Path | None = None, log=None) -> list[Pa
         raise AnalysisError(f"{src}: no manifest.json here (allowed: a folder written by `spread sweep`)")
     manifest = json.loads(mpath.read_text())
     exp = manifest["experiment"]
+    overwrite = overwrite or out is None
     out = Path(out) if out else src / "analysis"
-    out.mkdir(parents=True, exist_ok=True)
-    ctx = _Ctx(src, out, log)
     df = read_runs(src)
     if df.empty:
         raise AnalysisError(f"{src}: no finished runs to analyse")
+    check_target(out, "analyse", overwrite, manifest=ANALYSIS_MANIFEST)
+    with atomic_dir(out, "analyse", overwrite, manifest=ANALYSIS_MANIFEST) as tmp:
+        ctx = _Ctx(src, tmp, log)
+        _analyse_into(ctx, src, manifest, exp, df)
+        (tmp / ANALYSIS_MANIFEST).write_text(json.dumps({"source": str(src)}))
+    log(f"analysis of {src}: {len(ctx.written)} files in {out}")
+    return [out / p.relative_to(tmp) for p in ctx.written]
+
+
+#: The analysis folder's manifest, listing its files (model/results_folder.py).
+ANALYSIS_MANIFEST = "analysis.json"
+
+
+def _analyse_into(ctx: _Ctx, src: Path, manifest: dict, exp: dict, df: pd.DataFrame) -> None:
     varied = [k for k in exp["varied_keys"]]
     outcome_cols = [c for c in df.columns if c not in META and not c.startswith(PARAM_PREFIX)]
     if exp.get("outcomes"):
@@ -149,8 +169,6 @@ def analyse(src: str | Path, out: str | Path | None = None, log=None) -> list[Pa
         if "timeseries" in analyses:
             _timeseries(ctx, src, ok, exp, varied, analyses["timeseries"])
     _report(ctx, manifest, df)
-    log(f"analysis of {src}: {len(ctx.written)} files in {out}")
-    return ctx.written
 
 
 def _default_analyses(exp, varied, categorical, weekly) -> dict:

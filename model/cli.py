@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from .params import FIELDS, ParameterError, Params, bundled_scenarios, load_scenario
+from .results_folder import OutputError, atomic_dir, check_target, safe_name
 
 #: Subcommands living in their own modules; each has ``add_parser(subparsers)``.
 PLUGINS = ("model.sweep", "model.whatif", "model.viz")
@@ -53,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter, e.g. --set leadership.commitment=0.9 (repeatable)")
     r.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>)")
+    _overwrite(r)
     r.set_defaults(func=cmd_run)
 
     t = sub.add_parser("trusts", help="the five trusts side by side at real headcounts")
@@ -61,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     t.add_argument("--out", type=Path, default=Path("results/trusts"))
     t.add_argument("--teaching", action="store_true", help="use the teaching sizes (600 staff)")
+    _overwrite(t)
     t.set_defaults(func=cmd_trusts)
 
     p = sub.add_parser("params", help="list every parameter with unit, range and meaning")
@@ -76,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         mod.add_parser(sub)
     return ap
+
+
+def _overwrite(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it holds an earlier output of this command (only files it wrote)")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -98,15 +108,16 @@ def _run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
 
 def cmd_run(args) -> int:
     from .figures import run_figure
-    from .report import atomic_dir, summary_table, write_manifest, write_tables
+    from .report import summary_table, write_manifest, write_tables
 
     params = load_scenario(args.scenario, overrides=args.overrides)
-    out = args.out or Path("results") / params.trust.name
+    out = args.out or Path("results") / safe_name(params.trust.name, "run")
+    check_target(out, "run", args.overwrite)  # before any work: a refusal costs nothing
     t0 = time.perf_counter()
     weekly, summaries, net, seeds = _run_many(params, args)
     elapsed = time.perf_counter() - t0
     table = summary_table(summaries.assign(scenario=params.trust.name), by="scenario")
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "run", args.overwrite) as tmp:
         write_tables(tmp, "weekly", weekly)
         write_tables(tmp, "summary", summaries)
         write_tables(tmp, "network", net)
@@ -125,10 +136,11 @@ def cmd_run(args) -> int:
 
 def cmd_trusts(args) -> int:
     from .figures import trusts_figure
-    from .report import atomic_dir, summary_table, write_manifest, write_tables
+    from .report import summary_table, write_manifest, write_tables
 
     names = [f"{t}-teaching" if args.teaching else t for t in TRUSTS]
     all_params = [load_scenario(n, overrides=args.overrides) for n in names]  # validate all first
+    check_target(args.out, "trusts", args.overwrite)
     weekly_all, summary_all, net_all, labels = [], [], [], {}
     t0 = time.perf_counter()
     for name, params in zip(names, all_params):
@@ -142,7 +154,7 @@ def cmd_trusts(args) -> int:
     summaries = pd.concat(summary_all, ignore_index=True)
     net = pd.concat(net_all, ignore_index=True)
     table = summary_table(summaries, by="scenario")
-    with atomic_dir(args.out) as tmp:
+    with atomic_dir(args.out, "trusts", args.overwrite) as tmp:
         write_tables(tmp, "weekly", weekly)
         write_tables(tmp, "summary", summaries)
         write_tables(tmp, "network", net)
@@ -182,17 +194,32 @@ def cmd_params(args) -> int:
     return 0
 
 
+def _terminate(signum, frame):
+    # SIGTERM (a batch system's stop, `kill`) unwinds like Ctrl-C, so a results
+    # folder being written is removed rather than left hidden and half-written
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The ``spread`` command: parse ``argv``, run the subcommand, return its exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return args.func(args)
     except ParameterError as exc:
         print(f"spread: error: {exc}", file=sys.stderr)
         return 2
+    except OutputError as exc:
+        print(f"spread: error: {exc}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         print("spread: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,17 +1,12 @@
-"""Writing a run's results: tables, manifest, figure. Everything goes to a
-temporary folder first and is renamed into place at the end, so a failed or
-interrupted run leaves no partial output."""
+"""Writing a run's results: tables, manifest, figure. The folder they go into
+is model/results_folder.py's: a temporary one, moved into place at the end."""
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
 import sys
-import tempfile
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -87,26 +82,6 @@ def git_commit() -> str | None:
         return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-@contextmanager
-def atomic_dir(out: Path):
-    """Yield a temp folder beside ``out``; on success it replaces ``out``, on failure it vanishes."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        tmp.rename(out)
 
 
 def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:

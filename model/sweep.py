@@ -26,6 +26,7 @@ import functools
 import json
 import math
 import os
+import re
 import platform
 import signal
 import socket
@@ -289,9 +290,12 @@ class Store:
             fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             raise SweepError(f"{self.out}: another sweep is writing to this folder")
-        for d in (self.runs_dir, self.weekly_dir, self.out):
-            for tmp in d.glob("*.tmp"):
-                tmp.unlink()
+        # debris of a killed writer: only temporary files of names this store writes
+        for d, pattern in ((self.runs_dir, "part-*.parquet.tmp"), (self.weekly_dir, "part-*.parquet.tmp"),
+                           (self.out, "manifest.json.tmp"), (self.out, "design.csv.tmp")):
+            for tmp in d.glob(pattern):
+                if _STORE_ENTRY.fullmatch(tmp.relative_to(self.out).as_posix()):
+                    tmp.unlink()
         done: set[str] = set()
         parts = sorted(self.runs_dir.glob("part-*.parquet"))
         for part in parts:
@@ -336,6 +340,94 @@ class Store:
 
     def write_manifest(self, manifest: dict):
         _atomic_write_bytes(self.manifest_path, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
+
+
+#: Every entry a sweep's results folder can hold (relative POSIX paths; folders end in /).
+_STORE_ENTRY = re.compile(r"(manifest\.json|design\.csv)(\.tmp)?|\.lock|runs/|weekly/|analysis/"
+                          r"|(runs|weekly)/part-\d{6}\.parquet(\.tmp)?|\.analysis\.spread-partial-[^/]+/?")
+
+
+def _is_sweep_manifest(m: dict | None) -> bool:
+    return isinstance(m, dict) and "design_hash" in m and m.get("format") == MANIFEST_VERSION
+
+
+def _strangers(out: Path) -> list[str]:
+    """Entries of ``out`` that a sweep (and its analysis) did not write."""
+    from .analysis import ANALYSIS_MANIFEST
+    from .results_folder import _entries, read_manifest
+    analysis = read_manifest(out / "analysis", ANALYSIS_MANIFEST)
+    ours = {f"analysis/{f}" for f in (analysis["files"] if analysis else [])} | {f"analysis/{ANALYSIS_MANIFEST}"}
+    found = []
+    for e in _entries(out):
+        if _STORE_ENTRY.fullmatch(e) or e in ours or e.startswith(".analysis.spread-partial-"):
+            continue
+        if e.startswith("analysis/") and e.endswith("/") and any(o.startswith(e) for o in ours):
+            continue
+        found.append(e)
+    return found
+
+
+def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: bool) -> dict | None:
+    """Refuse (SweepError) unless ``out`` may take this sweep; return the manifest to resume, if any.
+
+    A new or empty folder starts a sweep. A folder holding a sweep's results
+    (recognised by its manifest) is continued with ``resume`` (same design
+    only) or cleared and started again with ``overwrite`` (only if every entry
+    in it is the sweep's own). Anything else is refused; nothing is written.
+    """
+    from .results_folder import _entries, _is_cwd_or_above
+    if resume and overwrite:
+        raise SweepError("--resume and --overwrite: allowed is one of them (continue, or start again)")
+    if out.is_symlink():
+        raise SweepError(f"{out}: is a symbolic link; allowed is a new folder or a sweep's results folder")
+    if not out.exists():
+        if resume:
+            raise SweepError(f"{out}: nothing to resume (no such folder); run without --resume to start")
+        return None
+    if not out.is_dir():
+        raise SweepError(f"{out}: is a file, not a folder; nothing was changed (choose a new --out)")
+    if _is_cwd_or_above(out):
+        raise SweepError(f"{out}: is the current folder or one above it; allowed is a new folder")
+    entries = _entries(out)
+    if not entries:
+        if resume:
+            raise SweepError(f"{out}: nothing to resume (empty folder); run without --resume to start")
+        return None
+    try:
+        old = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        old = None
+    if not _is_sweep_manifest(old):
+        raise SweepError(f"{out}: holds files that `spread sweep` did not write (e.g. {entries[0].rstrip('/')}); "
+                         "nothing was changed (choose a new --out)")
+    done = old.get("runs_done", "some")
+    if overwrite:
+        strangers = _strangers(out)
+        if strangers:
+            raise SweepError(f"{out}: holds {strangers[0]}, which `spread sweep` did not write; --overwrite "
+                             "replaces only a folder of the sweep's own files, so nothing was changed")
+        return None
+    if old.get("design_hash") != design_hash:
+        raise SweepError(f"{out}: holds results of a different experiment or design "
+                         f"(design hash {old.get('design_hash')} there, {design_hash} here); "
+                         "choose another --out, or add --overwrite to replace them")
+    if not resume:
+        raise SweepError(f"{out}: holds this sweep's results ({done} of {old.get('n_runs')} runs done); "
+                         "add --resume to continue it, or --overwrite to start again")
+    return old
+
+
+def clear_sweep(out: Path) -> None:
+    """Remove a sweep's own files from ``out`` (after check_sweep_target allowed --overwrite)."""
+    from .results_folder import _entries
+    if _strangers(out):  # checked before; the folder may have changed since
+        raise SweepError(f"{out}: gained files that `spread sweep` did not write; nothing more was removed")
+    for e in reversed(_entries(out)):  # files before the folders holding them
+        p = out / e.rstrip("/")
+        if e.endswith("/"):
+            p.rmdir()
+        else:
+            p.unlink()
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:
@@ -552,23 +644,26 @@ def probe(exp: Experiment, engine=None) -> list[str]:
 def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, batch: int | None = None,
               progress: bool | None = None, analyse: bool = True, flush_rows: int = 1000,
-              flush_seconds: float = 2.0, max_attempts: int = 3, log=None, check: bool = True) -> SweepReport:
-    """Run (or resume) a sweep. Raises ExperimentError / SweepError before writing anything."""
+              flush_seconds: float = 2.0, max_attempts: int = 3, log=None, check: bool = True,
+              overwrite: bool = False) -> SweepReport:
+    """Run (or, with ``resume``, continue) a sweep. Raises ExperimentError / SweepError before writing anything.
+
+    ``out`` must be new, empty, or this sweep's results folder (``resume``);
+    ``overwrite`` clears a sweep's own results there and starts again.
+    """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
     if check:
         errs = probe(exp)
         if errs:
             raise ExperimentError(errs)
-    out = Path(out) if out else Path("results") / exp.name
-    store = Store(out)
-    old = store.existing_manifest()
+    from .results_folder import safe_name
+    out = Path(out) if out else Path("results") / safe_name(exp.name, "sweep")
     dh = exp.design_hash()
-    if old is not None and old.get("design_hash") != dh:
-        raise SweepError(f"{out}: holds results of a different experiment or design "
-                         f"(design hash {old.get('design_hash')} there, {dh} here); use another --out or remove it")
-    if resume and old is None:
-        raise SweepError(f"{out}: nothing to resume (no manifest.json); run without --resume to start")
+    old = check_sweep_target(out, dh, resume, overwrite)
+    if overwrite and out.exists():
+        clear_sweep(out)
+    store = Store(out)
     done = store.open()
     try:
         return _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse,
@@ -586,7 +681,7 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
                "workers": workers, "scheduler": scheduler, "git": git_commit(), "versions": versions(),
                "done_before": len(done)}
     manifest = old or {
-        "format": MANIFEST_VERSION, "name": exp.name, "description": exp.description,
+        "format": MANIFEST_VERSION, "tool": "improvement-spread", "command": "sweep", "name": exp.name, "description": exp.description,
         "experiment_file": str(exp.path), "experiment_text": exp.text,
         "experiment": exp.resolved(), "design_hash": dh, "n_points": exp.n_points, "reps": exp.reps,
         "n_runs": total, "created": _now(), "sessions": [],
@@ -682,7 +777,7 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
             top_up()
     except (KeyboardInterrupt, _Terminate):
         interrupted = True
-        log("interrupted: writing finished runs; re-run the same command (or add --resume) to go on")
+        log("interrupted: writing finished runs; run the same command with --resume to go on")
     finally:
         store.flush()
         bar.close()

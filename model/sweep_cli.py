@@ -21,7 +21,10 @@ def register(subparsers) -> None:
     p.add_argument("--out", help="results folder (default results/<experiment name>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1 runs in this process)")
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask LocalCluster")
-    p.add_argument("--resume", action="store_true", help="require an existing results folder and skip its finished runs")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the sweep in --out: skip its finished runs (the folder must hold this sweep)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="clear an earlier sweep's results in --out (only files a sweep wrote) and start again")
     p.add_argument("--batch", type=int, help="runs per task (default: chosen from runs and workers)")
     p.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
                    help="write finished runs to a new Parquet part at least this often (default 2)")
@@ -33,7 +36,8 @@ def register(subparsers) -> None:
         description="Summary tables with intervals, regime maps, outcome-vs-parameter plots, Sobol/Morris "
                     "indices and PRIM boxes, as the experiment file's [analyses] asks; written to DIR/analysis.")
     a.add_argument("dir", help="results folder written by `spread sweep`")
-    a.add_argument("--out", help="where to write (default DIR/analysis)")
+    a.add_argument("--out", help="where to write (default DIR/analysis, refreshed each time)")
+    a.add_argument("--overwrite", action="store_true", help="replace --out if it holds an earlier analysis")
     a.set_defaults(func=cmd_analyse)
 
 
@@ -48,7 +52,7 @@ def cmd_sweep(args) -> int:
         return 2
     try:
         rep = run_sweep(args.experiment, out=args.out, workers=args.workers, scheduler=args.scheduler,
-                        resume=args.resume, batch=args.batch, analyse=not args.no_analyse,
+                        resume=args.resume, overwrite=args.overwrite, batch=args.batch, analyse=not args.no_analyse,
                         flush_seconds=args.flush_every)
     except ExperimentError as e:
         for line in e.lines:
@@ -66,7 +70,7 @@ def cmd_sweep(args) -> int:
 def cmd_analyse(args) -> int:
     from model.analysis import AnalysisError, analyse
     try:
-        written = analyse(args.dir, out=args.out)
+        written = analyse(args.dir, out=args.out, overwrite=args.overwrite)
     except AnalysisError as e:
         print(str(e), file=sys.stderr)
         return 2

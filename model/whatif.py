@@ -496,6 +496,8 @@ def add_parser(sub) -> None:
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario parameter in every arm (repeatable)")
     c.add_argument("--out", type=Path, default=None, help="output folder (default results/compare-<scenario> or results/matrix)")
+    c.add_argument("--overwrite", action="store_true",
+                   help="replace --out if it holds an earlier `spread compare` output (only files it wrote)")
     c.add_argument("--quiet", action="store_true", help="no progress line")
     c.set_defaults(func=main)
 
@@ -517,7 +519,7 @@ def _scenario_names(args) -> list[str]:
 
 
 def main(args) -> int:
-    from .report import atomic_dir
+    from .results_folder import atomic_dir, check_target, safe_name
     from .whatif_report import print_summary, write_report
 
     if args.reps < 2:
@@ -533,7 +535,8 @@ def main(args) -> int:
         p = load_scenario(n, overrides=args.overrides)
         for w in wis:
             w.apply(p)
-    out = args.out or Path("results") / ("matrix" if args.matrix else f"compare-{Path(names[0]).stem}")
+    out = args.out or Path("results") / ("matrix" if args.matrix else safe_name(f"compare-{Path(names[0]).stem}"))
+    check_target(out, "compare", args.overwrite)  # before any work
     t0 = time.perf_counter()
     last = [0.0]
 
@@ -548,7 +551,7 @@ def main(args) -> int:
     comps = compare(names, wis, reps=args.reps, seed=args.seed, weeks=args.weeks, workers=args.workers,
                     overrides=args.overrides, progress=progress)
     elapsed = time.perf_counter() - t0
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "compare", args.overwrite) as tmp:
         write_report(tmp, comps, args=args, elapsed=elapsed, matrix=args.matrix)
     print_summary(comps, matrix=args.matrix, elapsed=elapsed, reps=args.reps)
     print(f"report written to {out}/report.html (tables: {out}/*.csv, manifest: {out}/run.json)")

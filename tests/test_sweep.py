@@ -140,7 +140,8 @@ def test_sigkill_and_resume_gives_exactly_the_uninterrupted_rows(tmp_path):
     out = tmp_path / "killed"
     for more_parts in (1, 3):
         kill_after_parts = (_parts(out) if out.exists() else 0) + more_parts
-        proc = subprocess.Popen([PY, "-m", "model.sweep_cli", "sweep", str(exp), "--out", str(out),
+        again = ["--resume"] if out.exists() else []
+        proc = subprocess.Popen([PY, "-m", "model.sweep_cli", "sweep", str(exp), "--out", str(out), *again,
                                  "--workers", "2", "--batch", "2", "--flush-every", "0.05", "--no-analyse"], env=env(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         t0 = time.monotonic()

@@ -1,0 +1,301 @@
+"""Output folders: no command deletes, moves or overwrites anything it did not create.
+
+Every writing command (`spread run`, `trusts`, `compare`, `sweep`, `analyse`)
+is pointed at folders holding a user's files, at files, at the current
+folder, at names smuggled in through scenario data, and at earlier outputs of
+its own; the user's bytes must survive whatever the exit code.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # sweep_fake_engine, sweep_helpers
+
+from model.cli import main as spread
+from model.results_folder import (PARTIAL_MARKER, TOOL, OutputError, atomic_dir, check_target,
+                                  clean_stale_partials, safe_name)
+from sweep_helpers import env, small_experiment
+
+USER_BYTES = os.urandom(64) + b"the user's own notes\n"
+
+RUN = ["run", "baseline-teaching", "--reps", "1", "--weeks", "4", "--workers", "1"]
+COMPARE = ["compare", "baseline-teaching", "--what-if", "stable-leadership", "--reps", "2", "--weeks", "4",
+           "--workers", "1", "--quiet"]
+
+
+def _sweep_args(tmp: Path) -> list[str]:
+    (tmp / "exp").mkdir(exist_ok=True)
+    return ["sweep", str(small_experiment(tmp / "exp", reps=1, n=2)), "--workers", "1", "--no-analyse"]
+
+
+def call(argv, capsys) -> tuple[int, str]:
+    rc = spread([str(a) for a in argv])
+    return rc, capsys.readouterr().err
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under folder (hidden ones included) with its bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def siblings(folder: Path) -> set[str]:
+    return {p.name for p in folder.parent.iterdir()}
+
+
+# ----- the module ---------------------------------------------------------------
+
+@pytest.mark.parametrize("name, expected", [
+    ("sash", "sash"), ("../victim", "victim"), ("/etc/passwd", "etc-passwd"), ("", "results"),
+    ("..", "results"), (".hidden", "hidden"), ("Leeds Teaching Hospitals", "Leeds-Teaching-Hospitals"),
+    ("a/../../b", "a-..-..-b"), ("x" * 500, "x" * 80),
+])
+def test_safe_name_is_a_name_never_a_path(name, expected):
+    got = safe_name(name)
+    assert got == expected
+    assert "/" not in got and not got.startswith(".") and got not in ("", ".", "..")
+
+
+def test_check_target_allows_new_and_empty_folders(tmp_path):
+    check_target(tmp_path / "new", "run")
+    (tmp_path / "empty").mkdir()
+    check_target(tmp_path / "empty", "run")
+
+
+def test_check_target_refuses_what_it_did_not_write(tmp_path):
+    (tmp_path / "user").mkdir()
+    (tmp_path / "user" / "notes.txt").write_text("x")
+    (tmp_path / "file").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    for target, needle in (("user", "did not write"), ("file", "is a file"), ("link", "symbolic link")):
+        for overwrite in (False, True):
+            with pytest.raises(OutputError, match=needle) as info:
+                check_target(tmp_path / target, "run", overwrite)
+            assert info.value.code == 2 and "\n" not in str(info.value)
+
+
+def test_an_earlier_output_is_replaced_only_on_request_and_only_its_own_files(tmp_path):
+    out = tmp_path / "o"
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.csv").write_text("1")
+        (tmp / "run.json").write_text("{}")
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["tool"] == TOOL and manifest["command"] == "run" and manifest["files"] == ["a.csv"]
+    with pytest.raises(OutputError, match="add --overwrite"):
+        check_target(out, "run")
+    with pytest.raises(OutputError, match="spread run"):
+        check_target(out, "compare", overwrite=True)  # another command's output is not ours to replace
+    with atomic_dir(out, "run", overwrite=True) as tmp:
+        (tmp / "b.csv").write_text("2")
+        (tmp / "run.json").write_text("{}")
+    assert sorted(p.name for p in out.iterdir()) == ["b.csv", "run.json"]
+    (out / "notes.txt").write_bytes(USER_BYTES)
+    with pytest.raises(OutputError, match="notes.txt"):
+        with atomic_dir(out, "run", overwrite=True) as tmp:
+            pass
+    assert (out / "notes.txt").read_bytes() == USER_BYTES and (out / "b.csv").exists()
+
+
+def test_a_failed_write_leaves_nothing(tmp_path):
+    out = tmp_path / "o"
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out, "run") as tmp:
+            (tmp / "a.csv").write_text("1")
+            raise RuntimeError("boom")
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    out = tmp_path / "o"
+    with pytest.raises(OutputError, match="no space left on device") as info:
+        with atomic_dir(out, "run") as tmp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(tmp / "weekly.parquet"))
+    assert info.value.code == 1
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_only_recognised_partials_of_dead_writers_are_cleaned(tmp_path):
+    out = tmp_path / "o"
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+
+    def partial(suffix, marker):
+        d = tmp_path / f".o.spread-partial-{suffix}"
+        d.mkdir()
+        (d / "weekly.csv").write_text("x")
+        if marker is not None:
+            (d / PARTIAL_MARKER).write_text(json.dumps(marker))
+        return d
+
+    import socket
+    mine_dead = partial("dead", {"tool": TOOL, "pid": dead.pid, "host": socket.gethostname()})
+    mine_alive = partial("alive", {"tool": TOOL, "pid": os.getpid(), "host": socket.gethostname()})
+    other_host = partial("host", {"tool": TOOL, "pid": dead.pid, "host": "elsewhere"})
+    unmarked = partial("user", None)
+    assert clean_stale_partials(out) == [mine_dead]
+    assert not mine_dead.exists() and mine_alive.exists() and other_host.exists() and unmarked.exists()
+
+
+def test_a_writer_killed_mid_write_is_cleaned_by_the_next_run(tmp_path):
+    out = tmp_path / "o"
+    code = textwrap.dedent(f"""
+        import os, signal
+        from model.results_folder import atomic_dir
+        with atomic_dir({str(out)!r}, "run") as tmp:
+            (tmp / "weekly.csv").write_text("half")
+            os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    r = subprocess.run([sys.executable, "-c", code], env=env())
+    assert r.returncode == -signal.SIGKILL
+    left = [p for p in tmp_path.iterdir() if p.name.startswith(".o.spread-partial-")]
+    assert len(left) == 1 and not out.exists()
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "run.json").write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o"]
+
+
+# ----- every writing command, through the real command line ------------------------
+
+def _args(command: str, tmp: Path) -> list[str]:
+    return _sweep_args(tmp) if command == "sweep" else {"run": RUN, "compare": COMPARE}[command]
+
+
+FLAGS = {"run": [[], ["--overwrite"]], "compare": [[], ["--overwrite"]],
+         "sweep": [[], ["--overwrite"], ["--resume"]]}
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_a_users_folder_survives_byte_for_byte_whatever_the_flags(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.txt").write_bytes(USER_BYTES)
+    (user / "data").mkdir()
+    (user / "data" / "keep.tmp").write_bytes(USER_BYTES)  # names a store might think are debris
+    (user / "run.json").write_text('{"mine": true}')     # a manifest-like file that is not ours
+    args = _args(command, tmp_path)
+    before, around = snapshot(user), siblings(user)
+    for flags in FLAGS[command]:
+        rc, err = call([*args, "--out", user, *flags], capsys)
+        assert rc == 2, (flags, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+        assert snapshot(user) == before
+        assert siblings(user) == around  # nothing hidden left beside it either
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_a_file_as_out_is_left_alone(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    target = tmp_path / "target"
+    target.write_bytes(USER_BYTES)
+    args = _args(command, tmp_path)
+    rc, err = call([*args, "--out", target], capsys)
+    assert rc == 2 and "is a file" in err and len(err.strip().splitlines()) == 1
+    assert target.read_bytes() == USER_BYTES
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["target", "exp"] if command == "sweep" else ["target"])
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_out_dot_is_refused_in_one_line(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_bytes(USER_BYTES)
+    args = _args(command, tmp_path)
+    before = snapshot(tmp_path)
+    rc, err = call([*args, "--out", "."], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert snapshot(tmp_path) == before and sorted(os.listdir(tmp_path)) == sorted(
+        ["notes.txt", "exp"] if command == "sweep" else ["notes.txt"])
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+def test_an_earlier_output_needs_the_flag_and_keeps_a_users_file(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "o"
+    args = _args(command, tmp_path)
+    assert call([*args, "--out", out], capsys)[0] == 0
+    rc, err = call([*args, "--out", out], capsys)
+    assert rc == 2 and ("--overwrite" in err) and len(err.strip().splitlines()) == 1, err
+    assert call([*args, "--out", out, "--overwrite"], capsys)[0] == 0
+    (out / "notes.txt").write_bytes(USER_BYTES)
+    before = snapshot(out)
+    rc, err = call([*args, "--out", out, "--overwrite"], capsys)
+    assert rc == 2 and "notes.txt" in err, err
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("name", ["../victim", "/ABS", "", "..", "."])
+def test_a_trust_name_is_never_a_path(name, tmp_path, capsys, monkeypatch):
+    work = tmp_path / "work"
+    (work / "results").mkdir(parents=True)
+    (work / "results" / "notes.txt").write_bytes(USER_BYTES)
+    (tmp_path / "victim").mkdir()
+    (tmp_path / "victim" / "notes.txt").write_bytes(USER_BYTES)
+    monkeypatch.chdir(work)
+    target = name.replace("/ABS", str(tmp_path / "victim"))
+    rc, err = call([*RUN, "--set", f"trust.name={json.dumps(target)}"], capsys)
+    assert rc == 0, err
+    assert (tmp_path / "victim" / "notes.txt").read_bytes() == USER_BYTES
+    assert (work / "results" / "notes.txt").read_bytes() == USER_BYTES
+    made = [p for p in (work / "results").iterdir() if p.name != "notes.txt"]
+    assert len(made) == 1 and made[0].is_dir() and (made[0] / "run.json").exists()
+    assert sorted(os.listdir(tmp_path)) == ["victim", "work"]
+
+
+def test_an_experiment_named_dotdot_writes_under_results(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    exp = small_experiment(tmp_path, reps=1, n=2)
+    exp.write_text(exp.read_text().replace('name = "small"', 'name = ".."'))
+    rc, err = call(["sweep", exp, "--workers", "1", "--no-analyse"], capsys)
+    if rc == 0:  # the name may also be refused outright; either way nothing lands in the working folder
+        assert sorted(os.listdir(tmp_path)) == ["results", "small.toml"]
+        assert (tmp_path / "results" / "sweep" / "manifest.json").exists()
+    else:
+        assert rc == 2 and sorted(os.listdir(tmp_path)) == ["small.toml"]
+
+
+def test_out_under_proc_is_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, err = call([*RUN, "--out", "/proc/spread-test/o"], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+
+
+def test_full_disk_during_spread_run_is_one_line_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    import model.report as report
+
+    def full(folder, name, df):
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder / f"{name}.parquet"))
+
+    monkeypatch.setattr(report, "write_tables", full)
+    monkeypatch.chdir(tmp_path)
+    rc, err = call([*RUN, "--out", tmp_path / "o"], capsys)
+    assert rc == 1 and "no space left on device" in err and len(err.strip().splitlines()) == 1, err
+    assert os.listdir(tmp_path) == []
+
+
+def test_analyse_out_onto_a_users_folder_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    args = _sweep_args(tmp_path)
+    assert call([*args, "--out", tmp_path / "s"], capsys)[0] == 0
+    user = tmp_path / "mine"
+    user.mkdir()
+    (user / "notes.txt").write_bytes(USER_BYTES)
+    for flags in ([], ["--overwrite"]):
+        rc, err = call(["analyse", tmp_path / "s", "--out", user, *flags], capsys)
+        assert rc == 2 and len(err.strip().splitlines()) == 1, err
+        assert snapshot(user) == {"notes.txt": USER_BYTES}
+    # the sweep's own analysis folder is refreshed each time
+    assert call(["analyse", tmp_path / "s"], capsys)[0] == 0
+    assert call(["analyse", tmp_path / "s"], capsys)[0] == 0
+    assert json.loads((tmp_path / "s" / "analysis" / "analysis.json").read_text())["command"] == "analyse"
+    # and an analysed, resumed sweep folder can still be overwritten: every entry is the sweep's own
+    assert call([*args, "--out", tmp_path / "s", "--resume"], capsys)[0] == 0
+    assert call([*args, "--out", tmp_path / "s", "--overwrite"], capsys)[0] == 0
