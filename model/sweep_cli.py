@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 
 def register(subparsers) -> None:
@@ -61,6 +62,11 @@ def cmd_sweep(args) -> int:
     except SweepError as e:
         print(str(e), file=sys.stderr)
         return 2
+    except OSError as e:  # disk full, quota, a folder that cannot be written: parts already written are whole
+        from model.results_folder import resource_error
+        err = resource_error(e, Path(args.out or "results"))
+        print(f"{err}; finished runs already written are kept, run again with --resume", file=sys.stderr)
+        return err.code
     except KeyboardInterrupt:
         return 130
     print(f"results: {rep.out}")

@@ -166,14 +166,15 @@ def test_a_writer_killed_mid_write_is_cleaned_by_the_next_run(tmp_path):
 # ----- every writing command, through the real command line ------------------------
 
 def _args(command: str, tmp: Path) -> list[str]:
-    return _sweep_args(tmp) if command == "sweep" else {"run": RUN, "compare": COMPARE}[command]
+    return _sweep_args(tmp) if command == "sweep" else {"run": RUN, "compare": COMPARE, "trusts": TRUSTS}[command]
 
 
-FLAGS = {"run": [[], ["--overwrite"]], "compare": [[], ["--overwrite"]],
+TRUSTS = ["trusts", "--teaching", "--reps", "1", "--weeks", "4", "--workers", "1"]
+FLAGS = {"run": [[], ["--overwrite"]], "compare": [[], ["--overwrite"]], "trusts": [[], ["--overwrite"]],
          "sweep": [[], ["--overwrite"], ["--resume"]]}
 
 
-@pytest.mark.parametrize("command", ["run", "compare", "sweep"])
+@pytest.mark.parametrize("command", ["run", "trusts", "compare", "sweep"])
 def test_a_users_folder_survives_byte_for_byte_whatever_the_flags(command, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     user = tmp_path / "mine"
@@ -299,3 +300,17 @@ def test_analyse_out_onto_a_users_folder_is_refused(tmp_path, capsys, monkeypatc
     # and an analysed, resumed sweep folder can still be overwritten: every entry is the sweep's own
     assert call([*args, "--out", tmp_path / "s", "--resume"], capsys)[0] == 0
     assert call([*args, "--out", tmp_path / "s", "--overwrite"], capsys)[0] == 0
+
+
+def test_a_full_disk_during_a_sweep_is_one_line_and_keeps_whole_parts(tmp_path, capsys, monkeypatch):
+    import model.sweep as sweep
+
+    def full(path, table):
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(sweep, "_atomic_write_table", full)
+    monkeypatch.chdir(tmp_path)
+    rc, err = call([*_sweep_args(tmp_path), "--out", tmp_path / "s"], capsys)
+    assert rc == 1 and "no space left on device" in err and "--resume" in err, err
+    assert len(err.strip().splitlines()[-1:]) == 1 and "Traceback" not in err
+    assert not list((tmp_path / "s" / "runs").glob("*.parquet*"))
