@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model.params import load_scenario  # noqa: E402
-from model.whatif import load_whatif, paired_ci, run_arms, unpaired_ci  # noqa: E402
+from model.intervals import paired_t_interval as paired_ci  # noqa: E402
+from model.intervals import welch_interval as unpaired_ci  # noqa: E402
+from model.whatif import load_whatif, run_arms  # noqa: E402
 
 TRUSTS = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching", "bhr-teaching", "sath-teaching")
 

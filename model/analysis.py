@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from model.sweep import PARAM_PREFIX, read_runs, read_weekly
+from model.intervals import sd, t_interval, wilson
 from model.outputs import outcome_range
 
 META = {"run_key", "point", "point_name", "rep", "seed", "scenario", "error"}
@@ -33,34 +34,10 @@ class AnalysisError(Exception):
 
 # ----- statistics ------------------------------------------------------------
 
-def t_interval(x: np.ndarray, level: float = 0.95, outcome: str | None = None) -> tuple[float, float, float, float]:
-    """mean, sd, lo, hi of a t interval for the mean, clipped to what ``outcome`` can be (``outcome_range``)."""
-    from scipy import stats
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    n = len(x)
-    if n == 0:
-        return (math.nan,) * 4
-    m = float(x.mean())
-    if n == 1:
-        return m, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1))
-    h = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    lo, hi = m - h, m + h
-    bounds = outcome_range(outcome) if outcome else None
-    if bounds is not None:
-        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
-    return m, sd, lo, hi
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float, float]:
-    if n == 0:
-        return math.nan, math.nan, math.nan
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / d
-    return p, max(0.0, c - h), min(1.0, c + h)
+def _t(x: np.ndarray, outcome: str) -> tuple[float, float, float, float]:
+    """mean, sd, lo, hi: model.intervals' t interval, clipped to what ``outcome`` can be."""
+    m, lo, hi = t_interval(x, bounds=outcome_range(outcome))
+    return m, sd(x), lo, hi
 
 
 # ----- helpers ------------------------------------------------------------------
@@ -90,10 +67,6 @@ def _plt():
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     return plt
-
-
-def _short(key: str) -> str:
-    return key
 
 
 def _is_numeric(s: pd.Series) -> bool:
@@ -201,9 +174,9 @@ def _summary(ctx, ok, exp, varied, numeric, categorical, opts):
             if o not in numeric:
                 continue
             x = g[o].to_numpy(dtype=float)
-            m, sd, lo, hi = t_interval(x, outcome=o)
+            m, s_d, lo, hi = _t(x, o)
             fin = x[np.isfinite(x)]
-            rows.append({**base, "outcome": o, "n": len(fin), "n_missing": len(x) - len(fin), "mean": m, "sd": sd,
+            rows.append({**base, "outcome": o, "n": len(fin), "n_missing": len(x) - len(fin), "mean": m, "sd": s_d,
                          "ci95_lo": lo, "ci95_hi": hi,
                          "median": float(np.median(fin)) if len(fin) else math.nan,
                          "q10": float(np.quantile(fin, 0.1)) if len(fin) else math.nan,
@@ -339,7 +312,7 @@ def _effects(ctx, ok, varied, numeric, categorical, opts):
                 xs, m, lo, hi, q1, q9 = [], [], [], [], [], []
                 for xv, gg in g.groupby(xb.loc[g.index]):
                     y = gg[o].to_numpy(dtype=float)
-                    mm, sd, l, h = t_interval(y, outcome=o)
+                    mm, _, l, h = _t(y, o)
                     fin = y[np.isfinite(y)]
                     xs.append(float(xv)); m.append(mm); lo.append(l); hi.append(h)
                     q1.append(np.quantile(fin, 0.1) if len(fin) else np.nan)

@@ -4,6 +4,7 @@ is model/results_folder.py's: a temporary one, moved into place at the end."""
 from __future__ import annotations
 
 import json
+import math
 import platform
 import subprocess
 import sys
@@ -12,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .intervals import t_interval
 from .outputs import REGIMES, outcome_range
 
 # column, label, scale, unit; intervals are clipped to ``outputs.outcome_range``
@@ -27,26 +28,6 @@ KEY_OUTCOMES = (
 )
 
 
-def mean_ci(x, bounds: tuple[float, float] | None = None) -> tuple[float, float, float]:
-    """Mean and 95% t-interval, clipped to ``bounds`` (the values the quantity can take).
-
-    A t-interval on a share near 0 or 1 reaches past the possible range;
-    clipping it says no more than the data and the definition do.
-    """
-    x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x)]
-    if x.size == 0:
-        return (np.nan, np.nan, np.nan)
-    m = float(x.mean())
-    if x.size < 2:
-        return (m, m, m)
-    h = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    lo, hi = m - h, m + h
-    if bounds is not None:
-        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
-    return (m, lo, hi)
-
-
 def summary_table(summaries: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     """Key outcomes with 95% intervals and regime counts, one row per group."""
     groups = summaries.groupby(by, sort=False) if by else [("all", summaries)]
@@ -55,12 +36,19 @@ def summary_table(summaries: pd.DataFrame, by: str | None = None) -> pd.DataFram
         row = {by or "group": name, "runs": len(df)}
         for col, label, scale, unit in KEY_OUTCOMES:
             low, high = outcome_range(col)
-            m, lo, hi = mean_ci(df[col] * scale, (low * scale, high * scale))
-            row[label] = f"{m:.1f}{unit} [{lo:.1f}, {hi:.1f}]" if scale != 1 else f"{m:.2f} [{lo:.2f}, {hi:.2f}]"
+            m, lo, hi = t_interval(df[col] * scale, bounds=(low * scale, high * scale))
+            row[label] = _fmt_interval(m, lo, hi, 1 if scale != 1 else 2, unit)
         counts = df["regime"].value_counts()
         row["regimes"] = ", ".join(f"{r}: {int(counts.get(r, 0))}" for r in REGIMES)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _fmt_interval(m: float, lo: float, hi: float, nd: int, unit: str) -> str:
+    if math.isnan(m):
+        return "n/a"
+    bounds = "n/a" if math.isnan(lo) else f"{lo:.{nd}f}, {hi:.{nd}f}"
+    return f"{m:.{nd}f}{unit} [{bounds}]"
 
 
 def versions() -> dict[str, str]:

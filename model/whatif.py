@@ -38,8 +38,8 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from .intervals import newcombe_paired, paired_t_interval
 from .params import FIELDS, SCENARIO_DIR, ParameterError, Params, _describe, flatten_sections, load_scenario, read_toml
 
 WHATIF_DIR = SCENARIO_DIR / "what-if"
@@ -262,64 +262,6 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
 # ---------------------------------------------------------------------------
 # statistics
 # ---------------------------------------------------------------------------
-def paired_ci(base, what_if, level: float = 0.95) -> tuple[float, float, float]:
-    """Mean paired difference (what-if minus baseline) and its t-interval."""
-    d = np.asarray(what_if, float) - np.asarray(base, float)
-    d = d[~np.isnan(d)]
-    if d.size == 0:
-        return (np.nan, np.nan, np.nan)
-    m = float(d.mean())
-    if d.size < 2:
-        return (m, np.nan, np.nan)
-    h = float(stats.t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / math.sqrt(d.size))
-    return (m, m - h, m + h)
-
-
-def unpaired_ci(base, what_if, level: float = 0.95) -> tuple[float, float, float]:
-    """Difference in means of two independent samples and its Welch t-interval."""
-    a = np.asarray(base, float)
-    b = np.asarray(what_if, float)
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    m = float(b.mean() - a.mean())
-    va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return (m, m, m)
-    df = (va + vb) ** 2 / (va ** 2 / (a.size - 1) + vb ** 2 / (b.size - 1))
-    h = float(stats.t.ppf(0.5 + level / 2, df) * se)
-    return (m, m - h, m + h)
-
-
-def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
-    if n == 0:
-        return (np.nan, np.nan)
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def paired_proportion_ci(base, what_if) -> tuple[float, float, float]:
-    """Difference of two paired proportions (what-if minus baseline) with
-    Newcombe's (1998) hybrid score interval, method 10. Unlike a t-interval it
-    is not [0, 0] when no replicate changed: with 30 pairs and no change it is
-    about +/- 11 points, which is the honest statement."""
-    x = np.asarray(what_if, bool)
-    y = np.asarray(base, bool)
-    n = x.size
-    a = int((x & y).sum()); b = int((x & ~y).sum()); c = int((~x & y).sum()); d = int((~x & ~y).sum())
-    p1, p2 = (a + b) / n, (a + c) / n
-    l1, u1 = wilson(a + b, n)
-    l2, u2 = wilson(a + c, n)
-    den = (a + b) * (c + d) * (a + c) * (b + d)
-    phi = (a * d - b * c) / math.sqrt(den) if den > 0 else 0.0
-    D = p1 - p2
-    delta = math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2))
-    eps = math.sqrt(max(0.0, (u1 - p1) ** 2 - 2 * phi * (u1 - p1) * (p2 - l2) + (p2 - l2) ** 2))
-    return (D, max(-1.0, D - delta), min(1.0, D + eps))
-
-
 def compare_arms(base: Arm, arm: Arm) -> list[dict]:
     """One row per outcome: baseline, what-if, paired difference and 95% interval (in report units)."""
     rows = []
@@ -327,10 +269,10 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
         a = base.summaries[col].to_numpy(float)
         b = arm.summaries[col].to_numpy(float)
         if col == "trustwide":
-            m, lo, hi = paired_proportion_ci(a, b)
+            m, lo, hi = newcombe_paired(a, b)
             method = "Newcombe paired score"
         else:
-            m, lo, hi = paired_ci(a, b)
+            m, lo, hi = paired_t_interval(a, b)
             method = "paired t"
         if col in SHARES:  # a mean of shares stays in [0, 1]: so does the what-if arm's mean
             base_mean = float(np.nanmean(a))

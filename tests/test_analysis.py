@@ -16,7 +16,8 @@ from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
 
-from model.analysis import analyse, t_interval, wilson
+from model.analysis import _t, analyse
+from model.intervals import wilson
 from model.sweep import run_sweep
 from model.sweep_cli import main
 
@@ -57,16 +58,16 @@ def fixed_results(out: Path) -> Path:
 
 
 def test_intervals():
-    m, sd, lo, hi = t_interval(np.array([1.0, 2.0, 3.0, 4.0]))
+    m, sd, lo, hi = _t(np.array([1.0, 2.0, 3.0, 4.0]), "x")
     assert m == 2.5 and math.isclose(sd, 1.2909944, rel_tol=1e-6)
     assert math.isclose(hi - m, 3.182446 * sd / 2, rel_tol=1e-5)  # t(0.975, 3)
     p, lo, hi = wilson(5, 10)
     assert p == 0.5 and math.isclose(lo, 0.2366, abs_tol=1e-4) and math.isclose(hi, 0.7634, abs_tol=1e-4)
     assert wilson(0, 10)[1] == 0.0
     # a share's interval stays in [0, 1]; an unbounded outcome's does not move
-    m, sd, lo, hi = t_interval(np.array([0.0, 0.0, 0.0, 0.02]), outcome="reach_final")
+    m, sd, lo, hi = _t(np.array([0.0, 0.0, 0.0, 0.02]), "reach_final")
     assert lo == 0.0 and hi > m > 0
-    assert t_interval(np.array([0.0, 0.0, 0.0, 0.02]), outcome="weeks_to_local_reach")[2] < 0
+    assert _t(np.array([0.0, 0.0, 0.0, 0.02]), "weeks_to_local_reach")[2] < 0
 
 
 def test_analysis_of_a_fixed_result_set(tmp_path):

@@ -4,20 +4,21 @@ import numpy as np
 import pandas as pd
 
 from model.outputs import outcome_range
-from model.report import KEY_OUTCOMES, mean_ci, summary_table
+from model.intervals import t_interval
+from model.report import KEY_OUTCOMES, summary_table
 
 
 def test_mean_ci_is_a_t_interval_without_bounds():
-    m, lo, hi = mean_ci([1.0, 2.0, 3.0])
+    m, lo, hi = t_interval([1.0, 2.0, 3.0])
     assert m == 2.0
     assert np.isclose(hi - m, 4.302653 * 1.0 / np.sqrt(3), rtol=1e-6)  # t(0.975, 2) x sd / sqrt(n)
     assert np.isclose(m - lo, hi - m)
 
 
 def test_mean_ci_is_clipped_to_bounds():
-    m, lo, hi = mean_ci([0.0, 0.0, 0.0, 0.02], bounds=(0.0, 1.0))
+    m, lo, hi = t_interval([0.0, 0.0, 0.0, 0.02], bounds=(0.0, 1.0))
     assert m == 0.005 and lo == 0.0 and hi > m
-    m, lo, hi = mean_ci([1.0, 1.0, 0.9], bounds=(0.0, 1.0))
+    m, lo, hi = t_interval([1.0, 1.0, 0.9], bounds=(0.0, 1.0))
     assert hi == 1.0 and lo < m
 
 

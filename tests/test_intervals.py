@@ -1,0 +1,68 @@
+"""model.intervals: the one home for 95% intervals, checked against scipy and published values."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from model.intervals import (newcombe_paired, one_sided_lower, one_sided_upper, paired_t_interval,
+                             t_interval, welch_interval, wilson)
+
+
+def test_t_interval_matches_scipy():
+    x = np.array([0.3, 0.5, 0.1, 0.9, 0.4])
+    m, lo, hi = t_interval(x)
+    ref = stats.t.interval(0.95, x.size - 1, loc=x.mean(), scale=stats.sem(x))
+    assert m == pytest.approx(x.mean()) and (lo, hi) == pytest.approx(ref)
+
+
+def test_fewer_than_two_values_is_decided_once():
+    for f in (lambda v: t_interval(v), lambda v: paired_t_interval(v, v)):
+        assert all(math.isnan(z) for z in f([]))
+        m, lo, hi = f([0.4])
+        assert (m == 0.4 or m == 0.0) and math.isnan(lo) and math.isnan(hi)
+    assert math.isnan(one_sided_lower([1.0])) and math.isnan(one_sided_upper([]))
+    assert all(math.isnan(z) for z in wilson(0, 0))
+
+
+def test_clipping_keeps_a_share_in_range():
+    m, lo, hi = t_interval([0.0, 0.0, 0.0, 0.02], bounds=(0.0, 1.0))
+    assert lo == 0.0 and hi > m > 0
+
+
+def test_welch_matches_scipy():
+    a, b = np.array([1.0, 2.0, 4.0, 3.5]), np.array([2.0, 5.0, 6.0, 4.0, 7.0])
+    m, lo, hi = welch_interval(a, b)
+    ref = stats.ttest_ind(b, a, equal_var=False).confidence_interval(0.95)
+    assert m == pytest.approx(b.mean() - a.mean()) and (lo, hi) == pytest.approx((ref.low, ref.high))
+
+
+def test_wilson_published_value():
+    # Newcombe (1998), Table I: 81/263 -> 0.2553 to 0.3662
+    p, lo, hi = wilson(81, 263)
+    assert (round(lo, 4), round(hi, 4)) == (0.2553, 0.3662)
+
+
+def test_newcombe_paired_is_honest_when_nothing_changed():
+    same = [False] * 30
+    d, lo, hi = newcombe_paired(same, same)
+    assert d == 0 and -0.13 < lo < -0.09 and 0.09 < hi < 0.13  # about +/- 11 points with 30 pairs
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=60))
+def test_newcombe_paired_contains_its_estimate_within_minus_one_to_one(pairs):
+    base, what_if = zip(*pairs)
+    d, lo, hi = newcombe_paired(list(base), list(what_if))
+    assert -1.0 <= lo <= d + 1e-12 and d - 1e-12 <= hi <= 1.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6), min_size=2, max_size=40))
+def test_t_interval_contains_its_mean_and_one_sided_bounds_sit_inside(x):
+    m, lo, hi = t_interval(x)
+    assert lo <= m + 1e-9 * (1 + abs(m)) and m <= hi + 1e-9 * (1 + abs(m))
+    assert lo - 1e-6 * (1 + abs(m)) <= one_sided_lower(x) and one_sided_upper(x) <= hi + 1e-6 * (1 + abs(m))
