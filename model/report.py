@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
-import subprocess
-import sys
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +12,7 @@ import pandas as pd
 
 from .intervals import t_interval
 from .outputs import REGIMES, outcome_range
+from .provenance import git_label, versions
 
 # column, label, scale, unit; intervals are clipped to ``outputs.outcome_range``
 KEY_OUTCOMES = (
@@ -51,34 +48,13 @@ def _fmt_interval(m: float, lo: float, hi: float, nd: int, unit: str) -> str:
     return f"{m:.{nd}f}{unit} [{bounds}]"
 
 
-def versions() -> dict[str, str]:
-    out = {"python": sys.version.split()[0], "platform": platform.platform()}
-    for pkg in ("improvement-spread", "mesa", "numpy", "scipy", "networkx", "pandas", "matplotlib", "pyarrow"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
-    return out
-
-
-def git_commit() -> str | None:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
-        return out.stdout.strip() + ("-dirty" if dirty else "") if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
     df.to_parquet(folder / f"{name}.parquet", index=False)
     df.to_csv(folder / f"{name}.csv", index=False)
 
 
 def write_manifest(folder: Path, **fields) -> None:
-    manifest = {"versions": versions(), "git_commit": git_commit(), **fields}
+    manifest = {"versions": versions(), "git_commit": git_label(), **fields}
     (folder / "run.json").write_text(json.dumps(manifest, indent=2, default=_jsonable))
 
 

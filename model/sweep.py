@@ -27,10 +27,8 @@ import json
 import math
 import os
 import re
-import platform
 import signal
 import socket
-import subprocess
 import sys
 import time
 import traceback
@@ -44,6 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from model.provenance import git_commit, versions
 from model.experiment import Experiment, ExperimentError, flatten_keys, load_experiment, resolve_engine
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -529,32 +528,6 @@ def _hms(s: float) -> str:
     h, r = divmod(s, 3600)
     m, sec = divmod(r, 60)
     return f"{h}h{m:02d}m{sec:02d}s" if h else (f"{m}m{sec:02d}s" if m else f"{sec}s")
-
-
-# ----- provenance -------------------------------------------------------------
-
-def versions() -> dict:
-    import importlib.metadata as md
-    out = {"python": platform.python_version()}
-    for pkg in ("improvement-spread", "mesa", "numpy", "scipy", "pandas", "pyarrow", "networkx",
-                "dask", "distributed", "SALib", "ema_workbench"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    return out
-
-
-def git_commit() -> dict:
-    root = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
-                              text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10).stdout.strip() != ""
-        return {"commit": head or None, "dirty": dirty}
-    except Exception:
-        return {"commit": None, "dirty": None}
 
 
 def _now() -> str:
