@@ -211,15 +211,7 @@ class Experiment:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-def run_seed(root: int, point: int, rep: int, scope: str = "run") -> int:
-    """Seed of one run from the root seed and (point, replicate) only.
-
-    With scope "replicate" all points share the replicate's stream (common
-    random numbers), which sharpens comparisons between points.
-    """
-    key = (rep,) if scope == "replicate" else (point, rep)
-    state = np.random.SeedSequence(entropy=root, spawn_key=key).generate_state(2, np.uint32)
-    return int((int(state[0]) << 31) ^ int(state[1])) & (2**63 - 1)
+from .seeds import run_seed  # noqa: E402  (one seed scheme for every command: model/seeds.py)
 
 
 # ----- parsing and validation -----------------------------------------

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .outputs import summarise
 from .params import Params
+from .seeds import replicate_seeds  # noqa: F401  (re-exported: runner.replicate_seeds)
 from .trust import TrustModel
 
 
@@ -34,16 +35,6 @@ def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
                         len(m.leadership.change_weeks))
     return RunResult(seed=seed, weekly=weekly, summary=summary, network_start=m.network_start,
                      network_end=m.network_end or m.network_stats(), events=m.events)
-
-
-def replicate_seeds(seed: int, reps: int) -> list[int]:
-    """Distinct, reproducible seeds for replicates 0..reps-1 of a root seed.
-
-    Replicate i gets the same seed whatever the number of replicates or
-    processes, and the same seed in every arm of a comparison (common random
-    numbers)."""
-    children = np.random.SeedSequence(seed).spawn(reps)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
 
 
 def pool_context():
