@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from .outputs import summarise
 from .params import Params
+from .pool import process_pool, worker_count
 from .seeds import replicate_seeds  # noqa: F401  (re-exported: runner.replicate_seeds)
 from .trust import TrustModel
 
@@ -37,28 +33,6 @@ def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
                      network_end=m.network_end or m.network_stats(), events=m.events)
 
 
-def pool_context():
-    """The multiprocessing context for worker pools of replicate runs.
-
-    fork works from any script, even one without an ``if __name__ ==
-    "__main__"`` guard, and starts workers at once. Forking a process that
-    runs Python threads of its own (a Dask client, a web server, a test
-    runner's helpers) can deadlock, so then forkserver, whose server imports
-    the model once. The C-level threads every process here has (OpenBLAS's
-    pool from numpy, Arrow's jemalloc background thread) register fork
-    handlers and are safe to fork; Python 3.12 still warns about them
-    (DeprecationWarning), which the test configuration silences by name.
-    Results do not depend on the start method.
-    """
-    methods = multiprocessing.get_all_start_methods()
-    if threading.active_count() == 1 and "fork" in methods:
-        return multiprocessing.get_context("fork")
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    if ctx.get_start_method() == "forkserver":
-        ctx.set_forkserver_preload(["model.runner"])
-    return ctx
-
-
 def _one(args) -> RunResult:
     params, seed, weeks = args
     return simulate(params, seed, weeks)
@@ -69,8 +43,8 @@ def run_replicates(params: Params, reps: int, seed: int = 0, weeks: int | None =
     """Run ``reps`` replicates; in parallel processes when reps > 1. Results in replicate order."""
     seeds = replicate_seeds(seed, reps)
     jobs = [(params, s, weeks) for s in seeds]
-    workers = workers if workers is not None else min(reps, os.cpu_count() or 1)
-    if workers <= 1 or reps <= 1:
+    workers = worker_count(workers, reps)
+    if workers <= 1:
         return [_one(j) for j in jobs]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=pool_context()) as ex:
+    with process_pool(workers) as ex:
         return list(ex.map(_one, jobs, chunksize=max(1, reps // (4 * workers))))

@@ -26,12 +26,9 @@ replicate by replicate (paired differences, 95% intervals).
 
 from __future__ import annotations
 
-import argparse
 import math
-import os
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -219,7 +216,8 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
     """Run every arm's replicates in one process pool. Replicate i of every arm
     gets the same seed (``runner.replicate_seeds``): common random numbers.
     Arms whose parameters equal an earlier arm's reuse its results."""
-    from .runner import pool_context, replicate_seeds
+    from .pool import process_pool, worker_count
+    from .seeds import replicate_seeds
     seeds = replicate_seeds(seed, reps)
     out: dict[Any, Arm] = {}
     unique: list[Any] = []
@@ -231,14 +229,14 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
         else:
             alias[key] = twin
     jobs = [(key, i, arms[key], s, weeks) for key in unique for i, s in enumerate(seeds)]
-    workers = workers if workers is not None else (os.cpu_count() or 1)
+    workers = worker_count(workers, len(jobs))
     results: dict[Any, list] = {k: [None] * reps for k in unique}
     done = 0
-    if workers <= 1 or len(jobs) <= 1:
+    if workers <= 1:
         it = map(_job, jobs)
         pool = None
     else:
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=pool_context())
+        pool = process_pool(workers)
         it = pool.map(_job, jobs, chunksize=max(1, min(8, len(jobs) // (8 * workers))))
     try:
         for key, rep, s, w in it:

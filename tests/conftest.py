@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable

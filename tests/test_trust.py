@@ -79,7 +79,7 @@ def test_pool_forks_only_without_other_python_threads():
     with the same results either way."""
     import threading
 
-    from model.runner import pool_context
+    from model.pool import pool_context
 
     if threading.active_count() == 1:
         assert pool_context().get_start_method() == "fork"
