@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from model import TrustModel, load_scenario  # noqa: E402
-from model.exchange import CAPABLE_LEVEL  # noqa: E402
+from model.processes.exchange import CAPABLE_LEVEL  # noqa: E402
 
 LARGE = "leeds"  # 20,000 staff
 
@@ -60,7 +60,7 @@ def peak_memory() -> dict:
 
 
 class LoopStaff(mesa.Agent):
-    """One person, the engine's exchange rule (``model.exchange``) in plain Python over their in-contacts."""
+    """One person, the engine's exchange rule (``model.processes.exchange``) in plain Python over their in-contacts."""
 
     def __init__(self, model, idx, in_contacts, weights, threshold, capability, support):
         super().__init__(model)

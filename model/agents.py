@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import mesa
 
-from .exchange import CAPABLE_LEVEL
+from .processes.exchange import CAPABLE_LEVEL
 from .organisation import ROLE_NAMES
 
 

@@ -1,6 +1,6 @@
 """The peer-exchange rule, on its own and on any graph.
 
-The trust model's weekly peer exchange (``model.exchange``) and the
+The trust model's weekly peer exchange (``model.processes.exchange``) and the
 stand-alone kernel :func:`spread` share the functions below, so what a
 researcher checks here against the classic models is what the trust model
 runs.

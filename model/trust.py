@@ -15,17 +15,17 @@ import pandas as pd
 import mesa
 
 from .agents import StaffAgent
-from .exchange import CAPABLE_LEVEL, PeerExchange
+from .processes.exchange import CAPABLE_LEVEL, PeerExchange
 from .contagion import log_survival
-from .leadership import Leadership
+from .processes.leadership import Leadership
 from .network import build_network, network_stats
 from .organisation import build_organisation
 from .params import Params, load_scenario
-from .performance import Performance
-from .rpiw import Workshops
-from .support import ManagerSupport
-from .sustain import Sustain
-from .turnover import Turnover
+from .processes.performance import Performance
+from .processes.rpiw import Workshops
+from .processes.support import ManagerSupport
+from .processes.sustain import Sustain
+from .processes.turnover import Turnover
 
 #: Independent random streams, one per mechanism. Order is part of the
 #: reproducibility contract: append, never reorder.

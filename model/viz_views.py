@@ -25,7 +25,7 @@ from html import escape
 
 import numpy as np
 
-from .exchange import CAPABLE_LEVEL
+from .processes.exchange import CAPABLE_LEVEL
 from .organisation import EXECUTIVE, FRONTLINE
 
 # Colours (colour-blind safe: Okabe-Ito / ColorBrewer).

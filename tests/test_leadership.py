@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.leadership import Leadership
+from model.processes.leadership import Leadership
 
 from conftest import small_params
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from model.organisation import build_organisation
-from model.performance import Performance, scope_matrix
-from model.rpiw import Workshops
+from model.processes.performance import Performance, scope_matrix
+from model.processes.rpiw import Workshops
 
 from conftest import small_params
 

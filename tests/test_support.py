@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.organisation import build_organisation
-from model.support import ManagerSupport
+from model.processes.support import ManagerSupport
 
 from conftest import small_params
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.sustain import Sustain
+from model.processes.sustain import Sustain
 
 from conftest import small_params
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from model.network import build_network
 from model.organisation import CHIEF_EXECUTIVE, build_organisation
-from model.turnover import Turnover, weekly_rate
+from model.processes.turnover import Turnover, weekly_rate
 
 from conftest import small_model, small_params
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .contagion import rule_probability
-from .params import Params
+from ..contagion import rule_probability
+from ..params import Params
 
 CAPABLE_LEVEL = 0.5
 

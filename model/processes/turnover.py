@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .network import StaffNetwork
-from .organisation import CHIEF_EXECUTIVE, Organisation
-from .params import Params
+from ..network import StaffNetwork
+from ..organisation import CHIEF_EXECUTIVE, Organisation
+from ..params import Params
 
 
 def weekly_rate(annual: float) -> float:

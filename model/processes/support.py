@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .organisation import Organisation
-from .params import Params
+from ..organisation import Organisation
+from ..params import Params
 
 
 class ManagerSupport:

@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .organisation import Organisation
-from .params import Params
+from ..organisation import Organisation
+from ..params import Params
 
 
 def scope_matrix(org: Organisation, scopes: list[str]) -> np.ndarray:

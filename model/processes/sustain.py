@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .params import Params
+from ..params import Params
 
 
 class Sustain:
