@@ -23,30 +23,37 @@ class StaffAgent(mesa.Agent):
 
     @property
     def capability(self) -> float:
+        """Improvement capability (skill), 0 to 1."""
         return float(self.model.capability[self.idx])
 
     @property
     def practising(self) -> bool:
+        """Whether this person practises the improvement method in daily work."""
         return bool(self.model.practising[self.idx])
 
     @property
     def tenure(self) -> int:
+        """Weeks in post (a replacement starts at 0)."""
         return int(self.model.tenure[self.idx])
 
     @property
     def unit(self) -> int:
+        """Index of the unit (ward, clinic, theatre) the post belongs to."""
         return int(self.model.org.unit_of[self.idx])
 
     @property
     def directorate(self) -> int:
+        """Index of the unit's directorate."""
         return int(self.model.org.unit_directorate[self.unit])
 
     @property
     def role(self) -> str:
+        """Role name: frontline, unit or directorate manager, executive or chief executive."""
         return ROLE_NAMES[self.model.org.role[self.idx]]
 
     @property
     def pilot(self) -> bool:
+        """Whether the post is in a pilot (value-stream) unit."""
         return bool(self.model.org.staff_pilot[self.idx])
 
     @property
@@ -56,5 +63,6 @@ class StaffAgent(mesa.Agent):
             return "practising"
         return "capable" if self.capability >= CAPABLE_LEVEL else "not practising"
 
-    def step(self) -> None:  # the model updates everyone at once
-        pass
+    def step(self) -> None:
+        """Nothing: the model updates everyone at once, as whole arrays."""
+

@@ -29,7 +29,7 @@ SPREAD_DEFAULT = ["trust-wide"]
 
 
 class AnalysisError(Exception):
-    pass
+    """A results folder that cannot be analysed: one line for the user."""
 
 
 # ----- statistics ------------------------------------------------------------
@@ -486,6 +486,7 @@ def prim_box(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, mass_min:
 
 
 def describe_box(res: dict, what: str) -> str:
+    """One sentence for a PRIM box: the parameter ranges that restrict it, coverage and density."""
     parts = []
     for k, (lo, hi) in res["restricted"].items():
         f = (lambda v: f"{v:.3g}") if not isinstance(lo if lo is not None else hi, (int, np.integer)) else str

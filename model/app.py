@@ -36,6 +36,7 @@ DEFAULT_SEED = 1
 
 
 def available_scenarios() -> list[str]:
+    """The scenarios the picker offers: the bundled teaching-size trusts."""
     have = set(bundled_scenarios())
     names = [n for n in TEACHING_SCENARIOS if n in have]
     return names or sorted(have)
@@ -59,6 +60,8 @@ def _pressure_level(windows: list[dict]) -> float:
 
 @dataclass(frozen=True)
 class Lever:
+    """One sidebar control: the parameter it sets, its label, range and how it maps to parameters."""
+
     key: str
     label: str
     lo: float
@@ -132,6 +135,7 @@ class Session:
         return self._edges
 
     def stats(self) -> dict:
+        """Network statistics of the live network, recomputed only when the arcs changed."""
         m = self.model
         key = self._edges_key
         if key != self._stats_key or not self._stats:
@@ -181,11 +185,13 @@ def render_views(session: Session) -> dict:
 
 # -- components -------------------------------------------------------------
 def Svg(svg: str, style: str = ""):
+    """An inline SVG drawing (no external asset)."""
     return solara.HTML(tag="div", unsafe_innerHTML=svg, style=style)
 
 
 @solara.component
 def NetworkView(edges: str, nodes: str):
+    """The knowledge-sharing network: staff coloured by state, ties by kind."""
     with solara.Card("Knowledge-sharing network", margin=0):
         # solara.HTML, not solara.Markdown: Markdown pulls in mermaid from the CDN.
         solara.HTML(tag="div", style="font-size: 13px;", unsafe_innerHTML=(
@@ -200,6 +206,7 @@ def NetworkView(edges: str, nodes: str):
 
 @solara.component
 def StatsPanel(stats: dict, reading: str):
+    """The network's statistics and a one-line reading of them."""
     with solara.Card("Network statistics", margin=0):
         rows = "".join(f"<tr><td style='padding:1px 10px 1px 0'>{label}</td><td style='text-align:right'>{value}</td></tr>"
                        for label, value in views.stats_rows(stats))
@@ -210,6 +217,7 @@ def StatsPanel(stats: dict, reading: str):
 
 @solara.component
 def EventsPanel(timeline: str, events: list):
+    """The timeline of events (chief-executive changes, RPIWs, detections) and the latest ones."""
     with solara.Card("Events", margin=0):
         Svg(timeline)
         if events:
@@ -249,6 +257,7 @@ def MainViews(session: Session, tick: solara.Reactive[int]):
 
 @solara.component
 def Page():
+    """The visualiser page: one model per browser session, sidebar levers, views."""
     scenarios = available_scenarios()
     first = DEFAULT_SCENARIO if DEFAULT_SCENARIO in scenarios else scenarios[0]
     # Per-session state: this component runs once per browser tab.

@@ -94,6 +94,7 @@ class ContagionResult:
 
     @property
     def adopted_share(self) -> np.ndarray:
+        """Share of nodes adopted at each step (index 0: the seeds)."""
         return self.states.mean(axis=1)
 
     @property

@@ -40,6 +40,7 @@ def outcome_range(name: str) -> tuple[float, float] | None:
 
 
 def first_week(series: np.ndarray, level: float) -> float:
+    """First week at which ``series`` reaches ``level`` (NaN if it never does)."""
     hit = np.flatnonzero(series >= level)
     return float(hit[0]) if hit.size else np.nan
 

@@ -49,11 +49,13 @@ def _fmt_interval(m: float, lo: float, hi: float, nd: int, unit: str) -> str:
 
 
 def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
+    """Write ``df`` as NAME.parquet (exact) and NAME.csv (for spreadsheets) into ``folder``."""
     df.to_parquet(folder / f"{name}.parquet", index=False)
     df.to_csv(folder / f"{name}.csv", index=False)
 
 
 def write_manifest(folder: Path, **fields) -> None:
+    """Write run.json: versions, git commit and ``fields`` (the results folder adds its file list)."""
     manifest = {"versions": versions(), "git_commit": git_label(), **fields}
     (folder / "run.json").write_text(json.dumps(manifest, indent=2, default=_jsonable))
 

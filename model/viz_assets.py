@@ -181,6 +181,7 @@ def fill(cache_dir: Path | None = None, *, quiet: bool = False) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m model.viz_assets``: fill the offline asset cache."""
     ap = argparse.ArgumentParser(
         prog="python -m model.viz_assets",
         description="Fill (or check) the visualiser's offline front-end asset cache.",

@@ -172,6 +172,7 @@ def network_edges_svg(model, layout: OrgLayout) -> str:
 
 
 def person_colours(model) -> np.ndarray:
+    """A colour per person: practising, capable but not practising, or neither."""
     col = np.full(model.n, NOT_PRACTISING, dtype=object)
     col[model.capability >= CAPABLE_LEVEL] = CAPABLE
     col[model.practising] = PRACTISING
@@ -353,6 +354,7 @@ def timeline_svg(model, width: int = 760, height: int = 72) -> str:
 
 
 def recent_events(model, k: int = 8) -> list[tuple[int, str, str]]:
+    """The model's last ``k`` events, newest first: (week, kind, text)."""
     return list(reversed(model.events[-k:]))
 
 
@@ -396,10 +398,12 @@ def network_reading(stats: dict) -> str:
 
 
 def stats_rows(stats: dict) -> list[tuple[str, str]]:
+    """(label, formatted value) rows of the statistics panel."""
     return [(label, fmt.format(stats[key])) for key, label, fmt in STAT_ROWS if key in stats]
 
 
 def headline(model) -> str:
+    """One line: the week and adoption in pilots, elsewhere and trust-wide."""
     h, t = model.history, model.week
     return (f"Week {t} of {model.weeks} · practising: pilots {h['adoption_pilot'][t]:.0%}, "
             f"rest {h['adoption_rest'][t]:.0%} · reach {h['reach'][t]:.0%} · "
