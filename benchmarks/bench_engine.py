@@ -118,7 +118,7 @@ class LoopModel(mesa.Model):
         self.signal = (1.0 + lift * attention) / (1.0 + lift)
         net = source.net
         w = np.where(net.reciprocal, 1.0, source.params.network.one_directional_weight)
-        live = source._live
+        live = source.live.live
         self.people = []
         for i in range(source.n):
             lo, hi = net.indptr[i], net.indptr[i + 1]
@@ -144,7 +144,7 @@ class _Replay:
 
 
 def check_same_rule(small, seed: int = 0, start: int = 40, weeks: int = 20) -> tuple[float, int, int]:
-    """The loop's week against ``PeerExchange.step`` on the same state and uniforms, week after week.
+    """The loop's week against ``PeerExchange.update`` on the same state and uniforms, week after week.
 
     The engine trust runs to week ``start`` (people practise, are capable,
     some ties are dormant); then for each of ``weeks`` weeks a loop model is
@@ -163,8 +163,7 @@ def check_same_rule(small, seed: int = 0, start: int = 40, weeks: int = 20) -> t
         loop.random = _Replay(u)
         loop.step()
         cap, prac = m.capability.copy(), m.practising.copy()
-        m.exchange.step(m.net, m._W, m._log_W, m._inv_deg, m._deg, cap, prac, m.support, m.org.unit_of,
-                        m.attention, _Fixed(u), m._w_out)
+        m.exchange.update(m.live, cap, prac, m.support, m.org.unit_of, m.attention, _Fixed(u))
         loop_prac = np.array([a.practising for a in loop.people])
         loop_cap = np.array([a.capability for a in loop.people])
         if not np.array_equal(loop_prac, prac):

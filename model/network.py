@@ -37,6 +37,8 @@ NEVER = np.iinfo(np.int32).max
 
 @dataclass
 class StaffNetwork:
+    """The network's structure, fixed for a run: every arc that can exist, sorted by target (CSR)."""
+
     n: int
     indptr: np.ndarray  # (N+1,) CSR row pointer over targets
     src: np.ndarray  # (A,) source of each arc (CSR column index)
@@ -63,6 +65,7 @@ class StaffNetwork:
 
     @property
     def n_arcs(self) -> int:
+        """Number of arcs in the structure (live or not)."""
         return int(self.src.size)
 
     def matrix(self, data: np.ndarray) -> sp.csr_array:
@@ -70,9 +73,12 @@ class StaffNetwork:
         return sp.csr_array((data, self.src, self.indptr), shape=(self.n, self.n))
 
     def active(self, week: int) -> np.ndarray:
+        """Arcs live in ``week`` by the schedule as built (forum cohorts); a run's live arcs,
+        with turnover's dormant ties, are its LiveNetwork's (model/live_network.py)."""
         return self.active_from <= week
 
     def in_degree(self, active: np.ndarray) -> np.ndarray:
+        """Number of ``active`` in-contacts of each person."""
         cs = np.concatenate([[0], np.cumsum(active, dtype=np.int64)])
         return cs[self.indptr[1:]] - cs[self.indptr[:-1]]
 

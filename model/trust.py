@@ -16,8 +16,8 @@ import mesa
 
 from .agents import StaffAgent
 from .processes.exchange import CAPABLE_LEVEL, PeerExchange
-from .contagion import log_survival
 from .processes.leadership import Leadership
+from .live_network import LiveNetwork
 from .network import build_network, network_stats
 from .organisation import build_organisation
 from .params import Params, load_scenario
@@ -90,7 +90,8 @@ class TrustModel(mesa.Model):
         self.attention = 0.0
         self.week = 0
 
-        # -- processes, in weekly order ----------------------------------
+        # -- the live network and the processes, in weekly order ---------
+        self.live = LiveNetwork(self.net, params, self.weeks)
         self.leadership = Leadership(params, self.weeks, s["leadership"])
         self.manager_support = ManagerSupport(params, org)
         self.workshops = Workshops(params, org, self.weeks)
@@ -98,39 +99,31 @@ class TrustModel(mesa.Model):
         self.sustain = Sustain(params)
         self.turnover = Turnover(params, org)
         self.performance = Performance(params, org, self.workshops.first_week, self.weeks)
-
-        # -- network matrices: structure fixed, data switched per week ----
-        net = self.net
-        base_w = np.where(net.reciprocal, 1.0, params.network.one_directional_weight)
-        self._w_base = base_w
-        self._log_base = log_survival(base_w, e.transmission) if e.rule != "complex" else None
-        self._live = net.active(0)
-        self._W = net.matrix(base_w * self._live)
-        self._w_out = self._W.data[net.out_order]  # the same weights in sender order, kept in step
-        self._log_W = net.matrix(self._log_base * self._live) if self._log_base is not None else None
-        self._deg = net.in_degree(self._live).astype(np.float64)
-        self._inv_deg = 1.0 / np.maximum(self._deg, 1.0)
-        self._cross_live = int((self._live & net.cross).sum())
-        # arcs that go live later: forum ties (fixed schedule, sorted once) and
-        # ties re-forming after turnover (a small pending set)
-        later = np.flatnonzero(net.active_from > 0)
-        order = np.argsort(net.active_from[later], kind="stable")
-        self._forum_arcs = later[order]
-        self._forum_weeks = net.active_from[self._forum_arcs]
-        # _forum_arcs[_forum_ptr[t]:_forum_ptr[t + 1]] are scheduled for week t
-        self._forum_ptr = np.searchsorted(self._forum_weeks, np.arange(self.weeks + 2)).tolist()
-        self._dormant = np.zeros(0, dtype=np.int64)
-        self._dormant_week = np.zeros(0, dtype=np.int64)  # their re-formation weeks, side by side
-        self._mark = np.zeros(net.n_arcs, dtype=bool)  # scratch for pair look-ups
+        #: the weekly schedule (ODD section 3): one line per process, in this order
+        self.schedule = (
+            self.leadership,       # 1. the executive team's attention
+            self.manager_support,  # 2. middle managers' time, space and permission
+            self.workshops,        # 3. RPIWs in the pilot pathways
+            self.exchange,         # 4. peer exchange on the live network
+            self.sustain,          # 5. sustain or abandon
+            self.turnover,         # 6. leavers, replacements, dormant ties
+            self.performance,      # 7. lead times, measurement, detection
+        )
+        self.exposure = np.zeros(n)  # last week's exposure, from peer exchange, read by sustain
 
         # -- outputs -----------------------------------------------------
-        self.history = {k: np.full(self.weeks + 1, np.nan) for k in WEEKLY}
+        recorders = [p for p in (*self.schedule, self.live) if hasattr(p, "record")]
+        extra = tuple(k for p in recorders for k in p.outputs if k not in WEEKLY)
+        self.history = {k: np.full(self.weeks + 1, np.nan) for k in WEEKLY + extra}
+        self._recorders = recorders
         self._reach_level = params.outputs.reach_level
         self.events: list[tuple[int, str, str]] = []
-        self._live_start = self._live.copy()
         self._network_start: dict | None = None
         self._network_end: dict | None = None
-        self._record(0, self.performance.true_lead_time(self.gain, self.performance.unit_adoption(self.practising)), 0)
+        perf = self.performance
+        self.unit_practising = perf.unit_counts(self.practising)
+        self.lead_time = perf.true_lead_time(self.gain, self.unit_practising * perf.inv_size)
+        self._record(0)
 
         if agents:
             StaffAgent.create_agents(self, n, np.arange(n))
@@ -138,47 +131,15 @@ class TrustModel(mesa.Model):
 
     # -- the weekly schedule (ODD section 3) ---------------------------------
     def step(self) -> None:
+        """One week: the network's scheduled changes, then every process in ``schedule`` order."""
         if self.week >= self.weeks:
             self.running = False
             return
         t = self.week = self.week + 1
-        s = self.streams
-        self._refresh_network(t)  # forum ties and re-formed ties go live
-        # 1. leadership
-        self.attention = self.leadership.step(t)
-        if t in self._change_set:
-            self.events.append((t, "ceo_change", f"new chief executive (commitment {self.leadership.commitment[t]:.2f})"))
-        # 2. middle managers
-        self.manager_support.step(self.support, self.attention, self.recognition)
-        # 3. RPIWs in pilot pathways
-        held = self.workshops.step(t, self.capability, self.practising, self.gain, s["rpiw"])
-        for p in held:
-            self.events.append((t, "rpiw", f"RPIW in pathway {p + 1}"))
-        # 4. peer exchange
-        unit_of = self.org.unit_of
-        expo = self.exchange.step(self.net, self._W, self._log_W, self._inv_deg, self._deg, self.capability,
-                                  self.practising, self.support, unit_of, self.attention, s["exchange"],
-                                  self._w_out, self.org.unit_size)
-        # 5. sustain or abandon
-        self.sustain.step(self.practising, expo, self.support, self.recognition, unit_of, s["sustain"])
-        # 6. turnover
-        leavers, dormant = self.turnover.step(t, self.net, self.capability, self.practising, self.tenure,
-                                              self.support, s["turnover"], s["rewire"], self._mark)
-        if dormant.size:
-            self._set_live(dormant, False)
-            self._dormant = np.concatenate([self._dormant, dormant])
-            self._dormant_week = np.concatenate([self._dormant_week, self.net.active_from[dormant]])
-        # 7. performance and measurement
-        counts = self.performance.unit_counts(self.practising)
-        adoption = counts * self.performance.inv_size
-        before = self.performance.detected_week.copy()
-        true = self.performance.step(t, adoption, self.gain, self.recognition, self.attention, s["noise"])
-        for p in np.flatnonzero((before < 0) & (self.performance.detected_week >= 0)):
-            self.events.append((t, "detected", f"improvement detected in pathway {p + 1} ({self.performance.scopes[p]} scope)"))
-        for p in np.flatnonzero(self.workshops.first_week + 104 == t):
-            if self.performance.detected_week[p] < 0:
-                self.events.append((t, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
-        self._record(t, true, leavers.size, counts)
+        self.live.refresh(t)  # forum ties and re-formed ties go live
+        for process in self.schedule:
+            self.events.extend(process.step(self, t))
+        self._record(t)
         if t >= self.weeks:
             self.running = False
 
@@ -189,74 +150,22 @@ class TrustModel(mesa.Model):
         return self
 
     # -- internals -----------------------------------------------------------
-    @property
-    def _change_set(self) -> set[int]:
-        cs = getattr(self, "_changes", None)
-        if cs is None:
-            cs = self._changes = set(self.leadership.change_weeks.tolist())
-        return cs
-
-    def _set_live(self, arcs: np.ndarray, live: bool) -> None:
-        """Switch arcs on or off: weights, in-degrees and counts follow incrementally."""
-        arcs = arcs[self._live[arcs] != live]
-        if arcs.size == 0:
-            return
-        self._live[arcs] = live
-        w = self._w_base[arcs] if live else 0.0
-        self._W.data[arcs] = w
-        self._w_out[self.net.out_pos[arcs]] = w
-        if self._log_W is not None:
-            self._log_W.data[arcs] = self._log_base[arcs] if live else 0.0
-        dst = self.net.dst[arcs]
-        np.add.at(self._deg, dst, 1.0 if live else -1.0)
-        self._inv_deg[dst] = 1.0 / np.maximum(self._deg[dst], 1.0)
-        self._cross_live += np.count_nonzero(self.net.cross[arcs]) * (1 if live else -1)
-
-    def _refresh_network(self, week: int) -> None:
-        lo, hi = self._forum_ptr[week], self._forum_ptr[week + 1]  # step() stops at self.weeks
-        waking = []
-        if hi > lo:
-            arcs = self._forum_arcs[lo:hi]
-            waking.append(arcs[self.net.active_from[arcs] == week])
-        if self._dormant.size:
-            # a dormant arc's re-formation week is fixed when it goes dormant
-            # (turnover skips arcs already dormant), so no look-up is needed
-            due = self._dormant_week <= week
-            if due.any():
-                waking.append(self._dormant[due])
-                keep = ~due
-                self._dormant = self._dormant[keep]
-                self._dormant_week = self._dormant_week[keep]
-        if waking:
-            self._set_live(np.concatenate(waking) if len(waking) > 1 else waking[0], True)
-
-    def _record(self, t: int, true: np.ndarray, leavers: int, counts: np.ndarray | None = None) -> None:
+    def _record(self, t: int) -> None:
+        """The week's outputs: the model's own (adoption, capability, reach), then each process's."""
         # sums over sizes rather than .mean(): the same numbers, less call overhead
         h, perf = self.history, self.performance
-        counts = perf.unit_counts(self.practising) if counts is None else counts
+        counts = self.unit_practising
         adoption = counts * perf.inv_size
-        p_units, r_units = perf.pilot_units, perf.rest_units
-        n_p, n_r = p_units.size, r_units.size
-        support, recognition = self.support, self.recognition
-        h["adoption_pilot"][t] = counts[p_units].sum() / perf.pilot_staff
+        r_units = perf.rest_units
+        n_r = r_units.size
+        h["adoption_pilot"][t] = counts[perf.pilot_units].sum() / perf.pilot_staff
         h["adoption_rest"][t] = counts[r_units].sum() / perf.rest_staff if n_r else 0.0
         h["adoption_trust"][t] = counts.sum() / self.n
         h["capability_mean"][t] = self.capability.sum() / self.n
         h["capable_share"][t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL) / self.n
         h["reach"][t] = np.count_nonzero(adoption[r_units] >= self._reach_level) / n_r if n_r else 0.0
-        h["lead_time_change_pilot"][t] = true[p_units].sum() / n_p - 1.0
-        h["lead_time_change_rest"][t] = true[r_units].sum() / n_r - 1.0 if n_r else 0.0
-        h["attention"][t] = self.leadership.attention[t]
-        h["commitment"][t] = self.leadership.commitment[t]
-        h["pressure"][t] = self.leadership.pressure[t]
-        h["manager_support"][t] = support[:-1].sum() / (support.size - 1)
-        h["manager_support_pilot"][t] = support[p_units].sum() / n_p
-        h["manager_support_rest"][t] = support[r_units].sum() / n_r if n_r else 0.0
-        h["recognition_pilot"][t] = recognition[p_units].sum() / n_p
-        h["detected_share"][t] = np.count_nonzero(perf.detected_week >= 0) / perf.detected_week.size
-        h["leavers"][t] = leavers
-        h["live_arcs"][t] = self._deg.sum()
-        h["cross_unit_ties_per_person"][t] = self._cross_live / self.n
+        for p in self._recorders:
+            p.record(self, t, h)
 
     # -- views for analysis and the visualiser -----------------------------
     def weekly_frame(self) -> pd.DataFrame:
@@ -280,13 +189,13 @@ class TrustModel(mesa.Model):
 
     def network_stats(self) -> dict:
         """Social network analysis of the live network now."""
-        return network_stats(self.net, self.week, self._live)
+        return self.live.stats(self.week)
 
     @property
     def network_start(self) -> dict:
         """Network statistics at week 0 (computed on first use)."""
         if self._network_start is None:
-            self._network_start = network_stats(self.net, 0, self._live_start)
+            self._network_start = network_stats(self.net, 0, self.live.live_at_start)
         return self._network_start
 
     @property

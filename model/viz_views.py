@@ -135,7 +135,7 @@ def live_arcs(model) -> np.ndarray:
     live = getattr(model, "live_arcs", None)
     if callable(live):
         return np.asarray(live())
-    live = getattr(model, "_live", None)  # TrustModel's incremental live mask
+    live = getattr(getattr(model, "live", None), "live", None)  # TrustModel's LiveNetwork
     if isinstance(live, np.ndarray) and live.shape == model.net.src.shape:
         return live
     return model.net.active(model.week)

@@ -21,8 +21,7 @@ def setup(rule="complex", seed=1, share=0.3, **over):
 def step(m, practising, capability, support, attention, seed):
     prac = practising.copy()
     cap = capability.copy()
-    expo = m.exchange.step(m.net, m._W, m._log_W, m._inv_deg, m._deg, cap, prac, support, m.org.unit_of,
-                           attention, np.random.default_rng(seed))
+    expo = m.exchange.update(m.live, cap, prac, support, m.org.unit_of, attention, np.random.default_rng(seed))
     return prac, cap, expo
 
 
@@ -119,8 +118,7 @@ def test_exchange_draws_a_fixed_number_of_randoms():
     m, x = setup(share=0.3)
     for cap in (0.0, 1.0):
         rng = np.random.default_rng(0)
-        m.exchange.step(m.net, m._W, m._log_W, m._inv_deg, m._deg, np.full(m.n, cap), x.copy(),
-                        np.ones(m.org.n_units), m.org.unit_of, 1.0, rng)
+        m.exchange.update(m.live, np.full(m.n, cap), x.copy(), np.ones(m.org.n_units), m.org.unit_of, 1.0, rng)
         ref = np.random.default_rng(0)
         ref.random(m.n)
         assert rng.random() == ref.random()

@@ -22,8 +22,8 @@ def test_attention_formula_without_events():
     assert np.allclose(att[:50], 0.8)
     assert np.allclose(att[50:100], 0.8 * (1 - 0.6 * (1 - 0.25)))
     assert np.allclose(att[100:], 0.8)
-    assert L.step(75) == pytest.approx(0.8 * (1 - 0.6 * 0.75))
-    assert L.step(10_000) == att[-1]  # beyond the horizon: the last value
+    assert L.update(75) == pytest.approx(0.8 * (1 - 0.6 * 0.75))
+    assert L.update(10_000) == att[-1]  # beyond the horizon: the last value
 
 
 @pytest.mark.parametrize("integration,expected", [(0.0, 0.9 * 0.2), (1.0, 0.9), (0.5, 0.9 * 0.6)])

@@ -28,7 +28,7 @@ def run_flat(perf, org, weeks, rng, gain_fn=None, attention=0.5):
     for w in range(1, weeks + 1):
         if gain_fn is not None:
             gain[:] = gain_fn(w)
-        perf.step(w, adoption, gain, rec, attention, rng)
+        perf.update(w, adoption, gain, rec, attention, rng)
     return rec
 
 
@@ -52,7 +52,7 @@ def test_gains_erode_only_where_nobody_practises(rng):
     gain = np.full(U, 0.5)
     adoption = np.zeros(U)
     adoption[: U // 2] = 1.0
-    perf.step(1, adoption, gain, np.zeros(U), 0.5, rng)
+    perf.update(1, adoption, gain, np.zeros(U), 0.5, rng)
     assert np.allclose(gain[: U // 2], 0.5)
     assert np.allclose(gain[U // 2:], 0.45)
 
@@ -201,7 +201,7 @@ def test_measurement_draws_are_fixed_in_number():
     perf, org, _, _ = perf_for()
     rng = np.random.default_rng(0)
     U = org.n_units
-    perf.step(1, np.zeros(U), np.zeros(U), np.zeros(U), 0.5, rng)
+    perf.update(1, np.zeros(U), np.zeros(U), np.zeros(U), 0.5, rng)
     ref = np.random.default_rng(0)
     ref.standard_normal(U + 1)
     assert rng.random() == ref.random()

@@ -44,7 +44,7 @@ def test_trainees_capability_and_practice(rng):
     prac = np.zeros(n, bool)
     gain = np.zeros(org.n_units)
     first = int(w.first_week[0])
-    held = w.step(first, cap, prac, gain, rng)
+    held = w.update(first, cap, prac, gain, rng)
     assert 0 in held
     staff = w.staff[0]
     assert prac.sum() == 6 and prac[staff].sum() == 6
@@ -52,16 +52,16 @@ def test_trainees_capability_and_practice(rng):
     # people not yet practising are trained first
     for _ in range(3):
         before = prac.sum()
-        w.step(first, cap, prac, gain, rng)
+        w.update(first, cap, prac, gain, rng)
         assert prac.sum() == before + 6
     # capability never lowered by training
     cap[staff] = 0.95
-    w.step(first, cap, prac, gain, rng)
+    w.update(first, cap, prac, gain, rng)
     assert np.all(cap[staff] == 0.95)
     # no week without an RPIW changes anything
     quiet = next(k for k in range(1, 300) if k not in w.schedule)
     c2, p2, g2 = cap.copy(), prac.copy(), gain.copy()
-    assert w.step(quiet, cap, prac, gain, rng) == []
+    assert w.update(quiet, cap, prac, gain, rng) == []
     assert np.array_equal(c2, cap) and np.array_equal(p2, prac) and np.array_equal(g2, gain)
 
 
@@ -69,7 +69,7 @@ def test_trainees_capped_by_pathway_staff(rng):
     w, org, _ = ws(rpiw__trainees=100)
     n = org.n_staff
     prac = np.zeros(n, bool)
-    w.step(int(w.first_week[0]), np.zeros(n), prac, np.zeros(org.n_units), rng)
+    w.update(int(w.first_week[0]), np.zeros(n), prac, np.zeros(org.n_units), rng)
     assert prac.sum() == w.staff[0].size <= 100
 
 
@@ -79,9 +79,9 @@ def test_waste_cut_scaled_by_focus_on_remaining_waste(rng):
     n = org.n_staff
     first = int(w.first_week[0])
     units = org.pathway_units[0]
-    w.step(first, np.zeros(n), np.zeros(n, bool), gain, rng)
+    w.update(first, np.zeros(n), np.zeros(n, bool), gain, rng)
     assert np.allclose(gain[units], 0.1)
-    w.step(first, np.zeros(n), np.zeros(n, bool), gain, rng)
+    w.update(first, np.zeros(n), np.zeros(n, bool), gain, rng)
     assert np.allclose(gain[units], 0.1 + 0.1 * 0.9)
     others = np.setdiff1d(np.arange(org.n_units), units)
     assert np.all(gain[others] == 0)
@@ -102,7 +102,7 @@ def test_broad_target_yields_less(rng):
         w, org, _ = ws(rpiw__focus=focus, rpiw__focus_final=focus)
         gain = np.zeros(org.n_units)
         for week in sorted(w.schedule)[:6]:
-            w.step(week, np.zeros(org.n_staff), np.zeros(org.n_staff, bool), gain, rng)
+            w.update(week, np.zeros(org.n_staff), np.zeros(org.n_staff, bool), gain, rng)
         gains.append(gain[org.unit_pilot].mean())
     assert gains[0] < 0.5 * gains[1]
 
@@ -113,7 +113,7 @@ def test_waste_is_capped(rng):
     perf = Performance(p, org, w.first_week, 260)
     gain = np.zeros(org.n_units)
     for week in sorted(w.schedule):
-        w.step(week, np.zeros(org.n_staff), np.zeros(org.n_staff, bool), gain, rng)
+        w.update(week, np.zeros(org.n_staff), np.zeros(org.n_staff, bool), gain, rng)
     assert np.all(gain <= 1.0)
     lt = perf.true_lead_time(gain, np.ones(org.n_units))
     assert lt.min() >= 1 - 0.45 - 1e-12

@@ -58,15 +58,15 @@ def test_support_moves_toward_target_with_time_constant():
     support = np.full(org.n_units, 0.1)
     rec = np.zeros(org.n_units)
     target = s.target(0.9, rec)
-    s.step(support, 0.9, rec)
+    s.update(support, 0.9, rec)
     assert np.allclose(support, 0.1 + (target - 0.1) / 12)
     for _ in range(200):
-        s.step(support, 0.9, rec)
+        s.update(support, 0.9, rec)
     assert np.allclose(support, target, atol=1e-6)
     # exponential approach: after adjust_weeks weeks about 1 - 1/e of the gap is closed
     support = np.full(org.n_units, 0.0)
     for _ in range(12):
-        s.step(support, 0.9, rec)
+        s.update(support, 0.9, rec)
     closed = support / np.where(target > 0, target, 1)
     assert np.allclose(closed[target > 0], 1 - (1 - 1 / 12) ** 12)
 
@@ -75,5 +75,5 @@ def test_support_stays_in_unit_interval():
     s, org, _ = ms(managers__base_support=1.0, managers__involvement=1.0, managers__pilot_involvement=1.0,
                    managers__recognition_weight=1.0, managers__alignment=1.0, managers__adjust_weeks=1)
     support = np.zeros(org.n_units)
-    s.step(support, 1.0, np.ones(org.n_units))
+    s.update(support, 1.0, np.ones(org.n_units))
     assert np.all((support >= 0) & (support <= 1)) and support.max() == 1.0

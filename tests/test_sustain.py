@@ -47,7 +47,7 @@ def test_step_drops_practitioners_at_the_rate():
     unit_of = np.repeat(np.arange(U), n // U)
     prac = np.ones(n, bool)
     prac[::2] = False
-    s.step(prac, np.zeros(n), np.zeros(U), np.zeros(U), unit_of, np.random.default_rng(0))
+    s.update(prac, np.zeros(n), np.zeros(U), np.zeros(U), unit_of, np.random.default_rng(0))
     dropped = 10000 - prac.sum()
     assert stats.binomtest(int(dropped), 10000, 0.3).pvalue > 1e-4
     assert not prac[::2].any()  # non-practitioners stay non-practitioners
@@ -59,6 +59,6 @@ def test_support_and_recognition_per_unit_protect():
     n, U = 1000, 2
     unit_of = np.repeat([0, 1], 500)
     prac = np.ones(n, bool)
-    s.step(prac, np.zeros(n), np.array([1.0, 0.0]), np.array([1.0, 0.0]), unit_of, np.random.default_rng(1))
+    s.update(prac, np.zeros(n), np.array([1.0, 0.0]), np.array([1.0, 0.0]), unit_of, np.random.default_rng(1))
     assert prac[:500].all()  # full support and recognition: rate 0
     assert 150 < prac[500:].sum() < 350  # rate 0.5

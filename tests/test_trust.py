@@ -181,7 +181,7 @@ def test_outputs_in_range_no_nan(name):
     # weekly series agree with the state arrays at the end
     assert df["adoption_trust"].iloc[-1] == pytest.approx(m.practising.mean())
     assert df["capability_mean"].iloc[-1] == pytest.approx(m.capability.mean())
-    assert df["live_arcs"].iloc[-1] == (m.net.active_from <= m.week).sum()
+    assert df["live_arcs"].iloc[-1] == (m.live.active_from <= m.week).sum()
     units = m.unit_frame()
     assert units["adoption"].between(0, 1).all() and len(units) == m.org.n_units - 1
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from model.live_network import LiveNetwork
 from model.network import build_network
 from model.organisation import CHIEF_EXECUTIVE, build_organisation
 from model.processes.turnover import Turnover, weekly_rate
@@ -17,7 +18,7 @@ def setup(**over):
     p = small_params(**over)
     org = build_organisation(p, np.random.default_rng(0))
     net = build_network(org, p, 260, np.random.default_rng(1))
-    return Turnover(p, org), org, net, p
+    return Turnover(p, org), org, LiveNetwork(net, p, 260), p
 
 
 @pytest.mark.parametrize("annual", [0.0, 0.1, 0.12, 0.5, 0.99])
@@ -43,7 +44,8 @@ def test_leavers_per_year_match_the_annual_rate():
 
 
 def test_replacement_resets_state_and_cross_ties_go_dormant(rng):
-    t, org, net, p = setup(turnover__newcomer_capability=0.05, turnover__reform_weeks=10)
+    t, org, live, p = setup(turnover__newcomer_capability=0.05, turnover__reform_weeks=10)
+    net = live.structure
     n = org.n_staff
     t.rate[:] = 0.0
     leaver = int(np.flatnonzero(org.role == 0)[5])  # a frontline person
@@ -52,9 +54,10 @@ def test_replacement_resets_state_and_cross_ties_go_dormant(rng):
     prac = np.ones(n, bool)
     tenure = np.full(n, 100)
     support = np.full(org.n_units, 0.6)
-    before = net.active_from.copy()
+    before = live.active_from.copy()
     week = 50
-    leavers, dormant = t.step(week, net, cap, prac, tenure, support, rng, np.random.default_rng(2))
+    leavers = t.update(week, live, cap, prac, tenure, support, rng, np.random.default_rng(2))
+    dormant = live.dormant
     assert leavers.tolist() == [leaver]
     assert cap[leaver] == 0.05 and not prac[leaver] and tenure[leaver] == 0
     others = np.arange(n) != leaver
@@ -64,21 +67,24 @@ def test_replacement_resets_state_and_cross_ties_go_dormant(rng):
     cross = incident & net.cross
     assert cross.any()
     assert set(dormant.tolist()) == set(np.flatnonzero(cross).tolist())
-    assert np.all(net.active_from[cross] > week)  # dormant, re-form later
-    assert np.array_equal(net.active_from[~cross], before[~cross])  # in-unit ties kept
+    assert np.all(live.active_from[cross] > week)  # dormant, re-form later
+    assert not live.live[cross].any() and live.live[~cross & (before <= week)].all()
+    assert np.array_equal(live.active_from[~cross], before[~cross])  # in-unit ties kept
+    assert np.array_equal(net.active_from, before)  # the structure's schedule is never written
     # a mutual pair re-forms together
     mutual = cross & net.reciprocal
-    assert np.array_equal(net.active_from[mutual], net.active_from[net.reverse[mutual]])
+    assert np.array_equal(live.active_from[mutual], live.active_from[net.reverse[mutual]])
 
 
 def test_reform_delay_has_the_stated_mean(rng):
-    t, org, net, _ = setup(turnover__reform_weeks=20, network__reciprocity=0.0, network__cross_unit_ties=4.0)
+    t, org, live, _ = setup(turnover__reform_weeks=20, network__reciprocity=0.0, network__cross_unit_ties=4.0)
     t.rate[:] = 0.0
     t.rate[np.flatnonzero(org.role == 0)[::3]] = 1.0
-    leavers, dormant = t.step(10, net, np.zeros(org.n_staff), np.zeros(org.n_staff, bool),
-                              np.zeros(org.n_staff, int), np.zeros(org.n_units), rng, np.random.default_rng(0))
-    delay = net.active_from[dormant] - 10
-    one_way = ~net.reciprocal[dormant]
+    t.update(10, live, np.zeros(org.n_staff), np.zeros(org.n_staff, bool),
+             np.zeros(org.n_staff, int), np.zeros(org.n_units), rng, np.random.default_rng(0))
+    dormant = live.dormant
+    delay = live.active_from[dormant] - 10
+    one_way = ~live.structure.reciprocal[dormant]
     assert np.all(delay >= 1)
     d = delay[one_way]  # geometric with mean 20 (mutual pairs take the later of two draws)
     assert d.size > 200
@@ -86,13 +92,13 @@ def test_reform_delay_has_the_stated_mean(rng):
 
 
 def test_manager_leaving_partly_resets_support(rng):
-    t, org, net, _ = setup(managers__turnover_reset=0.5)
+    t, org, live, _ = setup(managers__turnover_reset=0.5)
     t.rate[:] = 0.0
     mgr = org.unit_manager[2]
     t.rate[mgr] = 1.0
     support = np.full(org.n_units, 0.8)
     n = org.n_staff
-    t.step(5, net, np.zeros(n), np.zeros(n, bool), np.zeros(n, int), support, rng, np.random.default_rng(0))
+    t.update(5, live, np.zeros(n), np.zeros(n, bool), np.zeros(n, int), support, rng, np.random.default_rng(0))
     assert support[2] == pytest.approx(0.4)
     assert np.all(np.delete(support, 2) == 0.8)
 
@@ -105,22 +111,23 @@ def test_in_model_dormant_ties_are_off_then_reform(name):
     dips = []
     for _ in range(80):
         m.step()
-        live = m.net.active_from <= m.week
-        assert np.array_equal(m._live, live)
-        assert np.array_equal(m._deg, np.bincount(m.net.dst, weights=live, minlength=m.n))
+        ln = m.live
+        live = ln.active_from <= m.week
+        assert np.array_equal(ln.live, live)
+        assert np.array_equal(ln.in_degree, np.bincount(m.net.dst, weights=live, minlength=m.n))
         w = np.where(m.net.reciprocal, 1.0, m.params.network.one_directional_weight) * live
-        assert np.allclose(m._W.data, w)
-        assert np.array_equal(m._w_out, m._W.data[m.net.out_order])  # the sender-ordered copy follows
-        assert np.array_equal(m._dormant_week, m.net.active_from[m._dormant])  # wake weeks stay as set
-        assert np.all(m._dormant_week > m.week)
+        assert np.allclose(ln.W.data, w)
+        assert np.array_equal(ln.w_out, ln.W.data[m.net.out_order])  # the sender-ordered copy follows
+        assert np.array_equal(ln.dormant_week, ln.active_from[ln.dormant])  # wake weeks stay as set
+        assert np.all(ln.dormant_week > m.week)
         off = np.flatnonzero(~live)  # every switched-off arc is pending: dormant, or a forum tie not yet formed
-        assert np.isin(off, np.concatenate([m._dormant, m._forum_arcs])).all()
+        assert np.isin(off, np.concatenate([ln.dormant, ln.forum_arcs])).all()
         dips.append(m.history["cross_unit_ties_per_person"][m.week])
     assert min(dips) < start_cross  # some ties dormant
     # steady state: share live ~ 1 / (1 + weekly leaving x ~2 ends x reform weeks) - well above zero
     assert dips[-1] > 0.7 * start_cross
     # in-unit ties never go dormant
-    assert np.all(m.net.active_from[~m.net.cross] == 0)
+    assert np.all(m.live.active_from[~m.net.cross] == 0)
 
 
 def test_higher_turnover_erodes_capability_and_practice():

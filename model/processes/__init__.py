@@ -10,6 +10,35 @@
 6. ``turnover``: leavers, their replacements, peer-learning forums;
 7. ``performance``: lead times, measurement at a scope, detection.
 
-The schedule itself is ``model.trust.TrustModel.step``; docs/ODD.md section 3
-describes each process.
+The schedule itself is ``model.trust.TrustModel.schedule``; docs/ODD.md
+section 3 describes each process.
+
+Every process is a class that holds its own parameters (read from its section
+of the parameter tree) and its own state, and offers:
+
+* ``update(...)``: the mechanism itself, on whole arrays passed in (what its
+  unit tests call);
+* ``step(model, week) -> list[Event]``: the schedule's call, which takes the
+  arrays it needs from the model, updates them and returns what happened
+  (chief-executive changes, RPIWs, detections) for the event log;
+* optionally ``outputs`` (names of weekly series) and ``record(model, week,
+  history)``, which writes them: the trust model only gathers them.
+
+Adding a mechanism is a new module here and one line in the schedule (worked
+example: docs/ODD.md, "Adding a mechanism").
 """
+
+from __future__ import annotations
+
+from typing import Protocol
+
+#: (week, kind, text): one line of the model's event log.
+Event = tuple[int, str, str]
+
+
+class Process(Protocol):
+    """What the weekly schedule calls."""
+
+    def step(self, model, week: int) -> list[Event]:
+        """Apply this week's mechanism to ``model``'s state; return its events."""
+        ...

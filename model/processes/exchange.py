@@ -28,6 +28,8 @@ CAPABLE_LEVEL = 0.5
 
 
 class PeerExchange:
+    """Adoption of the practice through the live network, and learning of capability from capable contacts."""
+
     def __init__(self, params: Params, n: int, rng: np.random.Generator):
         e = params.exchange
         self.rule = e.rule
@@ -40,14 +42,21 @@ class PeerExchange:
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
-    def step(self, net, W, log_W, inv_degree, in_degree, capability, practising, support,
-             unit_of, attention: float, rng: np.random.Generator, w_out: np.ndarray | None = None,
-             unit_size: np.ndarray | None = None) -> np.ndarray:
+    def step(self, model, week: int) -> list:
+        """The week's adoptions and learning; the exposure it saw is left on the model for sustain."""
+        model.exposure = self.update(model.live, model.capability, model.practising, model.support,
+                                     model.org.unit_of, model.attention, model.streams["exchange"],
+                                     model.org.unit_size)
+        return []
+
+    def update(self, live, capability, practising, support, unit_of, attention: float,
+               rng: np.random.Generator, unit_size: np.ndarray | None = None) -> np.ndarray:
         """Update ``practising`` and ``capability`` in place; return the weekly exposure.
+
+        ``live`` is the run's LiveNetwork (model/live_network.py).
 
         Only people who can adopt this week (not practising; above threshold
         under the complex rule) are gated, so the cost follows them, not N.
-        ``w_out`` is ``W.data`` in the network's sender order (optional);
         ``unit_size`` (optional) says units are contiguous blocks of people
         of these sizes, so per-unit values spread to people by a repeat.
         The network sums visit only the practising / capable people's arcs
@@ -57,16 +66,16 @@ class PeerExchange:
         n = practising.size
         u = rng.random(n)  # one draw per person every week: common random numbers
         doing = np.flatnonzero(practising)
-        x = None if net.scatter_pays(doing.size) else practising.astype(np.float64)
-        expo = net.in_sum(W, x, doing, w_out)
-        expo *= inv_degree
+        x = None if live.scatter_pays(doing.size) else practising.astype(np.float64)
+        expo = live.in_sum(x, doing)
+        expo *= live.inv_degree
         if self.rule == "complex":
             cand = np.flatnonzero(expo >= self.threshold)
             cand = cand[~practising[cand]]
             p = self.adoption_rate
         else:
             x = practising.astype(np.float64)
-            p_all, _ = rule_probability(self.rule, W, log_W, x, x, in_degree, self.threshold,
+            p_all, _ = rule_probability(self.rule, live.W, live.log_W, x, x, live.in_degree, self.threshold,
                                         self.adoption_rate, self.mix)
             cand = np.flatnonzero((p_all > 0) & ~practising)
             p = p_all[cand]
@@ -75,11 +84,11 @@ class PeerExchange:
             practising[cand[u[cand] < p * gate]] = True
         is_capable = capability >= CAPABLE_LEVEL
         capable_idx = np.flatnonzero(is_capable)
-        if net.scatter_pays(capable_idx.size):
-            peer = net.in_sum(W, capability, capable_idx, w_out)
+        if live.scatter_pays(capable_idx.size):
+            peer = live.in_sum(capability, capable_idx)
         else:
-            peer = net.in_sum(W, capability * is_capable)
-        peer *= inv_degree
+            peer = live.in_sum(capability * is_capable)
+        peer *= live.inv_degree
         # capability += (lr x support x peer + pl x practised) x (1 - capability)
         #               - forgetting x (1 - practised) x capability,
         # term by term in place (practised is last week's ``doing``: 0 or 1)

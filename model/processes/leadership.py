@@ -21,6 +21,10 @@ from ..params import Params
 
 
 class Leadership:
+    """Commitment, competing pressure and chief-executive changes, drawn for the whole run at the start."""
+
+    outputs = ("attention", "commitment", "pressure")
+
     def __init__(self, params: Params, weeks: int, rng: np.random.Generator):
         L = params.leadership
         self.weeks = weeks
@@ -45,6 +49,21 @@ class Leadership:
         self.pressure = pressure
         self.sighted = sighted
         self.attention = commitment * (1.0 - pressure * (1.0 - L.integration)) * sighted
+        self._changes = set(self.change_weeks.tolist())
 
-    def step(self, week: int) -> float:
+    def update(self, week: int) -> float:
+        """The executive team's attention in ``week``."""
         return float(self.attention[min(week, self.weeks)])
+
+    def step(self, model, week: int) -> list:
+        """Set the model's attention for the week; a chief-executive change is an event."""
+        model.attention = self.update(week)
+        if week in self._changes:
+            return [(week, "ceo_change", f"new chief executive (commitment {self.commitment[week]:.2f})")]
+        return []
+
+    def record(self, model, week: int, history: dict) -> None:
+        """Attention, commitment and competing pressure this week."""
+        history["attention"][week] = self.attention[week]
+        history["commitment"][week] = self.commitment[week]
+        history["pressure"][week] = self.pressure[week]

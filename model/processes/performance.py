@@ -50,6 +50,10 @@ def scope_matrix(org: Organisation, scopes: list[str]) -> np.ndarray:
 
 
 class Performance:
+    """Lead times from practice and sustained RPIW gains; measurement at a scope; detection and recognition."""
+
+    outputs = ("lead_time_change_pilot", "lead_time_change_rest", "recognition_pilot", "detected_share")
+
     def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int):
         pf, ms = params.performance, params.measurement
         self.org = org
@@ -89,14 +93,43 @@ class Performance:
         return np.add.reduceat(practising, self.org.unit_start, dtype=np.int64)
 
     def unit_adoption(self, practising: np.ndarray) -> np.ndarray:
+        """Share practising in each unit."""
         return self.unit_counts(practising) * self.inv_size
 
     def true_lead_time(self, gain: np.ndarray, adoption: np.ndarray) -> np.ndarray:
+        """Each unit's lead time against baseline (1 = baseline) from RPIW gains and practice."""
         removed = gain + (1.0 - gain) * self.practice_effect * adoption
         return 1.0 - self.max_waste * removed
 
-    def step(self, week: int, adoption: np.ndarray, gain: np.ndarray, recognition: np.ndarray,
-             attention: float, rng: np.random.Generator) -> np.ndarray:
+    def step(self, model, week: int) -> list:
+        """The week's lead times, measurement and detection; detections and misses are events.
+
+        Leaves ``model.unit_practising`` (practitioners per unit) and
+        ``model.lead_time`` (true lead time per unit) for the weekly record.
+        """
+        counts = self.unit_counts(model.practising)
+        adoption = counts * self.inv_size
+        before = self.detected_week.copy()
+        true = self.update(week, adoption, model.gain, model.recognition, model.attention, model.streams["noise"])
+        model.unit_practising, model.lead_time = counts, true
+        events = [(week, "detected", f"improvement detected in pathway {p + 1} ({self.scopes[p]} scope)")
+                  for p in np.flatnonzero((before < 0) & (self.detected_week >= 0))]
+        for p in np.flatnonzero(self.first + 104 == week):
+            if self.detected_week[p] < 0:
+                events.append((week, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
+        return events
+
+    def record(self, model, week: int, history: dict) -> None:
+        """Lead-time change in pilots and the rest, pilot recognition, share of pathways detected."""
+        true, p_units, r_units = model.lead_time, self.pilot_units, self.rest_units
+        n_p, n_r = p_units.size, r_units.size
+        history["lead_time_change_pilot"][week] = true[p_units].sum() / n_p - 1.0
+        history["lead_time_change_rest"][week] = true[r_units].sum() / n_r - 1.0 if n_r else 0.0
+        history["recognition_pilot"][week] = model.recognition[p_units].sum() / n_p
+        history["detected_share"][week] = np.count_nonzero(self.detected_week >= 0) / self.detected_week.size
+
+    def update(self, week: int, adoption: np.ndarray, gain: np.ndarray, recognition: np.ndarray,
+               attention: float, rng: np.random.Generator) -> np.ndarray:
         """Erode gains, measure, detect, and update recognition in place; return true lead times."""
         gain *= 1.0 - self.gain_decay * (1.0 - adoption)
         true = self.true_lead_time(gain, adoption)

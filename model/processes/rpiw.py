@@ -20,6 +20,8 @@ from ..params import Params
 
 
 class Workshops:
+    """Rapid process improvement workshops on each pilot pathway's schedule."""
+
     def __init__(self, params: Params, org: Organisation, weeks: int):
         r = params.rpiw
         self.params = r
@@ -39,14 +41,20 @@ class Workshops:
         ]
 
     def focus(self, week: int) -> float:
+        """How focused the target is in ``week`` (it can narrow over time, ``focus_ramp_weeks``)."""
         r = self.params
         if r.focus_ramp_weeks <= 0:
             return r.focus
         frac = np.clip((week - r.start_week) / r.focus_ramp_weeks, 0.0, 1.0)
         return float(r.focus + (r.focus_final - r.focus) * frac)
 
-    def step(self, week: int, capability: np.ndarray, practising: np.ndarray,
-             gain: np.ndarray, rng: np.random.Generator) -> list[int]:
+    def step(self, model, week: int) -> list:
+        """This week's RPIWs; each one is an event."""
+        held = self.update(week, model.capability, model.practising, model.gain, model.streams["rpiw"])
+        return [(week, "rpiw", f"RPIW in pathway {p + 1}") for p in held]
+
+    def update(self, week: int, capability: np.ndarray, practising: np.ndarray,
+               gain: np.ndarray, rng: np.random.Generator) -> list[int]:
         """Run this week's RPIWs; return the pathways that held one."""
         held = self.schedule.get(week, [])
         r = self.params

@@ -19,6 +19,10 @@ from ..params import Params
 
 
 class ManagerSupport:
+    """Each unit's manager support moving towards its target (time, space and permission)."""
+
+    outputs = ("manager_support", "manager_support_pilot", "manager_support_rest")
+
     def __init__(self, params: Params, org: Organisation):
         m = params.managers
         self.alignment = m.alignment
@@ -26,11 +30,26 @@ class ManagerSupport:
         self.recognition_weight = m.recognition_weight
         self.rate = 1.0 / m.adjust_weeks
         self.involvement = np.where(org.unit_pilot, m.pilot_involvement, m.involvement)
-        self.initial = m.initial_support
+        self.pilot_units = np.flatnonzero(org.unit_pilot)
+        self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
 
     def target(self, attention: float, recognition: np.ndarray) -> np.ndarray:
+        """Support each unit moves towards: attention x alignment x (base + involvement + recognition)."""
         raw = self.base + self.involvement + self.recognition_weight * recognition
         return np.clip(attention * self.alignment * raw, 0.0, 1.0)
 
-    def step(self, support: np.ndarray, attention: float, recognition: np.ndarray) -> None:
+    def update(self, support: np.ndarray, attention: float, recognition: np.ndarray) -> None:
+        """Move ``support`` (per unit, in place) a step towards its target."""
         support += (self.target(attention, recognition) - support) * self.rate
+
+    def step(self, model, week: int) -> list:
+        """The week's move of every unit's support."""
+        self.update(model.support, model.attention, model.recognition)
+        return []
+
+    def record(self, model, week: int, history: dict) -> None:
+        """Mean support over clinical units, pilots and the rest."""
+        support, p_units, r_units = model.support, self.pilot_units, self.rest_units
+        history["manager_support"][week] = support[:-1].sum() / (support.size - 1)
+        history["manager_support_pilot"][week] = support[p_units].sum() / p_units.size
+        history["manager_support_rest"][week] = support[r_units].sum() / r_units.size if r_units.size else 0.0

@@ -17,6 +17,8 @@ from ..params import Params
 
 
 class Sustain:
+    """Practitioners drop the practice at a rate that rises without reinforcement, support and recognition."""
+
     def __init__(self, params: Params):
         s = params.sustain
         self.hi = s.abandon_max
@@ -24,11 +26,19 @@ class Sustain:
         self.wr, self.ws, self.wc = s.reinforcement_weight, s.support_weight, s.recognition_weight
 
     def rate(self, expo: np.ndarray, support_of_person: np.ndarray, recognition_of_person: np.ndarray) -> np.ndarray:
+        """Weekly chance of abandoning, from reinforcement (exposure), support and recognition."""
         strength = self.wr * expo + self.ws * support_of_person + self.wc * recognition_of_person
         return self.hi - (self.hi - self.lo) * np.clip(strength, 0.0, 1.0)
 
-    def step(self, practising: np.ndarray, expo, support, recognition, unit_of,
-             rng: np.random.Generator) -> None:
+    def step(self, model, week: int) -> list:
+        """The week's abandonments, reinforced by the exposure peer exchange saw."""
+        self.update(model.practising, model.exposure, model.support, model.recognition, model.org.unit_of,
+                    model.streams["sustain"])
+        return []
+
+    def update(self, practising: np.ndarray, expo, support, recognition, unit_of,
+               rng: np.random.Generator) -> None:
+        """Drop the practice (``practising`` in place) for this week's abandoners."""
         u = rng.random(practising.size)  # fixed count: common random numbers
         who = np.flatnonzero(practising)
         if who.size:

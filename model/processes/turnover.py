@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import StaffNetwork
 from ..organisation import CHIEF_EXECUTIVE, Organisation
 from ..params import Params
 
@@ -25,6 +24,10 @@ def weekly_rate(annual: float) -> float:
 
 
 class Turnover:
+    """Leavers replaced by newcomers; a leaver's cross-unit ties go dormant and re-form later."""
+
+    outputs = ("leavers",)
+
     def __init__(self, params: Params, org: Organisation):
         t = params.turnover
         rate = np.where(org.is_manager, weekly_rate(t.manager_annual), weekly_rate(t.staff_annual))
@@ -34,19 +37,29 @@ class Turnover:
         self.reform_p = 1.0 / t.reform_weeks
         self.reset = params.managers.turnover_reset
         self.org = org
+        self.leavers = np.zeros(0, dtype=np.int64)
 
-    def step(self, week: int, net: StaffNetwork, capability, practising, tenure, support,
-             rng: np.random.Generator, rewire_rng: np.random.Generator,
-             mark: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Replace this week's leavers; return their ids and the arcs made dormant.
+    def step(self, model, week: int) -> list:
+        """The week's leavers and their replacements."""
+        self.leavers = self.update(week, model.live, model.capability, model.practising, model.tenure,
+                                   model.support, model.streams["turnover"], model.streams["rewire"])
+        return []
 
-        Dormant arcs get their re-formation week in ``net.active_from``; the
-        model switches them off now and on again then."""
+    def record(self, model, week: int, history: dict) -> None:
+        """Leavers this week."""
+        history["leavers"][week] = self.leavers.size
+
+    def update(self, week: int, live, capability, practising, tenure, support,
+               rng: np.random.Generator, rewire_rng: np.random.Generator) -> np.ndarray:
+        """Replace this week's leavers (state in place); return their ids.
+
+        Their live cross-unit arcs go dormant in ``live`` (a LiveNetwork) and
+        re-form after a geometric delay drawn here."""
         u = rng.random(capability.size)
         leavers = np.flatnonzero(u < self.rate)
         tenure += 1
         if leavers.size == 0:
-            return leavers, leavers
+            return leavers
         capability[leavers] = self.newcomer_capability
         practising[leavers] = False
         tenure[leavers] = 0
@@ -54,24 +67,8 @@ class Turnover:
         if mgr.size:
             units = self.org.unit_of[mgr]
             support[units] *= 1.0 - self.reset
-        arcs = net.cross_incident_arcs(leavers)
-        arcs = arcs[net.active_from[arcs] <= week]
+        arcs = live.cross_ties_of(leavers, week)
         if arcs.size:
-            arcs.sort()  # an arc between two leavers appears twice; np.unique's order, cheaper
-            keep = np.empty(arcs.size, dtype=bool)
-            keep[0] = True
-            np.not_equal(arcs[1:], arcs[:-1], out=keep[1:])
-            arcs = arcs[keep]
             delay = rewire_rng.geometric(self.reform_p, arcs.size)
-            net.active_from[arcs] = week + delay
-            # a mutual pair re-forms together, at the later of its two draws
-            rev = net.reverse[arcs]
-            mark = np.zeros(net.n_arcs, dtype=bool) if mark is None else mark
-            mark[arcs] = True
-            paired = (rev >= 0) & mark[np.maximum(rev, 0)]
-            mark[arcs] = False
-            a, r = arcs[paired], rev[paired]
-            both = np.maximum(net.active_from[a], net.active_from[r])
-            net.active_from[a] = both
-            net.active_from[r] = both
-        return leavers, arcs
+            live.go_dormant(arcs, week + delay)  # a mutual pair re-forms together, at the later draw
+        return leavers
