@@ -44,9 +44,30 @@ def exposure(W: sp.csr_array, x: np.ndarray, in_degree: np.ndarray) -> np.ndarra
     return (W @ x) / np.maximum(in_degree, 1)
 
 
-def complex_probability(expo: np.ndarray, threshold: np.ndarray | float, adoption_prob: float) -> np.ndarray:
-    """Threshold rule: ``adoption_prob`` where exposure reaches the threshold, else 0."""
-    return np.where(expo >= threshold, adoption_prob, 0.0)
+def threshold_reached(expo: np.ndarray, threshold: np.ndarray | float,
+                      in_degree: np.ndarray | None = None) -> np.ndarray:
+    """The complex rule's test, written once: exposure at or above the threshold, with at least one in-contact.
+
+    A person with no in-contacts is never exposed, whatever the threshold (as
+    in Watts 2002 and NDlib: a node without neighbours does not adopt).
+    """
+    reached = expo >= threshold
+    if in_degree is not None:
+        reached &= in_degree > 0
+    return reached
+
+
+def complex_probability(expo: np.ndarray, threshold: np.ndarray | float, adoption_prob: float,
+                        in_degree: np.ndarray | None = None) -> np.ndarray:
+    """Threshold rule: ``adoption_prob`` where the threshold is reached, else 0."""
+    return np.where(threshold_reached(expo, threshold, in_degree), adoption_prob, 0.0)
+
+
+def complex_candidates(expo: np.ndarray, threshold: np.ndarray | float, adopted: np.ndarray,
+                       in_degree: np.ndarray | None = None) -> np.ndarray:
+    """Indices of people not yet adopted whose threshold is reached (the complex rule, for few candidates)."""
+    cand = np.flatnonzero(threshold_reached(expo, threshold, in_degree))
+    return cand[~adopted[cand]]
 
 
 def simple_probability(log_W: sp.csr_array, x: np.ndarray) -> np.ndarray:
@@ -73,12 +94,12 @@ def rule_probability(rule: str, W: sp.csr_array, log_W: sp.csr_array | None, x: 
     """
     expo = exposure(W, x, in_degree)
     if rule == "complex":
-        return complex_probability(expo, threshold, adoption_prob), expo
+        return complex_probability(expo, threshold, adoption_prob, in_degree), expo
     p_simple = simple_probability(log_W, x_try)
     if rule == "simple":
         return p_simple, expo
     if rule == "hybrid":
-        return mix * p_simple + (1 - mix) * complex_probability(expo, threshold, adoption_prob), expo
+        return mix * p_simple + (1 - mix) * complex_probability(expo, threshold, adoption_prob, in_degree), expo
     raise ValueError(f"rule = {rule!r}: allowed is one of {', '.join(RULES)}")
 
 

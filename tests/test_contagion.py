@@ -320,3 +320,15 @@ def test_same_rng_same_result_and_different_rng_differ():
     b = spread(G, [0], 20, rule="simple", transmission=0.2, rng=1).states
     c = spread(G, [0], 20, rule="simple", transmission=0.2, rng=2).states
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_a_node_without_in_contacts_never_adopts():
+    """Watts (2002) and NDlib: a node with no neighbours is never exposed, even at threshold 0."""
+    import networkx as nx
+    from model.contagion import spread as run_kernel
+
+    G = nx.empty_graph(50, create_using=nx.DiGraph)
+    res = run_kernel(G, seeds=[0], steps=5, rule="complex", threshold=0.0)
+    assert res.states[-1].sum() == 1
+    res = run_kernel(G, seeds=[0], steps=5, rule="hybrid", threshold=0.0, transmission=1.0, rng=1)
+    assert res.states[-1].sum() == 1

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..contagion import rule_probability
+from ..contagion import complex_candidates, rule_probability
 from ..params import Params
 
 CAPABLE_LEVEL = 0.5
@@ -70,8 +70,7 @@ class PeerExchange:
         expo = live.in_sum(x, doing)
         expo *= live.inv_degree
         if self.rule == "complex":
-            cand = np.flatnonzero(expo >= self.threshold)
-            cand = cand[~practising[cand]]
+            cand = complex_candidates(expo, self.threshold, practising, live.in_degree)
             p = self.adoption_rate
         else:
             x = practising.astype(np.float64)
