@@ -75,7 +75,8 @@ def cmd_analyse(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="spread")
+    from model.cli import ArgumentParser
+    parser = ArgumentParser(prog="spread")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(argv)
