@@ -607,8 +607,8 @@ def _parse_varied(c: _Checker, key: str, spec, sampler) -> Varied | None:
             c.err(where, spec, "scenario can only be varied by grid or points", "sampler grid or points")
         return Varied(key=key, levels=tuple(levels), log=log)
     rng = spec["range"]
-    if not (isinstance(rng, list) and len(rng) == 2 and all(_is_num(x) for x in rng)):
-        c.err(f"{where}.range", rng, "not a pair of numbers", "[lo, hi]")
+    if not (isinstance(rng, list) and len(rng) == 2 and all(_is_num(x) and math.isfinite(x) for x in rng)):
+        c.err(f"{where}.range", rng, "not a pair of finite numbers", "[lo, hi]")
         return None
     lo, hi = rng
     if not lo < hi:

@@ -59,6 +59,10 @@ def cmd_sweep(args) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    if rep.failed:
+        print(f"spread sweep: every one of the {rep.total} runs raised, so there is nothing to analyse "
+              f"(first: {rep.first_error}); the error column of {rep.out}/runs has each one", file=sys.stderr)
+        return 1
     print(f"results: {rep.out}")
     return 0 if rep.complete else 1
 
