@@ -284,6 +284,8 @@ class _Checker:
 
     def err(self, key: str, value, problem: str, allowed: str):
         val = "(missing)" if value is _MISSING else _fmt(value)
+        if not key.isprintable() or len(key) > 200:  # a key from the file may hold line breaks
+            key = _fmt(key)
         self.errors.append(f"{self.path}: {key} = {val}: {problem} (allowed: {allowed})")
 
 

@@ -41,12 +41,14 @@ def not_a_file(path: Path) -> str | None:
     """Why an existing-looking path is not a readable regular file; None if it is simply absent."""
     try:
         st = os.stat(path)
+    except ValueError:  # a NUL byte in the name
+        return "not a usable file name"
     except OSError as exc:
         if os.path.islink(path):
             return "a symbolic link that loops or leads nowhere"
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # absent: the caller has its own message
             return None
-        return f"cannot be opened ({exc.strerror or type(exc).__name__})"
+        return f"a path that cannot be opened ({exc.strerror or type(exc).__name__})"
     if stat.S_ISDIR(st.st_mode):
         return "a folder, not a file"
     if not stat.S_ISREG(st.st_mode):
@@ -113,5 +115,5 @@ def resolved(path: Path) -> Path:
     """``path.resolve()`` that turns a symbolic-link loop into an InputProblem, not RuntimeError."""
     try:
         return path.resolve()
-    except (RuntimeError, OSError):  # Python 3.12 raises RuntimeError for a loop
+    except (RuntimeError, OSError, ValueError):  # Python 3.12 raises RuntimeError for a loop, ValueError for a NUL
         raise InputProblem("a symbolic link that loops", "a TOML file or a link to one") from None

@@ -169,6 +169,11 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _name(key: Any) -> str:
+    """A key as written in an error line: as is when plain, quoted when it holds line breaks or is long."""
+    return key if isinstance(key, str) and key.isprintable() and len(key) <= 60 else _describe(key)
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -276,7 +281,7 @@ class Params:
 
     def get(self, key: str) -> Any:
         if key not in FIELDS:
-            raise ParameterError(f"{self.source}: {key}: unknown key; allowed keys are {_known_hint(key)}")
+            raise ParameterError(f"{self.source}: {_name(key)}: unknown key; allowed keys are {_known_hint(key)}")
         return copy.deepcopy(self._values[key])
 
     def flat(self) -> dict[str, Any]:
@@ -296,7 +301,7 @@ class Params:
         new = dict(self._values)
         for key, value in values.items():
             if key not in FIELDS:
-                raise ParameterError(f"{where}: {key} = {_describe(value)}: unknown key; allowed keys are {_known_hint(key)}")
+                raise ParameterError(f"{where}: {_name(key)} = {_describe(value)}: unknown key; allowed keys are {_known_hint(key)}")
             new[key] = _check(where, key, value)
         return Params(new, source=self.source, where=where)
 
@@ -415,13 +420,13 @@ def flatten_sections(where: str, doc: Mapping[str, Any], top_level: tuple[str, .
         if sec in top_level:
             continue
         if sec not in SECTIONS:
-            raise ParameterError(f"{where}: {sec} = {_describe(body)}: unknown section; allowed are {', '.join(top_level + SECTIONS)}")
+            raise ParameterError(f"{where}: {_name(sec)} = {_describe(body)}: unknown section; allowed are {', '.join(top_level + SECTIONS)}")
         if not isinstance(body, dict):
             raise ParameterError(f"{where}: {sec} = {_describe(body)}: allowed is a table [{sec}]")
         for key, value in body.items():
             full = f"{sec}.{key}"
             if full not in FIELDS:
-                raise ParameterError(f"{where}: {full} = {_describe(value)}: unknown key; allowed keys are {_known_hint(full)}")
+                raise ParameterError(f"{where}: {_name(full)} = {_describe(value)}: unknown key; allowed keys are {_known_hint(full)}")
             out[full] = value
     return out
 
@@ -487,7 +492,7 @@ def load_scenario(name_or_path: str | Path = "baseline", overrides: Iterable[str
             key, value = parse_override(item)
             if key in pairs:
                 # the last would silently win and the first never be checked
-                raise ParameterError(f"--set: {key}: given twice ({_describe(given[key])} and {_describe(item)}); "
+                raise ParameterError(f"--set: {_name(key)}: given twice ({_describe(given[key])} and {_describe(item)}); "
                                      "allowed is each key once")
             pairs[key], given[key] = value, item
     if pairs:
