@@ -669,12 +669,19 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
                     b = next(source)
                 except StopIteration:
                     return
-                pending[handle.executor.submit(run_batch, spec, b)] = (b, 1)
+                try:
+                    pending[handle.executor.submit(run_batch, spec, b)] = (b, 1)
+                except BrokenProcessPool:
+                    # a worker died since the last wait: keep the batch for the restarted pool
+                    refused.append((b, 1))
+                    return
 
+        refused: list[tuple[list, int]] = []
         top_up()
-        while pending:
+        while pending or refused:
             finished, _ = cf.wait(list(pending), timeout=1.0, return_when=cf.FIRST_COMPLETED)
-            resubmit: list[tuple[list, int]] = []
+            resubmit: list[tuple[list, int]] = refused[:]
+            refused.clear()
             for f in finished:
                 b, attempt = pending.pop(f)
                 try:
