@@ -20,39 +20,52 @@ from pathlib import Path
 
 import pandas as pd
 
-from .params import FIELDS, ParameterError, Params, bundled_scenarios, load_scenario
+from .params import FIELDS, SECTIONS, ParameterError, Params, bundled_scenarios, load_scenario
 from .results_folder import OutputError, atomic_dir, check_target, safe_name
 
 #: Subcommands living in their own modules; each has ``add_parser(subparsers)``.
 PLUGINS = ("model.sweep", "model.whatif", "model.viz")
 TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
+#: Replicates one command may ask for: a typo of a few zeros would otherwise sit silent for days.
+MAX_REPS = 10_000
+#: The scenario's own bound on run.weeks applies to --weeks too.
+MAX_WEEKS = int(FIELDS["run.weeks"].hi)
 
 
-def _int_at_least(lowest: int, allowed: str):
-    """An argparse type: an integer >= lowest, else one clear line."""
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with the house's errors: one line ``spread <sub>: error: ...``, exit 2, no usage block."""
+
+    def error(self, message: str):  # noqa: D102 - argparse's hook
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
+
+
+def _int_at_least(lowest: int, allowed: str, highest: int | None = None):
+    """An argparse type: an integer from lowest (to highest), else one clear line."""
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
             v = lowest - 1
-        if v < lowest:
-            raise argparse.ArgumentTypeError(f"{text!r}: allowed is {allowed}")
+        if v < lowest or (highest is not None and v > highest):
+            raise argparse.ArgumentTypeError(f"{text[:60]!r}: allowed is {allowed}")
         return v
     return parse
 
 
 _positive = _int_at_least(1, "a positive integer")
 _seed = _int_at_least(0, "a non-negative integer")
+_reps = _int_at_least(1, f"an integer from 1 to {MAX_REPS:,}", MAX_REPS)
+_weeks = _int_at_least(1, f"an integer from 1 to {MAX_WEEKS:,} (the range of run.weeks)", MAX_WEEKS)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="spread", description="Simulate how improvement practice spreads through an NHS trust.")
+    ap = ArgumentParser(prog="spread", description="Simulate how improvement practice spreads through an NHS trust.")
     sub = ap.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run replications of one scenario")
     r.add_argument("scenario", help=f"a scenario .toml path or a bundled name ({', '.join(bundled_scenarios())})")
     _common(r)
-    r.add_argument("--weeks", type=_positive, default=None, help="horizon in weeks (default: the scenario's run.weeks)")
+    r.add_argument("--weeks", type=_weeks, default=None, help=f"horizon in weeks, at most {MAX_WEEKS:,} (default: the scenario's run.weeks)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter, e.g. --set leadership.commitment=0.9 (repeatable)")
     r.add_argument("--out", type=Path, default=None, help="output folder (default results/<scenario>)")
@@ -61,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("trusts", help="the five trusts side by side at real headcounts")
     _common(t)
-    t.add_argument("--weeks", type=_positive, default=None)
+    t.add_argument("--weeks", type=_weeks, default=None, help=f"horizon in weeks, at most {MAX_WEEKS:,}")
     t.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     t.add_argument("--out", type=Path, default=Path("results/trusts"))
     t.add_argument("--teaching", action="store_true", help="use the teaching sizes (600 staff)")
@@ -69,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_trusts)
 
     p = sub.add_parser("params", help="list every parameter with unit, range and meaning")
-    p.add_argument("section", nargs="?", default=None)
+    p.add_argument("section", nargs="?", default=None, help=f"a section ({', '.join(SECTIONS)}) or one key")
     p.set_defaults(func=cmd_params)
 
     for name in PLUGINS:
@@ -89,7 +102,7 @@ def _overwrite(p: argparse.ArgumentParser) -> None:
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--reps", type=_positive, default=20, help="replications (default 20)")
+    p.add_argument("--reps", type=_reps, default=20, help=f"replications, at most {MAX_REPS:,} (default 20)")
     p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
     p.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
 
@@ -186,8 +199,11 @@ def _print_network(net: pd.DataFrame) -> None:
 
 
 def cmd_params(args) -> int:
+    if args.section and args.section not in SECTIONS and args.section not in FIELDS:
+        raise ParameterError(f"params: {args.section[:60]!r}: unknown section; allowed is one of {', '.join(SECTIONS)} "
+                             "or a key such as leadership.commitment")
     for key, f in FIELDS.items():
-        if args.section and not key.startswith(args.section + "."):
+        if args.section and not (key == args.section or key.startswith(args.section + ".")):
             continue
         unit = f" [{f.unit}]" if f.unit else ""
         print(f"{key} = {f.default!r}{unit}: {f.doc}; allowed: {f.allowed()}")

@@ -16,16 +16,17 @@ scheduled.
 from __future__ import annotations
 
 import hashlib
-import importlib
+import importlib.metadata
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from model import inputs
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris", "points")
 ANALYSES = ("summary", "effects", "regime_map", "sensitivity", "prim", "timeseries")
@@ -45,7 +46,7 @@ TOP_KEYS = {
     "weekly": "list of weekly columns to keep (default none)",
     "weekly_every": "keep every k-th week of the weekly columns (integer >= 1)",
     "seed_scope": "run (every run its own stream) or replicate (common random numbers across points)",
-    "engine": "Python module exposing load_scenario, ParameterError, simulate (default: model)",
+    "engine": "a registered engine name (default: model.sweep_engine, the trust model)",
     "set": "table of fixed values, key path = value, applied to every run",
     "vary": "table of varied parameters, key path = {levels = [...]} or {range = [lo, hi], n = k}",
     "points": "array of tables [[points]] with name, optional scenario, and values",
@@ -64,6 +65,27 @@ ANALYSIS_KEYS = {
 DEFAULT_ENGINE = "model.sweep_engine"
 SCENARIO_KEY = "scenario"
 
+#: Engines an experiment file may name, name -> entry-point value ("module" or
+#: "module:attribute"). A file names an engine, never a module: only these and
+#: the entry points of ENGINE_GROUP are ever imported (issue 9). The long name
+#: stays because it is the default recorded in existing results' design hashes.
+BUILTIN_ENGINES = {"model": "model.sweep_engine", "model.sweep_engine": "model.sweep_engine"}
+#: Entry-point group under which an installed package registers its own engine:
+#: ``[project.entry-points."improvement_spread.engines"] mine = "mypkg.engine"``.
+ENGINE_GROUP = "improvement_spread.engines"
+
+# Bounds where a typo would start hours or years of runs, or exhaust memory
+# while the design is being expanded (issue 9); docs/SWEEPS.md states them.
+MAX_REPS = 10_000
+MAX_WEEKS = 2_000  # the trust model's own bound on run.weeks
+MAX_SAMPLES = 100_000
+MAX_LEVELS = 1_000  # levels of one varied parameter (a grid range's n, or a levels list)
+MAX_MORRIS_LEVELS = 100
+MAX_POINTS = 100_000
+MAX_RUNS = 1_000_000
+MAX_NAME = 100  # characters of the experiment's and the points' names
+MAX_DESCRIPTION = 10_000
+
 
 class ExperimentError(Exception):
     """Raised with one line per problem (``.lines``)."""
@@ -73,9 +95,28 @@ class ExperimentError(Exception):
         super().__init__("\n".join(self.lines))
 
 
+def engines() -> dict[str, str]:
+    """Every engine name an experiment may use -> its entry-point value; nothing is imported."""
+    known = dict(BUILTIN_ENGINES)
+    for ep in importlib.metadata.entry_points(group=ENGINE_GROUP):
+        known.setdefault(ep.name, ep.value)  # a package cannot shadow a built-in name
+    return known
+
+
+def engine_allowed() -> str:
+    """The allowed engine names, for error messages."""
+    return ", ".join(sorted(engines())) + f"; others register under the entry-point group {ENGINE_GROUP}"
+
+
 def resolve_engine(name: str | None):
-    """Import the model engine: a module with load_scenario, ParameterError, simulate."""
-    mod = importlib.import_module(name or DEFAULT_ENGINE)
+    """The registered engine of that name: an object with load_scenario, ParameterError, simulate.
+
+    An unregistered name raises LookupError before anything is imported."""
+    name = name or DEFAULT_ENGINE
+    known = engines()
+    if name not in known:
+        raise LookupError(f"engine {name!r} is not registered (allowed: {engine_allowed()})")
+    mod = importlib.metadata.EntryPoint(name=name, value=known[name], group=ENGINE_GROUP).load()
     for attr in ("load_scenario", "ParameterError", "simulate"):
         if not hasattr(mod, attr):
             raise ImportError(f"engine {name!r} has no {attr}")
@@ -216,13 +257,16 @@ from .seeds import run_seed  # noqa: E402  (one seed scheme for every command: m
 
 # ----- parsing and validation -----------------------------------------
 
-def _fmt(v) -> str:
+def _fmt(v, limit: int = 200) -> str:
+    """A value for an error line, cut short: a 50 MB string must not become a 50 MB line."""
     if isinstance(v, str):
-        return repr(v)
-    try:
-        return json.dumps(v, default=str)
-    except Exception:  # pragma: no cover
-        return repr(v)
+        text = repr(v)
+    else:
+        try:
+            text = json.dumps(v, default=str)
+        except Exception:  # pragma: no cover - json handles every TOML value; RecursionError is guarded earlier
+            text = repr(v)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class _Checker:
@@ -232,6 +276,8 @@ class _Checker:
 
     def err(self, key: str, value, problem: str, allowed: str):
         val = "(missing)" if value is _MISSING else _fmt(value)
+        if not key.isprintable() or len(key) > 200:  # a key from the file may hold line breaks
+            key = _fmt(key)
         self.errors.append(f"{self.path}: {key} = {val}: {problem} (allowed: {allowed})")
 
 
@@ -251,12 +297,14 @@ def load_experiment(path: str | Path, engine=None, check_params: bool = True) ->
     p = Path(path)
     c = _Checker(str(path))
     if not p.is_file():
-        raise ExperimentError([f"{path}: file not found (allowed: a TOML experiment file, e.g. experiments/E1_trusts.toml)"])
-    text = p.read_text()
+        why = inputs.not_a_file(p) or "file not found"
+        raise ExperimentError([f"{path}: {why} (allowed: a TOML experiment file, e.g. experiments/E1_trusts.toml)"])
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ExperimentError([f"{path}: not valid TOML: {e} (allowed: TOML 1.0 syntax)"])
+        text = inputs.read_text(p)
+        raw = inputs.parse_toml(text)
+    except inputs.InputProblem as e:
+        problem = e.problem.replace("malformed TOML", "not valid TOML", 1)
+        raise ExperimentError([f"{path}: {problem} (allowed: {e.allowed})"]) from None
     return experiment_from_dict(raw, str(path), text=text, engine=engine, check_params=check_params, checker=c)
 
 
@@ -273,9 +321,14 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
     name = get("name", Path(path).stem)
     if not isinstance(name, str) or not name or any(ch in name for ch in "/\\ "):
         c.err("name", name, "not a usable name", "a non-empty string without spaces or slashes")
+    elif len(name) > MAX_NAME:
+        c.err("name", name, f"longer than {MAX_NAME} characters", f"a name of at most {MAX_NAME} characters")
     description = get("description", "")
     if not isinstance(description, str):
         c.err("description", description, "not a string", "text")
+    elif len(description) > MAX_DESCRIPTION:
+        c.err("description", description, f"longer than {MAX_DESCRIPTION:,} characters",
+              f"text of at most {MAX_DESCRIPTION:,} characters")
     scenario = get("scenario")
     if scenario is _MISSING or not isinstance(scenario, str) or not scenario:
         c.err("scenario", scenario, "base scenario missing or not a string", "a scenario name or path")
@@ -285,20 +338,21 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         c.err("seed", seed, "not a non-negative integer", "integer >= 0")
         seed = 0
     reps = get("reps", 1)
-    if not _is_int(reps) or reps < 1:
-        c.err("reps", reps, "not a positive integer", "integer >= 1")
+    if not _is_int(reps) or not 1 <= reps <= MAX_REPS:
+        c.err("reps", reps, "not an integer from 1 to " + f"{MAX_REPS:,}", f"integer from 1 to {MAX_REPS:,}")
         reps = 1
     weeks = get("weeks", None)
-    if weeks is not None and (not _is_int(weeks) or weeks < 1):
-        c.err("weeks", weeks, "not a positive integer", "integer >= 1, or omit for the scenario default")
+    if weeks is not None and (not _is_int(weeks) or not 1 <= weeks <= MAX_WEEKS):
+        c.err("weeks", weeks, f"not an integer from 1 to {MAX_WEEKS:,}",
+              f"integer from 1 to {MAX_WEEKS:,}, or omit for the scenario default")
         weeks = None
     sampler = get("sampler", "grid")
     if sampler not in SAMPLERS:
         c.err("sampler", sampler, "unknown sampler", ", ".join(SAMPLERS))
         sampler = None
     samples = get("samples", None)
-    if samples is not None and (not _is_int(samples) or samples < 1):
-        c.err("samples", samples, "not a positive integer", "integer >= 1")
+    if samples is not None and (not _is_int(samples) or not 1 <= samples <= MAX_SAMPLES):
+        c.err("samples", samples, f"not an integer from 1 to {MAX_SAMPLES:,}", f"integer from 1 to {MAX_SAMPLES:,}")
         samples = None
     if sampler in ("lhs", "sobol", "morris") and samples is None and "samples" not in raw:
         c.err("samples", _MISSING, f"sampler {sampler} needs a sample count", "integer >= 1")
@@ -311,8 +365,9 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         c.err("second_order", second_order, "not a boolean", "true or false")
         second_order = False
     morris_levels = get("morris_levels", 4)
-    if not _is_int(morris_levels) or morris_levels < 4 or morris_levels % 2:
-        c.err("morris_levels", morris_levels, "not an even integer >= 4", "4, 6, 8, ...")
+    if not _is_int(morris_levels) or not 4 <= morris_levels <= MAX_MORRIS_LEVELS or morris_levels % 2:
+        c.err("morris_levels", morris_levels, f"not an even integer from 4 to {MAX_MORRIS_LEVELS}",
+              f"4, 6, 8, ..., {MAX_MORRIS_LEVELS}")
         morris_levels = 4
     outcomes = get("outcomes", None)
     if outcomes is not None and (not isinstance(outcomes, list) or not outcomes
@@ -324,16 +379,17 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         c.err("weekly", weekly, "not a list of column names", "a list of strings")
         weekly = []
     weekly_every = get("weekly_every", 1)
-    if not _is_int(weekly_every) or weekly_every < 1:
-        c.err("weekly_every", weekly_every, "not a positive integer", "integer >= 1")
+    if not _is_int(weekly_every) or not 1 <= weekly_every <= MAX_WEEKS:
+        c.err("weekly_every", weekly_every, f"not an integer from 1 to {MAX_WEEKS:,}", f"integer from 1 to {MAX_WEEKS:,}")
         weekly_every = 1
     seed_scope = get("seed_scope", "run")
     if seed_scope not in SEED_SCOPES:
         c.err("seed_scope", seed_scope, "unknown seed scope", ", ".join(SEED_SCOPES))
         seed_scope = "run"
     engine_name = get("engine", DEFAULT_ENGINE)
-    if not isinstance(engine_name, str):
-        c.err("engine", engine_name, "not a module name", "a dotted Python module name")
+    if not isinstance(engine_name, str) or engine_name not in engines():
+        # looked up, never imported: a file must not be able to run a module of its choosing
+        c.err("engine", engine_name, "not a registered engine; nothing was imported", engine_allowed())
         engine_name = DEFAULT_ENGINE
     fixed = get("set", {})
     if not isinstance(fixed, dict):
@@ -372,8 +428,8 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
                 if k not in POINT_KEYS:
                     c.err(f"{where}.{k}", pt[k], "unknown key", ", ".join(sorted(POINT_KEYS)))
             pname = pt.get("name", f"point{i}")
-            if not isinstance(pname, str) or not pname:
-                c.err(f"{where}.name", pname, "not a name", "a non-empty string")
+            if not isinstance(pname, str) or not pname or len(pname) > MAX_NAME:
+                c.err(f"{where}.name", pname, "not a name", f"a non-empty string of at most {MAX_NAME} characters")
                 pname = f"point{i}"
             if pname in names:
                 c.err(f"{where}.name", pname, "duplicate point name", "unique names")
@@ -428,12 +484,15 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
     )
     if c.errors:
         raise ExperimentError(c.errors)
+    _check_size(c, exp)
+    if c.errors:
+        raise ExperimentError(c.errors)
 
     # the scenario side: key paths, value types and ranges, via the model's own checks
     if check_params:
         try:
             eng = engine or resolve_engine(engine_name)
-        except ImportError as e:
+        except (ImportError, AttributeError, LookupError) as e:
             raise ExperimentError([f"{path}: engine = {_fmt(engine_name)}: cannot be imported: {e} (allowed: a module with load_scenario, ParameterError, simulate)"])
         _check_against_scenario(c, exp, eng)
         if c.errors:
@@ -449,6 +508,32 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         if c.errors:
             raise ExperimentError(c.errors)
     return exp
+
+
+def design_size(exp: Experiment) -> int:
+    """Number of design points the sampler will make, computed without making them."""
+    d = len(exp.varied)
+    if exp.sampler == "points":
+        return len(exp.points)
+    if exp.sampler == "grid":
+        return math.prod(len(v.levels) if v.levels is not None else v.n for v in exp.varied)
+    if exp.sampler == "lhs":
+        return exp.samples or 0
+    if exp.sampler == "sobol":
+        return (exp.samples or 0) * (2 * d + 2 if exp.second_order else d + 2)
+    return (exp.samples or 0) * (d + 1)  # morris: trajectories of D+1 points
+
+
+def _check_size(c: _Checker, exp: Experiment) -> None:
+    """Refuse a design too large to expand or to run before a byte of it is made."""
+    n = design_size(exp)
+    if n > MAX_POINTS:
+        key = "samples" if exp.sampler in ("lhs", "sobol", "morris") else ("points" if exp.sampler == "points" else "vary")
+        c.err(key, exp.samples if key == "samples" else f"{n:,} design points",
+              f"the {exp.sampler} design has {n:,} points, more than {MAX_POINTS:,}", f"at most {MAX_POINTS:,} design points")
+    elif n * exp.reps > MAX_RUNS:
+        c.err("reps", exp.reps, f"{n:,} points x {exp.reps:,} reps = {n * exp.reps:,} runs, more than {MAX_RUNS:,}",
+              f"at most {MAX_RUNS:,} runs in one experiment")
 
 
 def _q(key: str) -> str:
@@ -502,6 +587,9 @@ def _parse_varied(c: _Checker, key: str, spec, sampler) -> Varied | None:
         if not isinstance(levels, list) or not levels:
             c.err(f"{where}.levels", levels, "not a non-empty list", "a list of values")
             return None
+        if len(levels) > MAX_LEVELS:
+            c.err(f"{where}.levels", f"{len(levels):,} levels", f"more than {MAX_LEVELS:,} levels", f"at most {MAX_LEVELS:,} levels")
+            return None
         if len({json.dumps(v, sort_keys=True, default=str) for v in levels}) != len(levels):
             c.err(f"{where}.levels", levels, "repeated level", "distinct values")
         if "n" in spec:
@@ -513,8 +601,8 @@ def _parse_varied(c: _Checker, key: str, spec, sampler) -> Varied | None:
             c.err(where, spec, "scenario can only be varied by grid or points", "sampler grid or points")
         return Varied(key=key, levels=tuple(levels), log=log)
     rng = spec["range"]
-    if not (isinstance(rng, list) and len(rng) == 2 and all(_is_num(x) for x in rng)):
-        c.err(f"{where}.range", rng, "not a pair of numbers", "[lo, hi]")
+    if not (isinstance(rng, list) and len(rng) == 2 and all(_is_num(x) and math.isfinite(x) for x in rng)):
+        c.err(f"{where}.range", rng, "not a pair of finite numbers", "[lo, hi]")
         return None
     lo, hi = rng
     if not lo < hi:
@@ -528,8 +616,8 @@ def _parse_varied(c: _Checker, key: str, spec, sampler) -> Varied | None:
         if n is None:
             c.err(f"{where}.n", _MISSING, "a grid range needs a number of levels", "integer >= 2")
             return None
-        if not _is_int(n) or n < 2:
-            c.err(f"{where}.n", n, "not an integer >= 2", "integer >= 2")
+        if not _is_int(n) or not 2 <= n <= MAX_LEVELS:
+            c.err(f"{where}.n", n, f"not an integer from 2 to {MAX_LEVELS:,}", f"integer from 2 to {MAX_LEVELS:,}")
             return None
     elif n is not None:
         c.err(f"{where}.n", n, f"sampler {sampler} sets the number of points with samples", "omit n")

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from .organisation import DIRECTORATE_MANAGER, EXECUTIVE, CHIEF_EXECUTIVE, Organisation
+from .organisation import EXECUTIVE, CHIEF_EXECUTIVE, Organisation
 from .params import Params
 
 NEVER = np.iinfo(np.int32).max

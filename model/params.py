@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import numpy as np
+
+from . import inputs
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -47,7 +48,7 @@ class Field:
         if self.kind == "bool":
             return "true or false"
         if self.kind == "str":
-            return "a string"
+            return f"a string of at most {self.hi:g} characters" if self.hi is not None else "a string"
         rng = f"from {self.lo:g} to {self.hi:g}" if self.lo is not None else ""
         return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}".strip()
 
@@ -59,7 +60,8 @@ SCOPES = ("unit", "pathway", "directorate", "trust")
 FIELDS: dict[str, Field] = {
     # -- what the trust is -------------------------------------------------
     "trust.name": F("baseline", "str", "", "short name of the scenario"),
-    "trust.label": F("Baseline trust", "str", "", "human-readable name"),
+    # a label is laid out in figure titles and reports: a long one is a mistake (issue 9)
+    "trust.label": F("Baseline trust", "str", "", "human-readable name", hi=200),
     "run.weeks": F(260, "int", "weeks", "horizon (the five-year partnership is 260 weeks)", 1, 2000),
     # -- organisation ------------------------------------------------------
     "organisation.staff": F(3000, "int", "people", "headcount (one agent per person)", 40, 60000),
@@ -167,6 +169,11 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _name(key: Any) -> str:
+    """A key as written in an error line: as is when plain, quoted when it holds line breaks or is long."""
+    return key if isinstance(key, str) and key.isprintable() and len(key) <= 60 else _describe(key)
+
+
 def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -204,7 +211,7 @@ def _check(where: str, key: str, value: Any) -> Any:
             raise bad()
         return value
     if kind == "str":
-        if not isinstance(value, str):
+        if not isinstance(value, str) or (field.hi is not None and len(value) > field.hi):
             raise bad()
         return value
     if kind == "choice":
@@ -260,10 +267,11 @@ class Section:
 class Params:
     """A frozen, validated parameter tree. ``params.leadership.commitment``."""
 
-    def __init__(self, values: Mapping[str, Any], source: str = "<defaults>"):
+    def __init__(self, values: Mapping[str, Any], source: str = "<defaults>", where: str | None = None):
         self._values = dict(values)
         self.source = source
-        self._check_consistency()
+        # a cross-field error caused by an override names the override (--set, a what-if), not only the file
+        self._check_consistency(f"{where} applied to {source}" if where else source)
 
     # access -----------------------------------------------------------------
     def __getattr__(self, name: str) -> Section:
@@ -273,7 +281,7 @@ class Params:
 
     def get(self, key: str) -> Any:
         if key not in FIELDS:
-            raise ParameterError(f"{self.source}: {key}: unknown key; allowed keys are {_known_hint(key)}")
+            raise ParameterError(f"{self.source}: {_name(key)}: unknown key; allowed keys are {_known_hint(key)}")
         return copy.deepcopy(self._values[key])
 
     def flat(self) -> dict[str, Any]:
@@ -293,9 +301,9 @@ class Params:
         new = dict(self._values)
         for key, value in values.items():
             if key not in FIELDS:
-                raise ParameterError(f"{where}: {key} = {_describe(value)}: unknown key; allowed keys are {_known_hint(key)}")
+                raise ParameterError(f"{where}: {_name(key)} = {_describe(value)}: unknown key; allowed keys are {_known_hint(key)}")
             new[key] = _check(where, key, value)
-        return Params(new, source=self.source)
+        return Params(new, source=self.source, where=where)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Params) and self._values == other._values
@@ -304,9 +312,8 @@ class Params:
         return f"Params({self.trust.name!r} from {self.source})"
 
     # cross-field rules ------------------------------------------------------
-    def _check_consistency(self) -> None:
+    def _check_consistency(self, src: str) -> None:
         v = self._values
-        src = self.source
         if v["organisation.unit_size_min"] > v["organisation.unit_size_max"]:
             raise ParameterError(f"{src}: organisation.unit_size_min = {v['organisation.unit_size_min']}: allowed is at most organisation.unit_size_max ({v['organisation.unit_size_max']})")
         if not v["organisation.unit_size_min"] <= v["organisation.unit_size_mean"] <= v["organisation.unit_size_max"]:
@@ -351,18 +358,29 @@ def defaults() -> Params:
 
 
 def parse_value(text: str) -> Any:
-    """Parse the right-hand side of ``--set key=value`` as a TOML value (bare words are strings)."""
+    """Parse the right-hand side of ``--set key=value`` as a TOML value (bare words are strings).
+
+    Raises ParameterError (without naming the key; parse_override does) for a
+    value nested deeper than ``inputs.MAX_NESTING``."""
     try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
+        doc = inputs.parse_toml(f"v = {text}")
+    except inputs.InputProblem as exc:
+        if exc.problem.startswith("malformed"):
+            return text
+        raise ParameterError(f"--set: {_describe(text)}: {exc.problem}; allowed is {exc.allowed}") from None
+    return doc["v"] if set(doc) == {"v"} else text
 
 
 def parse_override(item: str) -> tuple[str, Any]:
+    """``"section.key=value"`` -> (key, parsed value); a malformed item is one ParameterError line."""
     if "=" not in item:
-        raise ParameterError(f"--set: {item!r}: allowed is KEY=VALUE, e.g. leadership.commitment=0.9")
+        raise ParameterError(f"--set: {_describe(item)}: allowed is KEY=VALUE, e.g. leadership.commitment=0.9")
     key, text = item.split("=", 1)
-    return key.strip(), parse_value(text.strip())
+    try:
+        return key.strip(), parse_value(text.strip())
+    except ParameterError:
+        raise ParameterError(f"--set: {_describe(key.strip())} = {_describe(text.strip())}: tables or arrays nested "
+                             f"more than {inputs.MAX_NESTING} deep; allowed is at most {inputs.MAX_NESTING} levels") from None
 
 
 def resolve_path(name_or_path: str | Path) -> Path:
@@ -380,16 +398,16 @@ def bundled_scenarios() -> list[str]:
 def read_toml(path: Path, kind: str = "scenario", folder: Path = SCENARIO_DIR, names=bundled_scenarios) -> dict[str, Any]:
     """Parse a scenario (or what-if) file; every failure is one ParameterError line."""
     if not path.is_file():
+        why = inputs.not_a_file(path)
+        if why is not None:
+            raise ParameterError(f"{path}: {why}; allowed is a {kind} .toml file or a bundled name ({', '.join(names())})")
         if path.parent == folder:
             raise ParameterError(f"{path.stem}: no such {kind}; allowed are a .toml path or one of {', '.join(names())}")
         raise ParameterError(f"{path}: file not found; allowed is an existing {kind} .toml file or a bundled name ({', '.join(names())})")
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: malformed TOML: {str(exc).splitlines()[0]}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParameterError(f"{path}: cannot be read as TOML: {exc}") from None
+        return inputs.load_toml_file(path)
+    except inputs.InputProblem as exc:
+        raise ParameterError(f"{path}: {exc.problem}; allowed is {exc.allowed}") from None
 
 
 def flatten_sections(where: str, doc: Mapping[str, Any], top_level: tuple[str, ...] = ("extends", "description")) -> dict[str, Any]:
@@ -402,34 +420,60 @@ def flatten_sections(where: str, doc: Mapping[str, Any], top_level: tuple[str, .
         if sec in top_level:
             continue
         if sec not in SECTIONS:
-            raise ParameterError(f"{where}: {sec} = {_describe(body)}: unknown section; allowed are {', '.join(top_level + SECTIONS)}")
+            raise ParameterError(f"{where}: {_name(sec)} = {_describe(body)}: unknown section; allowed are {', '.join(top_level + SECTIONS)}")
         if not isinstance(body, dict):
             raise ParameterError(f"{where}: {sec} = {_describe(body)}: allowed is a table [{sec}]")
         for key, value in body.items():
             full = f"{sec}.{key}"
             if full not in FIELDS:
-                raise ParameterError(f"{where}: {full} = {_describe(value)}: unknown key; allowed keys are {_known_hint(full)}")
+                raise ParameterError(f"{where}: {_name(full)} = {_describe(value)}: unknown key; allowed keys are {_known_hint(full)}")
             out[full] = value
     return out
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if path.resolve() in seen:
-        raise ParameterError(f"{path}: extends = {path.stem!r}: allowed is a scenario that does not extend itself")
+def _resolved(path: Path, where: str) -> Path:
+    try:
+        return inputs.resolved(path)
+    except inputs.InputProblem as exc:
+        raise ParameterError(f"{where}: {exc.problem}; allowed is {exc.allowed}") from None
+
+
+def _load_chain(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Values of ``path`` over those of the scenarios it extends.
+
+    ``chain`` is the files that led here; an error in an extended file names
+    that chain, since the user gave the first file, not this one."""
+    where = f"{path} (extended by {' -> '.join(map(str, chain))})" if chain else str(path)
     doc = read_toml(path)
+    flat = flatten_sections(where, doc)
+    if not flat and "extends" not in doc:
+        # an empty (or all-comment) file would silently run the defaults
+        raise ParameterError(f"{where}: the file holds no settings; allowed is at least one [section] key = value "
+                             f"or extends = \"scenario\" (`spread params` lists the keys)")
     values: dict[str, Any] = {}
     parent = doc.get("extends")
     if parent is not None:
         if not isinstance(parent, str):
-            raise ParameterError(f"{path}: extends = {_describe(parent)}: allowed is a scenario name or path")
+            raise ParameterError(f"{where}: extends = {_describe(parent)}: allowed is a scenario name or path")
         local = [path.parent / parent, path.parent / f"{parent}.toml"]
         ppath = next((c for c in local if c.is_file()), resolve_path(parent))
         if not ppath.is_file():
-            raise ParameterError(f"{path}: extends = {parent!r}: allowed is a scenario .toml beside this file or a "
+            why = inputs.not_a_file(ppath)
+            raise ParameterError(f"{where}: extends = {_describe(parent)}: "
+                                 + (f"{ppath} is {why}; " if why else "")
+                                 + f"allowed is a scenario .toml beside this file or a "
                                  f"bundled scenario ({', '.join(bundled_scenarios())})")
-        values.update(_load_chain(ppath, seen + (path.resolve(),)))
-    where = str(path)
-    for key, value in flatten_sections(where, doc).items():
+        here = chain + (path,)
+        seen = {_resolved(p, where) for p in here}
+        if _resolved(ppath, where) in seen:
+            loop = " -> ".join(map(str, here + (ppath,)))
+            raise ParameterError(f"{where}: extends = {_describe(parent)}: allowed is a scenario that does not "
+                                 f"extend itself (here {loop})")
+        if len(here) >= inputs.MAX_CHAIN:
+            raise ParameterError(f"{where}: extends = {_describe(parent)}: allowed is a chain of at most "
+                                 f"{inputs.MAX_CHAIN} files extending one another")
+        values.update(_load_chain(ppath, here))
+    for key, value in flat.items():
         values[key] = _check(where, key, value)
     return values
 
@@ -443,7 +487,14 @@ def load_scenario(name_or_path: str | Path = "baseline", overrides: Iterable[str
     if isinstance(overrides, Mapping):
         pairs = dict(overrides)
     else:
-        pairs = dict(parse_override(o) for o in overrides)
+        pairs, given = {}, {}
+        for item in overrides:
+            key, value = parse_override(item)
+            if key in pairs:
+                # the last would silently win and the first never be checked
+                raise ParameterError(f"--set: {_name(key)}: given twice ({_describe(given[key])} and {_describe(item)}); "
+                                     "allowed is each key once")
+            pairs[key], given[key] = value, item
     if pairs:
         params = params.with_values(pairs, where="--set")
     return params

@@ -35,7 +35,7 @@ import traceback
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,8 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NU
 META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
 PARAM_PREFIX = "p."
 MANIFEST_VERSION = 1
+#: Seconds to wait for a Dask scheduler to answer before giving up in one line.
+SCHEDULER_TIMEOUT_S = 10.0
 
 
 class SweepError(Exception):
@@ -201,9 +203,9 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
             closers.append(cluster.close)
             client = Client(cluster)
         elif scheduler.endswith(".json") and Path(scheduler).is_file():
-            client = Client(scheduler_file=scheduler, timeout="30s")
+            client = Client(scheduler_file=scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         else:
-            client = Client(scheduler, timeout="30s")
+            client = Client(scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
         closers.insert(0, client.close)
         n = sum(client.nthreads().values()) or 1
         return ExecutorHandle(client.get_executor(pure=False), "dask", n, closers)
@@ -221,6 +223,30 @@ def make_executor(workers: int | None = None, scheduler: str | None = None) -> E
         ctx.set_forkserver_preload(["model.sweep"])
     return ExecutorHandle(cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init),
                           "processes", n)
+
+
+def check_scheduler(scheduler: str, timeout: float | None = None) -> None:
+    """Connect to a Dask scheduler and let go; an unusable one is one SweepError line.
+
+    Called before the results folder is touched, so that a wrong address
+    leaves nothing behind (no folder, no manifest marked "running")."""
+    if scheduler == "local":
+        return
+    timeout = SCHEDULER_TIMEOUT_S if timeout is None else timeout
+    allowed = "allowed is the address of a running Dask scheduler (tcp://host:8786), a scheduler file (*.json) or 'local'"
+    if scheduler.endswith(".json") and not Path(scheduler).is_file():
+        raise SweepError(f"--scheduler {scheduler}: scheduler file not found; {allowed}")
+    from distributed import Client
+    try:
+        if scheduler.endswith(".json"):
+            client = Client(scheduler_file=scheduler, timeout=f"{timeout}s")
+        else:
+            client = Client(scheduler, timeout=f"{timeout}s")
+    except Exception as e:  # OSError on time-out, ValueError for a bad address, and stranger ones from odd peers
+        detail = (str(e).strip().splitlines() or [""])[0][:200]
+        raise SweepError(f"--scheduler {scheduler}: no Dask scheduler answered within {timeout:g} s "
+                         f"({type(e).__name__}: {detail}); {allowed}") from None
+    client.close()
 
 
 def _worker_init():
@@ -547,10 +573,12 @@ class SweepReport:
     wall_s: float
     executor: str
     workers: int
+    failed: bool = False  # every run of the sweep raised
+    first_error: str | None = None
 
     @property
     def complete(self) -> bool:
-        return self.lost == 0 and self.done_before + self.ran == self.total
+        return self.lost == 0 and self.done_before + self.ran == self.total and not self.failed
 
 
 class _Terminate(Exception):
@@ -634,6 +662,8 @@ def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None
     out = Path(out) if out else Path("results") / safe_name(exp.name, "sweep")
     dh = exp.design_hash()
     old = check_sweep_target(out, dh, resume, overwrite)
+    if scheduler:
+        check_scheduler(scheduler)  # before the store writes anything
     if overwrite and out.exists():
         clear_sweep(out)
     store = Store(out)
@@ -707,12 +737,19 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
                     b = next(source)
                 except StopIteration:
                     return
-                pending[handle.executor.submit(run_batch, spec, b)] = (b, 1)
+                try:
+                    pending[handle.executor.submit(run_batch, spec, b)] = (b, 1)
+                except BrokenProcessPool:
+                    # a worker died since the last wait: keep the batch for the restarted pool
+                    refused.append((b, 1))
+                    return
 
+        refused: list[tuple[list, int]] = []
         top_up()
-        while pending:
+        while pending or refused:
             finished, _ = cf.wait(list(pending), timeout=1.0, return_when=cf.FIRST_COMPLETED)
-            resubmit: list[tuple[list, int]] = []
+            resubmit: list[tuple[list, int]] = refused[:]
+            refused.clear()
             for f in finished:
                 b, attempt = pending.pop(f)
                 try:
@@ -761,21 +798,37 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
     n_done = len(done) + ran
     session.update({"finished": _now(), "ran": ran, "errors": errors, "lost": lost, "wall_s": round(wall, 3),
                     "executor": handle.kind, "n_workers": handle.workers, "batch": bsize})
-    manifest["status"] = "complete" if n_done == total else ("interrupted" if interrupted else "incomplete")
+    first_error = _all_raised(out, len(done), ran, errors) if n_done == total and total else None
+    failed = first_error is not None
+    manifest["status"] = ("failed" if failed else "complete") if n_done == total else (
+        "interrupted" if interrupted else "incomplete")
     manifest["runs_done"] = n_done
     manifest["updated"] = _now()
     store.write_manifest(manifest)
-    report = SweepReport(out, total, len(done), ran, errors, lost, wall, handle.kind, handle.workers)
+    report = SweepReport(out, total, len(done), ran, errors, lost, wall, handle.kind, handle.workers, failed, first_error)
     rate = ran / wall if wall > 0 else 0
     log(f"sweep {exp.name}: {n_done}/{total} runs in {out} ({ran} this time in {wall:.1f} s, {rate:.1f} runs/s"
         + (f"; {errors} raised, see the error column" if errors else "")
         + (f"; {lost} lost, run again with --resume" if lost else "") + ")")
     if interrupted:
         raise KeyboardInterrupt
-    if analyse and n_done == total:
+    if analyse and n_done == total and not failed:
         from model.analysis import analyse as _analyse
         _analyse(out, log=log)
     return report
+
+
+def _all_raised(out: Path, done_before: int, ran: int, errors: int) -> str | None:
+    """The first error message if every run in the folder raised, else None."""
+    if errors < ran:
+        return None
+    if done_before:  # earlier sessions' rows: read their error column (cheap: one column)
+        err = read_runs(out, ["error"])["error"]
+        if err.isna().any():
+            return None
+        return str(err.iloc[0])
+    first = read_runs(out, ["error"])["error"].dropna()
+    return str(first.iloc[0]) if len(first) else "(no message)"
 
 
 def threading_main() -> bool:

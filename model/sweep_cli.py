@@ -8,7 +8,6 @@ and runnable alone as `python -m model.sweep_cli sweep|analyse ...`.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -69,6 +68,10 @@ def cmd_sweep(args) -> int:
         return err.code
     except KeyboardInterrupt:
         return 130
+    if rep.failed:
+        print(f"spread sweep: every one of the {rep.total} runs raised, so there is nothing to analyse "
+              f"(first: {rep.first_error}); the error column of {rep.out}/runs has each one", file=sys.stderr)
+        return 1
     print(f"results: {rep.out}")
     return 0 if rep.complete else 1
 
@@ -85,7 +88,8 @@ def cmd_analyse(args) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="spread")
+    from model.cli import ArgumentParser
+    parser = ArgumentParser(prog="spread")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ asset cache and the telemetry switch are set here, before that import.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -23,7 +24,24 @@ def build_solara_args(app: str | Path, host: str, port: int, *, production: bool
     return args
 
 
+def exposure_warning(host: str, port: int) -> str | None:
+    """The one-line warning for a --host other machines can reach; None for loopback."""
+    if host.strip().lower() == "localhost":
+        return None
+    try:
+        if ipaddress.ip_address(host.strip("[]")).is_loopback:
+            return None
+    except ValueError:  # a host name: it may resolve to any interface
+        pass
+    return (f"spread viz: warning: --host {host} makes the page at port {port} reachable from the network, "
+            "and it has no password; use --host 127.0.0.1 to keep it on this machine")
+
+
 def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 8765, *, production: bool = True) -> int:
+    """Serve the visualiser on host:port until interrupted (a warning first if it is not loopback-only)."""
+    warning = exposure_warning(host, port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     cache = viz_assets.configure_environment()
     if viz_assets.missing(cache):
         # First run on a machine: fetch once from the npm registry.

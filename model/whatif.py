@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from . import inputs
 from .intervals import newcombe_paired, paired_t_interval
 from .params import FIELDS, SCENARIO_DIR, ParameterError, Params, _describe, flatten_sections, load_scenario, read_toml
 
@@ -50,6 +51,9 @@ TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
 
 OPS = ("set", "add", "scale", "at_least", "at_most")
 META = ("title", "description", "source", "include")
+#: Longest title, description and source, in characters: they are laid out in
+#: the report and its figures, where a huge string fails (issue 9).
+META_MAX = {"title": 200, "description": 2_000, "source": 2_000}
 
 #: Outcomes compared, in report order: (column, label, scale, unit, better when).
 #: ``trustwide`` is 1 when a replicate's regime is 'trust-wide', else 0, so its
@@ -142,13 +146,20 @@ def load_whatif(name_or_path: str | Path, _seen: tuple = ()) -> WhatIf:
         raise ParameterError(f"{where}: include = {_describe(include)}: allowed is a list of what-if names or paths")
     for inc in include:
         ipath = path.parent / (inc if inc.endswith(".toml") else f"{inc}.toml")
-        if ipath.resolve() in _seen:
+        try:
+            looped = inputs.resolved(ipath) in _seen + (inputs.resolved(path),)
+        except inputs.InputProblem as exc:
+            raise ParameterError(f"{where}: include = {_describe(inc)}: {exc.problem}; allowed is {exc.allowed}") from None
+        if looped:
             raise ParameterError(f"{where}: include = {inc!r}: allowed is a what-if that does not include itself")
-        changes.update(load_whatif(ipath if ipath.is_file() else inc, _seen + (path.resolve(),)).changes)
+        if len(_seen) >= inputs.MAX_CHAIN:
+            raise ParameterError(f"{where}: include = {inc!r}: allowed is a chain of at most {inputs.MAX_CHAIN} "
+                                 "what-ifs including one another")
+        changes.update(load_whatif(ipath if ipath.is_file() else inc, _seen + (inputs.resolved(path),)).changes)
     for k in META[:3]:
         v = doc.get(k, "")
-        if not isinstance(v, str):
-            raise ParameterError(f"{where}: {k} = {_describe(v)}: allowed is a string")
+        if not isinstance(v, str) or len(v) > META_MAX[k]:
+            raise ParameterError(f"{where}: {k} = {_describe(v)}: allowed is a string of at most {META_MAX[k]:,} characters")
         meta[k] = " ".join(v.split())
     if not meta["description"]:
         raise ParameterError(f"{where}: description: missing; allowed is a one-sentence string saying what the what-if changes")
@@ -414,7 +425,7 @@ def compare(scenarios: Iterable[str], whatifs: Iterable[str | WhatIf], reps: int
 # command line
 # ---------------------------------------------------------------------------
 def add_parser(sub) -> None:
-    from .cli import _positive, _seed
+    from .cli import _positive, _reps, _seed, _weeks
     from .params import bundled_scenarios
     c = sub.add_parser(
         "compare", help="what-if comparison with common random numbers (policy report)",
@@ -429,9 +440,9 @@ def add_parser(sub) -> None:
                         "with --matrix default the seven recommendations")
     c.add_argument("--matrix", action="store_true", help="scenarios x what-ifs table and heatmap")
     c.add_argument("--teaching", action="store_true", help="use teaching sizes (NAME-teaching) of named trusts")
-    c.add_argument("--reps", type=_positive, default=30, help="paired replicates per arm (default 30)")
+    c.add_argument("--reps", type=_reps, default=30, help="paired replicates per arm (default 30)")
     c.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
-    c.add_argument("--weeks", type=_positive, default=None, help="horizon (default: the scenario's run.weeks)")
+    c.add_argument("--weeks", type=_weeks, default=None, help="horizon (default: the scenario's run.weeks)")
     c.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a scenario parameter in every arm (repeatable)")
