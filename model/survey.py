@@ -225,3 +225,44 @@ def survey_model(model, respondents: int | None = None, order: str = "weighted")
                   respondents=o.survey_respondents if respondents is None else respondents,
                   min_names=o.survey_min_names, max_names=o.survey_max_names, week=model.week,
                   order=order, one_directional_weight=model.params.network.one_directional_weight)
+
+
+#: the statistics the survey tables show, in order, with the evaluation's words they answer to
+TABLE = (
+    ("respondents", "respondents"),
+    ("names_out_mean", "names out"),
+    ("names_in_mean", "names in"),
+    ("density_respondents", "connectedness (density among respondents)"),
+    ("largest_component_share", "respondents in largest component"),
+    ("cross_unit_share", "names outside own unit"),
+    ("reciprocity_arcs", "reciprocity (share of arcs)"),
+    ("reciprocity_pairs", "reciprocity (share of pairs)"),
+    ("one_directional_share", "one-directional share"),
+)
+
+
+def survey_title(params) -> str:
+    o = params.outputs
+    return (f"Survey at week {o.survey_week} (senior and middle staff, {o.survey_min_names}-{o.survey_max_names} "
+            f"names each way)")
+
+
+def survey_table(surveys, by: str | None = None, intervals: bool = True):
+    """One row per group: each survey statistic's mean over replicates and, with ``intervals``, its 95% interval."""
+    import pandas as pd
+
+    from .intervals import t_interval
+
+    groups = surveys.groupby(by, sort=False) if by else [("all", surveys)]
+    rows = []
+    for name, df in groups:
+        row = {by or "group": name, "runs": int(df["respondents"].notna().sum())}
+        for col, label in TABLE:
+            m, lo, hi = t_interval(df[col])
+            nd = 1 if col.startswith(("respondents", "names")) else 3 if col != "density_respondents" else 4
+            if not intervals or np.isnan(m):
+                row[label] = round(m, nd) if not np.isnan(m) else np.nan
+            else:
+                row[label] = f"{m:.{nd}f} [{lo:.{nd}f}, {hi:.{nd}f}]" if not np.isnan(lo) else f"{m:.{nd}f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
