@@ -107,7 +107,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
 
 
-def _run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[int]]:
+def _run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[int], pd.DataFrame]:
     from .runner import replicate_seeds, run_replicates
 
     results = run_replicates(params, args.reps, seed=args.seed, weeks=args.weeks, workers=args.workers)
@@ -116,7 +116,8 @@ def _run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     summaries = pd.DataFrame([{"rep": i, "seed": r.seed, **r.summary} for i, r in enumerate(results)])
     net = pd.DataFrame([{"rep": i, "when": w, **(r.network_start if w == "start" else r.network_end)}
                         for i, r in enumerate(results) for w in ("start", "end")])
-    return weekly, summaries, net, seeds
+    survey = pd.DataFrame([{"rep": i, "seed": r.seed, **r.survey} for i, r in enumerate(results)])
+    return weekly, summaries, net, seeds, survey
 
 
 def cmd_run(args) -> int:
@@ -127,13 +128,14 @@ def cmd_run(args) -> int:
     out = args.out or Path("results") / safe_name(params.trust.name, "run")
     check_target(out, "run", args.overwrite)  # before any work: a refusal costs nothing
     t0 = time.perf_counter()
-    weekly, summaries, net, seeds = _run_many(params, args)
+    weekly, summaries, net, seeds, survey = _run_many(params, args)
     elapsed = time.perf_counter() - t0
     table = summary_table(summaries.assign(scenario=params.trust.name), by="scenario")
     with atomic_dir(out, "run", args.overwrite) as tmp:
         write_tables(tmp, "weekly", weekly)
         write_tables(tmp, "summary", summaries)
         write_tables(tmp, "network", net)
+        write_tables(tmp, "survey", survey)
         table.to_csv(tmp / "summary_table.csv", index=False)
         fig = run_figure(weekly, params.trust.label)
         fig.savefig(tmp / "figure.png", dpi=120)
@@ -143,6 +145,7 @@ def cmd_run(args) -> int:
     _print_table(table, f"{params.trust.label}: {args.reps} replicates, {params.organisation.staff} staff, "
                         f"{args.weeks or params.run.weeks} weeks ({elapsed:.1f} s)")
     _print_network(net)
+    _print_survey(survey, params)
     print(f"results written to {out}/")
     return 0
 
@@ -150,14 +153,17 @@ def cmd_run(args) -> int:
 def cmd_trusts(args) -> int:
     from .figures import trusts_figure
     from .report import summary_table, write_manifest, write_tables
+    from .survey import survey_table, survey_title
 
     names = [f"{t}-teaching" if args.teaching else t for t in TRUSTS]
     all_params = [load_scenario(n, overrides=args.overrides) for n in names]  # validate all first
     check_target(args.out, "trusts", args.overwrite)
     weekly_all, summary_all, net_all, labels = [], [], [], {}
+    survey_all = []
     t0 = time.perf_counter()
     for name, params in zip(names, all_params):
-        weekly, summaries, net, _ = _run_many(params, args)
+        weekly, summaries, net, _, survey = _run_many(params, args)
+        survey_all.append(survey.assign(scenario=name))
         weekly_all.append(weekly.assign(scenario=name))
         summary_all.append(summaries.assign(scenario=name, staff=params.organisation.staff))
         net_all.append(net.assign(scenario=name))
@@ -166,11 +172,14 @@ def cmd_trusts(args) -> int:
     weekly = pd.concat(weekly_all, ignore_index=True)
     summaries = pd.concat(summary_all, ignore_index=True)
     net = pd.concat(net_all, ignore_index=True)
+    survey = pd.concat(survey_all, ignore_index=True)
     table = summary_table(summaries, by="scenario")
     with atomic_dir(args.out, "trusts", args.overwrite) as tmp:
         write_tables(tmp, "weekly", weekly)
         write_tables(tmp, "summary", summaries)
         write_tables(tmp, "network", net)
+        write_tables(tmp, "survey", survey)
+        survey_table(survey, by="scenario").to_csv(tmp / "survey_table.csv", index=False)
         table.to_csv(tmp / "summary_table.csv", index=False)
         trusts_figure(weekly, labels).savefig(tmp / "trusts.png", dpi=120)
         write_manifest(tmp, command="trusts", scenarios={n: p.to_dict() for n, p in zip(names, all_params)},
@@ -180,6 +189,9 @@ def cmd_trusts(args) -> int:
     cols = ["scenario", "reciprocity_arcs", "reciprocity_pairs", "one_directional_share", "clustering_mean", "cross_unit_ties_per_person"]
     print("\nNetwork at start (mean over replicates):")
     print(net[net.when == "start"][cols].groupby("scenario", sort=False).mean().round(3).to_string())
+    print(f"\n{survey_title(all_params[0])}, mean [95% interval] over replicates:")
+    with pd.option_context("display.width", 250, "display.max_columns", 20, "display.max_colwidth", 40):
+        print(survey_table(survey, by="scenario").set_index("scenario").T.to_string())
     print(f"results written to {args.out}/")
     return 0
 
@@ -196,6 +208,16 @@ def _print_network(net: pd.DataFrame) -> None:
     print("\nNetwork (mean over replicates; reciprocity_arcs = share of arcs reciprocated, "
           "reciprocity_pairs = share of connected pairs that are mutual):")
     print(net.groupby("when", sort=False)[cols].mean().round(4).to_string())
+
+
+def _print_survey(survey: pd.DataFrame, params: Params) -> None:
+    from .survey import survey_table, survey_title
+
+    if survey["respondents"].isna().all():
+        print(f"\nNo survey: the horizon ends before week {params.outputs.survey_week} (outputs.survey_week)")
+        return
+    print(f"\n{survey_title(params)}, mean over replicates:")
+    print(survey_table(survey, intervals=False).drop(columns="group").T.to_string(header=False))
 
 
 def cmd_params(args) -> int:

@@ -159,6 +159,10 @@ FIELDS: dict[str, Field] = {
     "outputs.local_max_reach": F(0.1, "float", "share", "reach below which gains are 'local'", 0, 1),
     "outputs.trustwide_min_reach": F(0.5, "float", "share", "reach at or above which spread is 'trust-wide'", 0, 1),
     "outputs.no_gain_cut": F(0.1, "float", "share", "pilot lead-time cut below which the run shows 'no gain'", 0, 1),
+    "outputs.survey_week": F(130, "int", "week", "week of the network survey set beside the evaluation's 2018 social network analysis (about week 130 of 260); none if after the horizon", 0, 2000),
+    "outputs.survey_respondents": F(70, "int", "people", "senior and middle staff surveyed (the evaluation's 2018 social network analysis: 349 across five trusts, about 70 each); all if fewer", 0, 5000),
+    "outputs.survey_min_names": F(2, "int", "names", "names the survey asked for at least, each direction (the evaluation's 2018 social network analysis: 2-5); fewer contacts, fewer names", 0, 50),
+    "outputs.survey_max_names": F(5, "int", "names", "names the survey allowed at most, each direction (the evaluation's 2018 social network analysis: 2-5)", 1, 50),
 }
 
 SECTIONS = tuple(dict.fromkeys(k.split(".")[0] for k in FIELDS))
@@ -340,6 +344,8 @@ class Params:
             raise ParameterError(f"{src}: sustain.abandon_min = {v['sustain.abandon_min']}: allowed is at most sustain.abandon_max ({v['sustain.abandon_max']})")
         if len(v["measurement.pathway_scopes"]) > v["organisation.pathways"]:
             raise ParameterError(f"{src}: measurement.pathway_scopes = {_describe(v['measurement.pathway_scopes'])}: allowed is at most organisation.pathways ({v['organisation.pathways']}) entries")
+        if v["outputs.survey_min_names"] > v["outputs.survey_max_names"]:
+            raise ParameterError(f"{src}: outputs.survey_min_names = {v['outputs.survey_min_names']}: allowed is at most outputs.survey_max_names ({v['outputs.survey_max_names']})")
         total_w = v["sustain.reinforcement_weight"] + v["sustain.support_weight"] + v["sustain.recognition_weight"]
         if total_w > 1 + 1e-9:
             raise ParameterError(f"{src}: sustain.recognition_weight = {v['sustain.recognition_weight']}: allowed is reinforcement_weight + support_weight + recognition_weight <= 1 (now {total_w:g})")

@@ -9,6 +9,7 @@ import pandas as pd
 from .outputs import summarise
 from .params import Params
 from .pool import process_pool, worker_count
+from .survey import empty_survey, survey_model
 from .seeds import replicate_seeds  # noqa: F401  (re-exported: runner.replicate_seeds)
 from .trust import TrustModel
 
@@ -21,16 +22,25 @@ class RunResult:
     network_start: dict
     network_end: dict
     events: list = field(default_factory=list)
+    #: the evaluation's survey emulated at ``outputs.survey_week`` (model/survey.py); NaN if after the horizon
+    survey: dict = field(default_factory=dict)
 
 
 def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
     """Build and run one trust to the horizon; no Mesa agents are made (not needed for outputs)."""
-    m = TrustModel(params, rng=seed, weeks=weeks, agents=False).run()
+    m = TrustModel(params, rng=seed, weeks=weeks, agents=False)
+    week = params.outputs.survey_week
+    taken = empty_survey()
+    if week <= m.weeks:  # run to the survey week, survey (its own stream), run on: the schedule is unchanged
+        while m.week < week:
+            m.step()
+        taken = survey_model(m)
+    m.run()
     weekly = m.weekly_frame()
     summary = summarise(weekly, params, m.workshops.first_week, m.performance.detected_week,
                         len(m.leadership.change_weeks))
     return RunResult(seed=seed, weekly=weekly, summary=summary, network_start=m.network_start,
-                     network_end=m.network_end or m.network_stats(), events=m.events)
+                     network_end=m.network_end or m.network_stats(), events=m.events, survey=taken)
 
 
 def _one(args) -> RunResult:
