@@ -40,7 +40,7 @@ test: system-deps setup viz-assets
 # Front-end assets of the browser visualiser, from the npm registry into
 # .solara-assets/ (idempotent), so the page needs no internet at run time.
 viz-assets: setup
-	$(PY) -m model.viz_assets --quiet
+	$(PY) -m model.viz.assets --quiet
 
 # Browser visualiser for teaching: http://127.0.0.1:8765/ (PORT=... to change)
 PORT ?= 8765

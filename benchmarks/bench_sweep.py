@@ -51,7 +51,7 @@ def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT), env.get("PYTHONPATH", "")])
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "model.sweep_cli", "sweep", str(exp), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "model", "sweep", str(exp), "--out", str(out),
                              "--workers", str(workers), "--no-analyse"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = {"driver": 0, "tree": 0}

@@ -44,10 +44,10 @@ def browser(steps: int = 20) -> None:
     from playwright.sync_api import sync_playwright
     from viz_harness import CLICK_AND_WAIT_JS, N_VIEWS, SolaraServer, launch_chromium, measure_steps, wait_views, week_of
 
-    from model import viz_assets
+    from model.viz import assets as viz_assets
 
     viz_assets.fill(quiet=True)
-    with SolaraServer(REPO / "model" / "app.py", log_name="bench-server.log") as srv, sync_playwright() as p:
+    with SolaraServer(REPO / "model" / "viz" / "app.py", log_name="bench-server.log") as srv, sync_playwright() as p:
         b = launch_chromium(p)
         page = b.new_page(viewport={"width": 1500, "height": 2300})
         page.goto(srv.url)

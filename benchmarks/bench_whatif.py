@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 from model.params import load_scenario  # noqa: E402
 from model.intervals import paired_t_interval as paired_ci  # noqa: E402
 from model.intervals import welch_interval as unpaired_ci  # noqa: E402
-from model.whatif import load_whatif, run_arms  # noqa: E402
+from model.whatif.compare import run_arms  # noqa: E402
+from model.whatif.files import load_whatif  # noqa: E402
 
 TRUSTS = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching", "bhr-teaching", "sath-teaching")
 

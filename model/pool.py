@@ -30,10 +30,15 @@ from concurrent.futures import ProcessPoolExecutor
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
-def pool_context(preload: tuple[str, ...] = ("model.runner",)):
-    """The multiprocessing context for a pool started now (see the module docstring)."""
+def pool_context(preload: tuple[str, ...] = ("model.runner",), forkserver: bool = False):
+    """The multiprocessing context for a pool started now (see the module docstring).
+
+    ``forkserver`` asks for a fork server even from a single thread: a sweep
+    restarts its pool when a worker dies, and a pool forked from a driver
+    whose earlier pool broke can hang, where a fork server's cannot.
+    """
     methods = multiprocessing.get_all_start_methods()
-    if threading.active_count() == 1 and "fork" in methods:
+    if not forkserver and threading.active_count() == 1 and "fork" in methods:
         return multiprocessing.get_context("fork")
     ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
     if ctx.get_start_method() == "forkserver":
@@ -51,8 +56,10 @@ def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
 
 
-def process_pool(workers: int, preload: tuple[str, ...] = ("model.runner",)) -> ProcessPoolExecutor:
-    """A pool of ``workers`` processes started the package's one way."""
+def process_pool(workers: int, preload: tuple[str, ...] = ("model.runner",),
+                 forkserver: bool = False) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes started the package's one way (``forkserver``: see pool_context)."""
     for var in THREAD_VARS:
         os.environ.setdefault(var, "1")
-    return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(preload), initializer=_worker_init)
+    return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(preload, forkserver),
+                               initializer=_worker_init)

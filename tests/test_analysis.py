@@ -16,10 +16,10 @@ from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
 
-from model.analysis import _t, analyse
+from model.sweeps.analysis import _t, analyse
 from model.intervals import wilson
-from model.sweep import run_sweep
-from model.sweep_cli import main
+from model.sweeps.runner import run_sweep
+from model.cli import main
 
 XS = [0.0, 0.25, 0.5, 0.75, 1.0]
 YS = [0.0, 0.5, 1.0]

@@ -13,8 +13,8 @@ from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
 
-from model.experiment import ExperimentError, load_experiment
-from model.sweep_cli import main
+from model.sweeps.design import ExperimentError, load_experiment
+from model.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

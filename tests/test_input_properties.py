@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from model.experiment import ExperimentError, load_experiment
+from model.sweeps.design import ExperimentError, load_experiment
 from model.params import FIELDS, SECTIONS, ParameterError, Params, load_scenario
-from model.whatif import OPS, WhatIf, load_whatif
+from model.whatif.files import OPS, WhatIf, load_whatif
 
 SETTINGS = settings(max_examples=200, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -19,7 +19,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # sweep_fake_engine (r
 
 from model import inputs
 from model.cli import main
-from model.experiment import MAX_LEVELS, MAX_POINTS, MAX_REPS, MAX_RUNS, MAX_SAMPLES, MAX_WEEKS, engines
+from model.sweeps.design import MAX_LEVELS, MAX_POINTS, MAX_REPS, MAX_RUNS, MAX_SAMPLES, MAX_WEEKS
+from model.sweeps.engines import engines
 
 DEEP = 3000  # far past tomllib's recursion limit (about 330 levels)
 
@@ -102,13 +103,15 @@ def test_unregistered_engine_names(tmp_path, capsys, monkeypatch, name):
 
 
 def test_engine_registry_holds_builtins_and_entry_points():
+    from model.sweeps.engines import TRUST_MODEL, resolve_engine
     known = engines()
-    assert known["model"] == known["model.sweep_engine"] == "model.sweep_engine"
-    assert known["sweep_fake_engine"] == "sweep_fake_engine"  # tests/spread_test_engines-0.dist-info
+    assert {"model", "model.sweep_engine", "sweep_fake_engine"} <= set(known)  # tests/spread_test_engines-0.dist-info
+    assert resolve_engine("model") is resolve_engine("model.sweep_engine") is TRUST_MODEL
+    assert resolve_engine("sweep_fake_engine").__name__ == "sweep_fake_engine"
 
 
 def test_bundled_experiments_name_registered_engines():
-    from model.experiment import load_experiment
+    from model.sweeps.design import load_experiment
     for path in sorted(Path(__file__).resolve().parent.parent.glob("experiments/*.toml")):
         assert load_experiment(path, check_params=False).engine in engines()
 
@@ -238,8 +241,8 @@ def test_long_title_in_a_what_if(tmp_path, capsys, monkeypatch):
 
 
 def test_unreachable_scheduler_is_one_line_within_the_time_out(tmp_path, capsys, monkeypatch):
-    import model.sweep
-    monkeypatch.setattr(model.sweep, "SCHEDULER_TIMEOUT_S", 1.0)  # the real one is 10 s
+    import model.sweeps.executors
+    monkeypatch.setattr(model.sweeps.executors, "SCHEDULER_TIMEOUT_S", 1.0)  # the real one is 10 s
     exp = experiment(tmp_path)
     t0 = time.monotonic()
     line = spread(["sweep", exp, "--scheduler", "tcp://127.0.0.1:9"], tmp_path, capsys, monkeypatch)
@@ -320,7 +323,7 @@ class _Stop(Exception):
                                          ("localhost", False)])
 def test_viz_warns_when_not_loopback(capsys, monkeypatch, host, warned):
     pytest.importorskip("solara")
-    from model import viz_assets
+    from model.viz import assets as viz_assets
 
     def stop():
         raise _Stop
@@ -336,5 +339,5 @@ def test_viz_warns_when_not_loopback(capsys, monkeypatch, host, warned):
 
 
 def test_scheduler_time_out_is_short():
-    import model.sweep
-    assert model.sweep.SCHEDULER_TIMEOUT_S <= 10
+    import model.sweeps.executors
+    assert model.sweeps.executors.SCHEDULER_TIMEOUT_S <= 10

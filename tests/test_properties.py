@@ -71,6 +71,8 @@ def parameter_sets(draw):
     for k, name in enumerate(("reinforcement", "support", "recognition")):
         values[f"sustain.{name}_weight"] = float(w[k])
     values["sustain.abandon_min"] = values["sustain.abandon_max"] * draw(st.floats(0, 1))
+    lo_names, hi_names = sorted((values["outputs.survey_min_names"], values["outputs.survey_max_names"]))
+    values["outputs.survey_min_names"], values["outputs.survey_max_names"] = lo_names, hi_names
     values["run.weeks"] = draw(st.integers(1, 80))
     return values
 

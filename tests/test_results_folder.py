@@ -303,7 +303,7 @@ def test_analyse_out_onto_a_users_folder_is_refused(tmp_path, capsys, monkeypatc
 
 
 def test_a_full_disk_during_a_sweep_is_one_line_and_keeps_whole_parts(tmp_path, capsys, monkeypatch):
-    import model.sweep as sweep
+    import model.sweeps.store as sweep
 
     def full(path, table):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

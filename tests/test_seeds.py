@@ -38,7 +38,7 @@ def test_run_sweep_and_compare_share_replicates(tmp_path, capsys, monkeypatch):
     """))
     assert spread(["sweep", "one.toml", "--workers", "1", "--no-analyse", "--out", "sweep"]) == 0
     from model.params import load_scenario
-    from model.whatif import run_arms
+    from model.whatif.compare import run_arms
     arms = run_arms({"base": load_scenario("baseline-teaching")}, reps=3, seed=4, weeks=30, workers=1)
     capsys.readouterr()
     run = pd.read_parquet(tmp_path / "run" / "summary.parquet").sort_values("rep").reset_index(drop=True)

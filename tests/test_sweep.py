@@ -24,8 +24,10 @@ from pathlib import Path as _Path
 
 _sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
 
-from model.experiment import load_experiment, run_seed
-from model.sweep import Progress, read_runs, read_weekly, run_sweep
+from model.sweeps.design import load_experiment, run_seed
+from model.sweeps.progress import Progress
+from model.sweeps.runner import run_sweep
+from model.sweeps.store import read_runs, read_weekly
 from sweep_helpers import PY, comparable, env, small_experiment
 
 pytest.importorskip("distributed")
@@ -42,7 +44,7 @@ def sweep(exp, out, **kw):
 
 
 def cli(*args, timeout=120, **kw):
-    return subprocess.run([PY, "-m", "model.sweep_cli", *map(str, args)], env=env(), capture_output=True,
+    return subprocess.run([PY, "-m", "model", *map(str, args)], env=env(), capture_output=True,
                           text=True, timeout=timeout, **kw)
 
 
@@ -141,7 +143,7 @@ def test_sigkill_and_resume_gives_exactly_the_uninterrupted_rows(tmp_path):
     for more_parts in (1, 3):
         kill_after_parts = (_parts(out) if out.exists() else 0) + more_parts
         again = ["--resume"] if out.exists() else []
-        proc = subprocess.Popen([PY, "-m", "model.sweep_cli", "sweep", str(exp), "--out", str(out), *again,
+        proc = subprocess.Popen([PY, "-m", "model", "sweep", str(exp), "--out", str(out), *again,
                                  "--workers", "2", "--batch", "2", "--flush-every", "0.05", "--no-analyse"], env=env(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         t0 = time.monotonic()
@@ -226,7 +228,7 @@ def test_real_dask_scheduler_and_workers_and_a_worker_killed_mid_sweep(reference
         # now a slower sweep, and one worker (nanny and all) killed while it runs
         slow = small_experiment(tmp_path, reps=8, n=4, sleep=0.03, name="slow.toml")
         sweep(slow, tmp_path / "slow_ref", workers=1)
-        proc = subprocess.Popen([PY, "-m", "model.sweep_cli", "sweep", str(slow), "--out", str(tmp_path / "k"),
+        proc = subprocess.Popen([PY, "-m", "model", "sweep", str(slow), "--out", str(tmp_path / "k"),
                                  "--scheduler", addr, "--batch", "2", "--flush-every", "0.05", "--no-analyse"], env=env(),
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         t0 = time.monotonic()
@@ -245,7 +247,7 @@ def test_a_local_worker_process_killed_mid_sweep(tmp_path):
     import psutil
     exp = small_experiment(tmp_path, reps=8, n=4, sleep=0.03)
     sweep(exp, tmp_path / "ref", workers=1)
-    proc = subprocess.Popen([PY, "-m", "model.sweep_cli", "sweep", str(exp), "--out", str(tmp_path / "k"),
+    proc = subprocess.Popen([PY, "-m", "model", "sweep", str(exp), "--out", str(tmp_path / "k"),
                              "--workers", "2", "--batch", "2", "--flush-every", "0.05", "--no-analyse"], env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     t0 = time.monotonic()

@@ -15,7 +15,8 @@ _sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, swe
 pytest.importorskip("model.runner")
 
 from model.cli import main as spread  # noqa: E402
-from model.sweep import read_runs, read_weekly, run_sweep  # noqa: E402
+from model.sweeps.runner import run_sweep  # noqa: E402
+from model.sweeps.store import read_runs, read_weekly  # noqa: E402
 from sweep_helpers import comparable  # noqa: E402
 
 EXP = """

@@ -7,7 +7,7 @@ import pytest
 
 pytest.importorskip("solara")
 
-from model import viz_assets  # noqa: E402
+from model.viz import assets as viz_assets  # noqa: E402
 
 # `${this.getCdn()}/pkg@ver/...`, `{{cdn}}/pkg@ver/...` in Solara's
 # templates, Vue widgets and Python-embedded Vue code.
@@ -32,7 +32,7 @@ def test_every_solara_cdn_reference_is_cached_or_deliberately_skipped():
     keys = solara_cdn_keys()
     assert "requirejs@2.3.6" in keys  # the scan itself works
     unknown = {k for k in keys - set(viz_assets.PACKAGES) if k.rpartition("@")[0] not in viz_assets.NOT_CACHED}
-    assert not unknown, f"Solara asks its CDN for {sorted(unknown)}: add them to model/viz_assets.PACKAGES"
+    assert not unknown, f"Solara asks its CDN for {sorted(unknown)}: add them to model/viz/assets.PACKAGES"
 
 
 def test_specs_are_exact_versions():

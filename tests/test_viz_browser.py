@@ -30,7 +30,7 @@ from viz_harness import (  # noqa: E402
     week_of,
 )
 
-from model import viz_assets  # noqa: E402
+from model.viz import assets as viz_assets  # noqa: E402
 
 pytestmark = pytest.mark.viz
 
@@ -95,7 +95,7 @@ STEP_BUDGET_MS = 300.0  # one step + redraw of every view, 600-staff teaching tr
 def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
     ARTIFACTS.mkdir(exist_ok=True)
     recorder = NetworkRecorder()
-    with SolaraServer(REPO / "model" / "app.py", log_name="server-app.log") as srv:
+    with SolaraServer(REPO / "model" / "viz" / "app.py", log_name="server-app.log") as srv:
         context, page = open_page(chromium, srv.url, recorder, width=1500, height=2300)
         try:
             wait_views(page, 0)
@@ -128,7 +128,7 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
             assert week_of(page) == paused_at > 110
 
             # Levers the model cannot combine: a message, and Reset refuses.
-            from model.app import LEVERS
+            from model.viz.app import LEVERS
 
             k = 1 + [lv.key for lv in LEVERS].index("sustain.support_weight")  # slider 0: play interval
             thumb = page.locator(".v-slider").nth(k).locator(".v-slider__thumb-container")
@@ -187,7 +187,7 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
 def measure_ready(browser) -> float:
     """Seconds from starting the app's server to every view drawn in a browser."""
     recorder = NetworkRecorder()
-    with SolaraServer(REPO / "model" / "app.py", log_name="server-app-ready.log") as srv:
+    with SolaraServer(REPO / "model" / "viz" / "app.py", log_name="server-app-ready.log") as srv:
         context, page = open_page(browser, srv.url, recorder)
         try:
             wait_views(page, 0)

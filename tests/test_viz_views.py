@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from model import viz_views as views
+from model.viz import views
 from model.params import load_scenario
 from model.trust import TrustModel
 
@@ -87,7 +87,7 @@ def test_step_and_redraw_of_every_view_is_fast_on_each_teaching_trust(name):
 
 def test_settings_checks_give_messages_not_crashes():
     pytest.importorskip("solara")
-    from model import app
+    from model.viz import app
 
     assert app.check_settings("baseline-teaching", "12", {}) is None
     assert "seed" in app.check_settings("baseline-teaching", "abc", {})
@@ -103,7 +103,7 @@ def test_settings_checks_give_messages_not_crashes():
 
 def test_scenario_picker_offers_the_six_teaching_trusts():
     pytest.importorskip("solara")
-    from model import app
+    from model.viz import app
 
     assert app.available_scenarios() == list(TEACHING)
     from model.params import FIELDS

@@ -10,7 +10,8 @@ from model.params import ParameterError, load_scenario
 from model.intervals import newcombe_paired as paired_proportion_ci
 from model.intervals import paired_t_interval as paired_ci
 from model.intervals import welch_interval as unpaired_ci
-from model.whatif import OUTCOMES, RECOMMENDED, bundled_whatifs, compare, load_whatif, run_arms
+from model.whatif.compare import OUTCOMES, compare, run_arms
+from model.whatif.files import RECOMMENDED, bundled_whatifs, load_whatif
 
 #: A small trust on which every lever has something to act on: competing
 #: pressure, a chief-executive change, middling alignment and involvement, a

@@ -1,6 +1,6 @@
 """Real-browser test harness for the visualiser.
 
-* ``SolaraServer`` starts ``python -m model.viz_serve APP --port N`` (which
+* ``SolaraServer`` starts ``python -m model.viz.serve APP --port N`` (which
   sets the offline asset cache, turns telemetry off and runs
   ``solara run ... --production``) in its own process group, waits until it
   answers HTTP, and kills it afterwards.
@@ -76,7 +76,7 @@ class SolaraServer:
         self._log = open(self.log_path, "w")
         self.started_at = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "model.viz_serve", self.app, "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "model.viz.serve", self.app, "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=REPO,
             env=env,
             stdout=self._log,

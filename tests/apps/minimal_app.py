@@ -4,7 +4,7 @@ Run by tests/test_viz_browser.py through `solara run`; it is not part of the
 teaching app.
 """
 
-from model import viz_assets
+from model.viz import assets as viz_assets
 
 viz_assets.configure_environment()  # before solara is imported
 

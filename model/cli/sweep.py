@@ -1,22 +1,18 @@
-"""`spread sweep` and `spread analyse`: registered into model/cli.py by
-
-    from model import sweep_cli
-    sweep_cli.register(subparsers)
-
-and runnable alone as `python -m model.sweep_cli sweep|analyse ...`.
-"""
+"""``spread sweep EXPERIMENT`` and ``spread analyse DIR`` (docs/SWEEPS.md)."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 
-def register(subparsers) -> None:
+def add_parser(subparsers) -> None:
+    """Register ``spread sweep`` and ``spread analyse``."""
     p = subparsers.add_parser(
         "sweep", help="run an experiment file's sweep (local processes or a Dask cluster)",
         description="Run every (point, replicate) of an experiment file, writing Parquet parts as runs "
-                    "finish. Re-running into the same folder resumes: finished runs are skipped.")
+                    "finish. Run again with --resume to continue: finished runs are skipped.")
     p.add_argument("experiment", help="experiment file (TOML), e.g. experiments/E2_regime_map.toml")
     p.add_argument("--out", help="results folder (default results/<experiment name>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1 runs in this process)")
@@ -41,9 +37,11 @@ def register(subparsers) -> None:
     a.set_defaults(func=cmd_analyse)
 
 
-def cmd_sweep(args) -> int:
-    from model.experiment import ExperimentError
-    from model.sweep import SweepError, run_sweep
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run (or resume) the sweep; one line per problem, exit 2, before anything is written."""
+    from model.sweeps.design import ExperimentError
+    from model.sweeps.runner import run_sweep
+    from model.sweeps.store import SweepError
     if args.workers is not None and args.workers < 1:
         print(f"--workers = {args.workers}: must be at least 1", file=sys.stderr)
         return 2
@@ -76,8 +74,9 @@ def cmd_sweep(args) -> int:
     return 0 if rep.complete else 1
 
 
-def cmd_analyse(args) -> int:
-    from model.analysis import AnalysisError, analyse
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """Draw the analysis of a sweep's results folder."""
+    from model.sweeps.analysis import AnalysisError, analyse
     try:
         written = analyse(args.dir, out=args.out, overwrite=args.overwrite)
     except AnalysisError as e:
@@ -85,16 +84,3 @@ def cmd_analyse(args) -> int:
         return 2
     print(f"analysis: {len(written)} files in {written[0].parent if written else args.dir}")
     return 0
-
-
-def main(argv=None) -> int:
-    from model.cli import ArgumentParser
-    parser = ArgumentParser(prog="spread")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,9 +1,9 @@
-"""``spread viz``: the browser visualiser for teaching (plugin of model/cli.py).
+"""``spread viz``: the browser visualiser for teaching (docs/teaching.md).
 
     spread viz [--host 127.0.0.1] [--port 8765]
 
 Fills the offline front-end asset cache if needed (npm registry, once), then
-serves model/app.py; open the printed address in a browser.  Nothing here
+serves model/viz/app.py; open the printed address in a browser.  Nothing here
 imports Solara, so the rest of the CLI stays quick and works without the
 ``viz`` extra installed.
 """
@@ -14,15 +14,17 @@ import argparse
 
 
 def add_parser(sub) -> None:
+    """Register ``spread viz``."""
     v = sub.add_parser("viz", help="browser visualiser for teaching (needs the 'viz' extra)",
                        description=__doc__.splitlines()[0])
-    from .viz_serve import add_arguments
+    from model.viz.serve import add_arguments
 
     add_arguments(v)
     v.set_defaults(func=cmd_viz)
 
 
 def cmd_viz(args: argparse.Namespace) -> int:
+    """Fill the asset cache if needed and serve the teaching app until Ctrl-C."""
     import importlib.util
     import sys
 
@@ -30,6 +32,6 @@ def cmd_viz(args: argparse.Namespace) -> int:
     if importlib.util.find_spec("solara") is None:
         print("spread: error: the visualiser needs the viz extra: pip install -e '.[viz]' (or make viz)", file=sys.stderr)
         return 2
-    from .viz_serve import serve
+    from model.viz.serve import serve
 
     return serve(args.app, args.host, args.port, production=not args.dev)

@@ -17,7 +17,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
-from .whatif import OUTCOMES, TRAJECTORIES, Comparison, pct, signed  # noqa: E402
+from model.whatif.compare import OUTCOMES, TRAJECTORIES, Comparison  # noqa: E402
+from model.whatif.wording import pct, signed  # noqa: E402
 
 BASE_COLOR = "#7f8c8d"
 WI_COLOR = "#1f6fb2"
@@ -415,7 +416,7 @@ def command_line(args) -> str:
 
 
 def write_report(folder, comps: list[Comparison], *, args, elapsed: float, matrix: bool) -> None:
-    from .report import write_manifest
+    from model.report import write_manifest
     reps = comps[0].baseline.summaries.shape[0]
     mf = matrix_frame(comps) if matrix else None
     rows = pd.concat([c.rows for c in comps], ignore_index=True)
@@ -424,7 +425,7 @@ def write_report(folder, comps: list[Comparison], *, args, elapsed: float, matri
         mf.to_csv(folder / "matrix.csv", index=False)
     replicates_frame(comps).to_csv(folder / "replicates.csv", index=False)
     trajectories_frame(comps).to_csv(folder / "trajectories.csv", index=False)
-    from .runner import replicate_seeds
+    from model.seeds import replicate_seeds
     manifest = {
         "generated": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "command_line": command_line(args),

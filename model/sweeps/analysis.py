@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from model.sweep import PARAM_PREFIX, read_runs, read_weekly
+from model.sweeps.store import ANALYSIS_MANIFEST, PARAM_PREFIX, read_runs, read_weekly
 from model.intervals import sd, t_interval, wilson
 from model.outputs import outcome_range
 
@@ -86,7 +86,7 @@ def analyse(src: str | Path, out: str | Path | None = None, log=None, overwrite:
     is refreshed each time); an explicit ``out`` that holds an earlier
     analysis is replaced only with ``overwrite``. Returns the files written.
     """
-    from .results_folder import atomic_dir, check_target
+    from model.results_folder import atomic_dir, check_target
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
     src = Path(src)
     mpath = src / "manifest.json"
@@ -106,10 +106,6 @@ def analyse(src: str | Path, out: str | Path | None = None, log=None, overwrite:
         (tmp / ANALYSIS_MANIFEST).write_text(json.dumps({"source": str(src)}))
     log(f"analysis of {src}: {len(ctx.written)} files in {out}")
     return [out / p.relative_to(tmp) for p in ctx.written]
-
-
-#: The analysis folder's manifest, listing its files (model/results_folder.py).
-ANALYSIS_MANIFEST = "analysis.json"
 
 
 def _analyse_into(ctx: _Ctx, src: Path, manifest: dict, exp: dict, df: pd.DataFrame) -> None:

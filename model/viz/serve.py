@@ -1,6 +1,6 @@
 """Start the browser visualiser: offline assets first, then `solara run`.
 
-``python -m model.viz_serve [APP] [--host H] [--port N]`` (also ``spread viz``
+``python -m model.viz.serve [APP] [--host H] [--port N]`` (also ``spread viz``
 and ``make viz``).  Solara reads its settings when it is imported, so the
 asset cache and the telemetry switch are set here, before that import.
 """
@@ -12,7 +12,7 @@ import ipaddress
 import sys
 from pathlib import Path
 
-from model import viz_assets
+from model.viz import assets as viz_assets
 
 DEFAULT_APP = Path(__file__).with_name("app.py")
 
@@ -64,7 +64,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m model.viz_serve", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m model.viz.serve", description=__doc__.splitlines()[0])
     add_arguments(ap)
     args = ap.parse_args(argv)
     return serve(args.app, args.host, args.port, production=not args.dev)

@@ -12,9 +12,9 @@ Used three ways:
 
 * ``configure_environment()`` -- called by the app before ``import solara``:
   sets the cache folder and turns Solara's telemetry off.
-* ``python -m model.viz_assets`` (``make viz-assets``) -- fills the cache
+* ``python -m model.viz.assets`` (``make viz-assets``) -- fills the cache
   (idempotent; needs the npm registry once, at set-up time).
-* ``python -m model.viz_assets --check`` -- exits non-zero and names what is
+* ``python -m model.viz.assets --check`` -- exits non-zero and names what is
   missing when the cache is incomplete.
 """
 
@@ -93,7 +93,7 @@ def configure_environment(cache_dir: Path | None = None) -> Path:
     # cache; an unroutable address makes such a miss fail fast and visibly
     # (a 500 for that file in the browser) instead of hanging offline.
     os.environ.setdefault("SOLARA_ASSETS_CDN", "http://127.0.0.1:9/npm/")
-    # Launched as `solara run model/app.py` by hand, Solara is imported
+    # Launched as `solara run model/viz/app.py` by hand, Solara is imported
     # before the app: patch its settings objects too (the cache folder is
     # read per request, so this still takes effect).
     if "solara.server.settings" in sys.modules:
@@ -181,9 +181,9 @@ def fill(cache_dir: Path | None = None, *, quiet: bool = False) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m model.viz_assets``: fill the offline asset cache."""
+    """``python -m model.viz.assets``: fill the offline asset cache."""
     ap = argparse.ArgumentParser(
-        prog="python -m model.viz_assets",
+        prog="python -m model.viz.assets",
         description="Fill (or check) the visualiser's offline front-end asset cache.",
     )
     ap.add_argument("--cache-dir", type=Path, default=None)

@@ -16,7 +16,6 @@ scheduled.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import itertools
 import json
 import math
@@ -27,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from model import inputs
+from model.sweeps.engines import DEFAULT_ENGINE, engine_allowed, engines, resolve_engine
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris", "points")
 ANALYSES = ("summary", "effects", "regime_map", "sensitivity", "prim", "timeseries")
@@ -62,17 +62,8 @@ ANALYSIS_KEYS = {
     "prim": {"outcome", "target", "threshold", "above", "min_density", "params"},
     "timeseries": {"columns", "by"},
 }
-DEFAULT_ENGINE = "model.sweep_engine"
 SCENARIO_KEY = "scenario"
 
-#: Engines an experiment file may name, name -> entry-point value ("module" or
-#: "module:attribute"). A file names an engine, never a module: only these and
-#: the entry points of ENGINE_GROUP are ever imported (issue 9). The long name
-#: stays because it is the default recorded in existing results' design hashes.
-BUILTIN_ENGINES = {"model": "model.sweep_engine", "model.sweep_engine": "model.sweep_engine"}
-#: Entry-point group under which an installed package registers its own engine:
-#: ``[project.entry-points."improvement_spread.engines"] mine = "mypkg.engine"``.
-ENGINE_GROUP = "improvement_spread.engines"
 
 # Bounds where a typo would start hours or years of runs, or exhaust memory
 # while the design is being expanded (issue 9); docs/SWEEPS.md states them.
@@ -93,34 +84,6 @@ class ExperimentError(Exception):
     def __init__(self, lines: list[str]):
         self.lines = list(lines)
         super().__init__("\n".join(self.lines))
-
-
-def engines() -> dict[str, str]:
-    """Every engine name an experiment may use -> its entry-point value; nothing is imported."""
-    known = dict(BUILTIN_ENGINES)
-    for ep in importlib.metadata.entry_points(group=ENGINE_GROUP):
-        known.setdefault(ep.name, ep.value)  # a package cannot shadow a built-in name
-    return known
-
-
-def engine_allowed() -> str:
-    """The allowed engine names, for error messages."""
-    return ", ".join(sorted(engines())) + f"; others register under the entry-point group {ENGINE_GROUP}"
-
-
-def resolve_engine(name: str | None):
-    """The registered engine of that name: an object with load_scenario, ParameterError, simulate.
-
-    An unregistered name raises LookupError before anything is imported."""
-    name = name or DEFAULT_ENGINE
-    known = engines()
-    if name not in known:
-        raise LookupError(f"engine {name!r} is not registered (allowed: {engine_allowed()})")
-    mod = importlib.metadata.EntryPoint(name=name, value=known[name], group=ENGINE_GROUP).load()
-    for attr in ("load_scenario", "ParameterError", "simulate"):
-        if not hasattr(mod, attr):
-            raise ImportError(f"engine {name!r} has no {attr}")
-    return mod
 
 
 @dataclass(frozen=True)
@@ -252,7 +215,7 @@ class Experiment:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-from .seeds import run_seed  # noqa: E402  (one seed scheme for every command: model/seeds.py)
+from model.seeds import run_seed  # noqa: E402  (one seed scheme for every command: model/seeds.py)
 
 
 # ----- parsing and validation -----------------------------------------

@@ -25,8 +25,8 @@ from html import escape
 
 import numpy as np
 
-from .processes.exchange import CAPABLE_LEVEL
-from .organisation import EXECUTIVE, FRONTLINE
+from model.processes.exchange import CAPABLE_LEVEL
+from model.organisation import EXECUTIVE, FRONTLINE
 
 # Colours (colour-blind safe: Okabe-Ito / ColorBrewer).
 PRACTISING = "#009e73"

@@ -1,8 +1,8 @@
 """Browser visualiser for teaching: watch improvement practice spread (or stay local).
 
-Start it with ``make viz`` or ``spread viz`` (or ``python -m model.viz_serve``)
+Start it with ``make viz`` or ``spread viz`` (or ``python -m model.viz.serve``)
 and open http://127.0.0.1:8765/.  Works with no internet: the front-end
-assets come from a local cache (model/viz_assets.py).
+assets come from a local cache (model/viz/assets.py).
 
 Every browser tab gets its own model (built in the page component, never at
 module level).  The sidebar picks a bundled teaching-size trust, a seed and
@@ -13,7 +13,7 @@ page and nothing is rebuilt.
 
 from __future__ import annotations
 
-from model import viz_assets
+from model.viz import assets as viz_assets
 
 viz_assets.configure_environment()  # before solara is imported
 
@@ -24,7 +24,7 @@ from typing import Any, Callable  # noqa: E402
 
 import solara  # noqa: E402
 
-from model import viz_views as views  # noqa: E402
+from model.viz import views  # noqa: E402
 from model.params import FIELDS, ParameterError, bundled_scenarios, load_scenario  # noqa: E402
 from model.trust import TrustModel  # noqa: E402
 

@@ -1,0 +1,69 @@
+"""The ``spread`` command line: one module per subcommand, registered here.
+
+    spread run SCENARIO [--reps N] [--seed S] [--weeks W] [--set k=v]... [--out DIR]
+    spread trusts [--reps N] [--out DIR]      five trusts side by side
+    spread params [SECTION]                   every parameter with unit, range and meaning
+    spread sweep EXPERIMENT [--out DIR] ...   an experiment's sweep (docs/SWEEPS.md)
+    spread analyse DIR                        tables and figures of a sweep
+    spread compare SCENARIO --what-if ...     what-ifs with common random numbers (docs/policy.md)
+    spread viz                                the browser visualiser (docs/teaching.md)
+
+Bad input gives one line on stderr naming the file, key, value and what is
+allowed, exit code 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+
+from model.cli import compare, params, run, sweep, trusts, viz
+from model.cli.options import ArgumentParser
+from model.params import ParameterError
+from model.results_folder import OutputError
+
+#: The subcommands, in the order ``spread --help`` lists them.
+SUBCOMMANDS = (run, trusts, params, sweep, compare, viz)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``spread`` parser with every subcommand."""
+    ap = ArgumentParser(prog="spread", description="Simulate how improvement practice spreads through an NHS trust.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    for module in SUBCOMMANDS:
+        module.add_parser(sub)
+    return ap
+
+
+def _terminate(signum, frame):
+    # SIGTERM (a batch system's stop, `kill`) unwinds like Ctrl-C, so a results
+    # folder being written is removed rather than left hidden and half-written
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The ``spread`` command: parse ``argv``, run the subcommand, return its exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
+    try:
+        return args.func(args)
+    except ParameterError as exc:
+        print(f"spread: error: {exc}", file=sys.stderr)
+        return 2
+    except OutputError as exc:
+        print(f"spread: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("spread: interrupted; no partial output was kept", file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

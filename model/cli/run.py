@@ -1,0 +1,94 @@
+"""``spread run SCENARIO``: replicates of one scenario, written to a results folder."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from model.cli.options import add_overwrite, add_replicates, add_scenario_options
+from model.params import Params, bundled_scenarios, load_scenario
+from model.results_folder import atomic_dir, check_target, safe_name
+
+
+def add_parser(sub) -> None:
+    """Register ``spread run``."""
+    r = sub.add_parser("run", help="run replications of one scenario")
+    r.add_argument("scenario", help=f"a scenario .toml path or a bundled name ({', '.join(bundled_scenarios())})")
+    add_replicates(r)
+    add_scenario_options(r, "output folder (default results/<scenario>)")
+    add_overwrite(r)
+    r.set_defaults(func=cmd_run)
+
+
+def run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[int], pd.DataFrame]:
+    """Replicates of one scenario as tables: weekly, summaries, network, seeds, survey."""
+    from model.runner import replicate_seeds, run_replicates
+
+    results = run_replicates(params, args.reps, seed=args.seed, weeks=args.weeks, workers=args.workers)
+    seeds = replicate_seeds(args.seed, args.reps)
+    weekly = pd.concat([r.weekly.assign(rep=i, seed=r.seed) for i, r in enumerate(results)], ignore_index=True)
+    summaries = pd.DataFrame([{"rep": i, "seed": r.seed, **r.summary} for i, r in enumerate(results)])
+    net = pd.DataFrame([{"rep": i, "when": w, **(r.network_start if w == "start" else r.network_end)}
+                        for i, r in enumerate(results) for w in ("start", "end")])
+    survey = pd.DataFrame([{"rep": i, "seed": r.seed, **r.survey} for i, r in enumerate(results)])
+    return weekly, summaries, net, seeds, survey
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the replicates, write the results folder, print the summary table."""
+    from model.figures import run_figure
+    from model.report import summary_table, write_manifest, write_tables
+
+    params = load_scenario(args.scenario, overrides=args.overrides)
+    out = args.out or Path("results") / safe_name(params.trust.name, "run")
+    check_target(out, "run", args.overwrite)  # before any work: a refusal costs nothing
+    t0 = time.perf_counter()
+    weekly, summaries, net, seeds, survey = run_many(params, args)
+    elapsed = time.perf_counter() - t0
+    table = summary_table(summaries.assign(scenario=params.trust.name), by="scenario")
+    with atomic_dir(out, "run", args.overwrite) as tmp:
+        write_tables(tmp, "weekly", weekly)
+        write_tables(tmp, "summary", summaries)
+        write_tables(tmp, "network", net)
+        write_tables(tmp, "survey", survey)
+        table.to_csv(tmp / "summary_table.csv", index=False)
+        fig = run_figure(weekly, params.trust.label)
+        fig.savefig(tmp / "figure.png", dpi=120)
+        write_manifest(tmp, command="run", scenario=params.to_dict(), scenario_source=params.source,
+                       overrides=args.overrides, root_seed=args.seed, seeds=seeds, reps=args.reps,
+                       weeks=args.weeks or params.run.weeks, elapsed_s=round(elapsed, 3))
+    print_table(table, f"{params.trust.label}: {args.reps} replicates, {params.organisation.staff} staff, "
+                        f"{args.weeks or params.run.weeks} weeks ({elapsed:.1f} s)")
+    print_network(net)
+    print_survey(survey, params)
+    print(f"results written to {out}/")
+    return 0
+
+
+def print_table(table: pd.DataFrame, title: str) -> None:
+    print(title)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
+        print(table.T.to_string(header=False))
+
+
+def print_network(net: pd.DataFrame) -> None:
+    cols = ["density", "reciprocity_arcs", "reciprocity_pairs", "one_directional_share", "clustering_mean",
+            "mean_in_degree", "components", "cross_unit_ties_per_person"]
+    print("\nNetwork (mean over replicates; reciprocity_arcs = share of arcs reciprocated, "
+          "reciprocity_pairs = share of connected pairs that are mutual):")
+    print(net.groupby("when", sort=False)[cols].mean().round(4).to_string())
+
+
+def print_survey(survey: pd.DataFrame, params: Params) -> None:
+    from model.survey import survey_table, survey_title
+
+    if survey["respondents"].isna().all():
+        print(f"\nNo survey: the horizon ends before week {params.outputs.survey_week} (outputs.survey_week)")
+        return
+    print(f"\n{survey_title(params)}, mean over replicates:")
+    print(survey_table(survey, intervals=False).drop(columns="group").T.to_string(header=False))
+
+
