@@ -1,0 +1,279 @@
+"""A sweep's results folder: append-only Parquet parts plus a manifest, written by one process.
+
+Layout::
+
+    manifest.json        experiment as resolved, design hash, versions, git commit, sessions
+    design.csv           one row per design point
+    runs/part-NNNNNN.parquet    one row per run: meta, every parameter (p.<key path>), outcomes, error
+    weekly/part-NNNNNN.parquet  kept weekly columns, if the experiment asks for them
+    analysis/            tables (CSV) and figures (PNG, SVG) from `spread analyse`
+
+Parts are written to a temporary file and renamed, so a part is either whole
+or absent; the finished runs are read back from the parts, so a sweep killed
+at any moment and resumed ends with exactly the rows of an uninterrupted one.
+A folder is taken only if it is new, empty or a sweep's own (``check_sweep_target``).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from model.results_folder import _entries, _is_cwd_or_above, read_manifest
+
+META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
+PARAM_PREFIX = "p."
+#: The analysis folder's manifest, listing its files (model/results_folder.py).
+ANALYSIS_MANIFEST = "analysis.json"
+MANIFEST_VERSION = 1
+
+
+class SweepError(Exception):
+    """A problem that stops a sweep before it runs (one line)."""
+
+
+def run_key(point: int, rep: int) -> str:
+    return f"p{point}-r{rep}"
+
+
+
+def _atomic_write_bytes(path: Path, data: bytes):
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _atomic_write_table(path: Path, table: pa.Table):
+    tmp = path.with_name(path.name + ".tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    with open(tmp, "rb+") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _rows_table(rows: list[dict]) -> pa.Table:
+    df = pd.DataFrame(rows)
+    for c in df.columns:
+        if df[c].dtype == object:
+            nonnull = df[c].dropna()
+            if len(nonnull) and nonnull.map(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)).all():
+                df[c] = pd.to_numeric(df[c])
+            elif len(nonnull) and not nonnull.map(lambda x: isinstance(x, str)).all():
+                df[c] = df[c].map(lambda x: None if x is None else (x if isinstance(x, str) else json.dumps(x, default=str)))
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
+class Store:
+    """Append-only Parquet parts plus a manifest, written by one process."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+        self.runs_dir = self.out / "runs"
+        self.weekly_dir = self.out / "weekly"
+        self.manifest_path = self.out / "manifest.json"
+        self._lock_fd = None
+        self.buffer: list[dict] = []
+        self.weekly_buffer: list[pd.DataFrame] = []
+        self.next_part = 0
+        self.rows_written = 0
+
+    # opening -----------------------------------------------------------
+    def existing_manifest(self) -> dict | None:
+        if self.manifest_path.is_file():
+            return json.loads(self.manifest_path.read_text())
+        return None
+
+    def open(self) -> set[str]:
+        """Lock the folder, clear debris of a killed writer, return finished run keys."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.runs_dir.mkdir(exist_ok=True)
+        self.weekly_dir.mkdir(exist_ok=True)
+        self._lock_fd = os.open(self.out / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise SweepError(f"{self.out}: another sweep is writing to this folder")
+        # debris of a killed writer: only temporary files of names this store writes
+        for d, pattern in ((self.runs_dir, "part-*.parquet.tmp"), (self.weekly_dir, "part-*.parquet.tmp"),
+                           (self.out, "manifest.json.tmp"), (self.out, "design.csv.tmp")):
+            for tmp in d.glob(pattern):
+                if _STORE_ENTRY.fullmatch(tmp.relative_to(self.out).as_posix()):
+                    tmp.unlink()
+        done: set[str] = set()
+        parts = sorted(self.runs_dir.glob("part-*.parquet"))
+        for part in parts:
+            keys = pq.read_table(part, columns=["run_key"]).column("run_key").to_pylist()
+            dup = done.intersection(keys)
+            if dup:  # cannot happen with one writer; refuse rather than double count
+                raise SweepError(f"{part}: runs already in another part: {sorted(dup)[:3]}")
+            done.update(keys)
+        run_parts = {p.name for p in parts}
+        for wpart in self.weekly_dir.glob("part-*.parquet"):
+            if wpart.name not in run_parts:  # weekly written, runs part not: the runs will be redone
+                wpart.unlink()
+        if parts:
+            self.next_part = max(int(p.stem.split("-")[1]) for p in parts) + 1
+        return done
+
+    def close(self):
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    # writing -----------------------------------------------------------
+    def add(self, rows: list[dict], weekly: pd.DataFrame | None):
+        self.buffer.extend(rows)
+        if weekly is not None and len(weekly):
+            self.weekly_buffer.append(weekly)
+
+    def flush(self) -> int:
+        if not self.buffer:
+            return 0
+        name = f"part-{self.next_part:06d}.parquet"
+        if self.weekly_buffer:  # weekly first: a runs part never exists without its weekly part
+            wt = pa.Table.from_pandas(pd.concat(self.weekly_buffer, ignore_index=True), preserve_index=False)
+            _atomic_write_table(self.weekly_dir / name, wt)
+        _atomic_write_table(self.runs_dir / name, _rows_table(self.buffer))
+        n = len(self.buffer)
+        self.rows_written += n
+        self.next_part += 1
+        self.buffer = []
+        self.weekly_buffer = []
+        return n
+
+    def write_manifest(self, manifest: dict):
+        _atomic_write_bytes(self.manifest_path, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
+
+
+#: Every entry a sweep's results folder can hold (relative POSIX paths; folders end in /).
+_STORE_ENTRY = re.compile(r"(manifest\.json|design\.csv)(\.tmp)?|\.lock|runs/|weekly/|analysis/"
+                          r"|(runs|weekly)/part-\d{6}\.parquet(\.tmp)?|\.analysis\.spread-partial-[^/]+/?")
+
+
+def _is_sweep_manifest(m: dict | None) -> bool:
+    return isinstance(m, dict) and "design_hash" in m and m.get("format") == MANIFEST_VERSION
+
+
+def _strangers(out: Path) -> list[str]:
+    """Entries of ``out`` that a sweep (and its analysis) did not write."""
+    analysis = read_manifest(out / "analysis", ANALYSIS_MANIFEST)
+    ours = {f"analysis/{f}" for f in (analysis["files"] if analysis else [])} | {f"analysis/{ANALYSIS_MANIFEST}"}
+    found = []
+    for e in _entries(out):
+        if _STORE_ENTRY.fullmatch(e) or e in ours or e.startswith(".analysis.spread-partial-"):
+            continue
+        if e.startswith("analysis/") and e.endswith("/") and any(o.startswith(e) for o in ours):
+            continue
+        found.append(e)
+    return found
+
+
+def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: bool) -> dict | None:
+    """Refuse (SweepError) unless ``out`` may take this sweep; return the manifest to resume, if any.
+
+    A new or empty folder starts a sweep. A folder holding a sweep's results
+    (recognised by its manifest) is continued with ``resume`` (same design
+    only) or cleared and started again with ``overwrite`` (only if every entry
+    in it is the sweep's own). Anything else is refused; nothing is written.
+    """
+    if resume and overwrite:
+        raise SweepError("--resume and --overwrite: allowed is one of them (continue, or start again)")
+    if out.is_symlink():
+        raise SweepError(f"{out}: is a symbolic link; allowed is a new folder or a sweep's results folder")
+    if not out.exists():
+        if resume:
+            raise SweepError(f"{out}: nothing to resume (no such folder); run without --resume to start")
+        return None
+    if not out.is_dir():
+        raise SweepError(f"{out}: is a file, not a folder; nothing was changed (choose a new --out)")
+    if _is_cwd_or_above(out):
+        raise SweepError(f"{out}: is the current folder or one above it; allowed is a new folder")
+    entries = _entries(out)
+    if not entries:
+        if resume:
+            raise SweepError(f"{out}: nothing to resume (empty folder); run without --resume to start")
+        return None
+    try:
+        old = json.loads((out / "manifest.json").read_text())
+    except (OSError, ValueError, UnicodeDecodeError):
+        old = None
+    if not _is_sweep_manifest(old):
+        raise SweepError(f"{out}: holds files that `spread sweep` did not write (e.g. {entries[0].rstrip('/')}); "
+                         "nothing was changed (choose a new --out)")
+    done = old.get("runs_done", "some")
+    if overwrite:
+        strangers = _strangers(out)
+        if strangers:
+            raise SweepError(f"{out}: holds {strangers[0]}, which `spread sweep` did not write; --overwrite "
+                             "replaces only a folder of the sweep's own files, so nothing was changed")
+        return None
+    if old.get("design_hash") != design_hash:
+        raise SweepError(f"{out}: holds results of a different experiment or design "
+                         f"(design hash {old.get('design_hash')} there, {design_hash} here); "
+                         "choose another --out, or add --overwrite to replace them")
+    if not resume:
+        raise SweepError(f"{out}: holds this sweep's results ({done} of {old.get('n_runs')} runs done); "
+                         "add --resume to continue it, or --overwrite to start again")
+    return old
+
+
+def clear_sweep(out: Path) -> None:
+    """Remove a sweep's own files from ``out`` (after check_sweep_target allowed --overwrite)."""
+    if _strangers(out):  # checked before; the folder may have changed since
+        raise SweepError(f"{out}: gained files that `spread sweep` did not write; nothing more was removed")
+    for e in reversed(_entries(out)):  # files before the folders holding them
+        p = out / e.rstrip("/")
+        if e.endswith("/"):
+            p.rmdir()
+        else:
+            p.unlink()
+
+
+def _normalise(df: pd.DataFrame) -> pd.DataFrame:
+    for c in df.columns:
+        if df[c].dtype == object:
+            nonnull = df[c].dropna()
+            if len(nonnull) and nonnull.map(lambda x: isinstance(x, (int, float)) and not isinstance(x, bool)).all():
+                df[c] = pd.to_numeric(df[c])
+    return df
+
+
+def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """All finished runs of a results folder, sorted by (point, rep)."""
+    parts = sorted((Path(out) / "runs").glob("part-*.parquet"))
+    frames = []
+    for part in parts:
+        names = pq.read_schema(part).names
+        cols = None if columns is None else [c for c in columns if c in names]
+        frames.append(pq.read_table(part, columns=cols).to_pandas())
+    if not frames:
+        return pd.DataFrame(columns=columns or META_COLUMNS)
+    df = pd.concat(frames, ignore_index=True)
+    if columns is not None:
+        for c in columns:
+            if c not in df.columns:
+                df[c] = None
+        df = df[columns]
+    df = _normalise(df)
+    if "point" in df.columns and "rep" in df.columns:
+        df = df.sort_values(["point", "rep"], kind="stable").reset_index(drop=True)
+    return df
+
+
+def read_weekly(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    parts = sorted((Path(out) / "weekly").glob("part-*.parquet"))
+    frames = [pq.read_table(p, columns=columns).to_pandas() for p in parts]
+    if not frames:
+        return pd.DataFrame()
+    return pd.concat(frames, ignore_index=True).sort_values(["point", "rep", "week"], kind="stable").reset_index(drop=True)
+

@@ -1,0 +1,107 @@
+"""The task a worker runs: a batch of (point, replicate) runs of the experiment's engine.
+
+It never raises for a run's own failure: the row is kept with its error, and
+the sweep goes on.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import traceback
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.sweeps.design import flatten_keys
+from model.sweeps.engines import resolve_engine
+from model.sweeps.store import PARAM_PREFIX, run_key
+
+@functools.lru_cache(maxsize=8)
+def _engine(name: str):
+    return resolve_engine(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _base(engine_name: str, scenario: str):
+    return _engine(engine_name).load_scenario(scenario)
+
+
+@functools.lru_cache(maxsize=256)
+def _point_params(engine_name: str, scenario: str, values_json: str):
+    values = json.loads(values_json)
+    params = _base(engine_name, scenario).with_values(values) if values else _base(engine_name, scenario)
+    return params, {PARAM_PREFIX + key: _scalar(v) for key, v in flatten_keys(params.to_dict()).items()}
+
+
+def _scalar(v):
+    if isinstance(v, np.generic):
+        return v.item()
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    try:
+        return json.dumps(v, default=str, sort_keys=True)
+    except Exception:
+        return str(v)
+
+
+def run_batch(spec: dict, runs: list[tuple]) -> tuple[list[dict], pd.DataFrame | None]:
+    """Run a batch of runs; never raises for a run's own failure (it is recorded)."""
+    eng_name = spec["engine"]
+    outcomes = spec.get("outcomes")
+    weekly_cols = spec.get("weekly") or []
+    every = spec.get("weekly_every", 1)
+    rows: list[dict] = []
+    weekly_frames = []
+    for point, pname, scenario, values, rep, seed in runs:
+        row: dict[str, Any] = {
+            "run_key": run_key(point, rep), "point": point, "point_name": pname, "rep": rep,
+            "seed": seed, "scenario": scenario,
+        }
+        for k, v in values.items():
+            row[PARAM_PREFIX + k] = _scalar(v)
+        try:
+            eng = _engine(eng_name)
+            params, flat = _point_params(eng_name, scenario, json.dumps({**spec["fixed"], **values}, sort_keys=True))
+            row.update(flat)
+            res = eng.simulate(params, seed=seed, weeks=spec.get("weeks"))
+            summary = res.summary
+            keep = outcomes if outcomes is not None else [k for k, v in summary.items() if _is_scalar(v)]
+            missing = [o for o in keep if o not in summary]
+            if missing:
+                raise KeyError(f"outcome(s) {missing} not in the run's summary (it has: {', '.join(summary)})")
+            for o in keep:
+                row[o] = _scalar(summary[o])
+            if weekly_cols:
+                w = res.weekly
+                miss = [c for c in weekly_cols if c not in w.columns]
+                if miss:
+                    raise KeyError(f"weekly column(s) {miss} not in the run's weekly table (it has: {', '.join(map(str, w.columns))})")
+                wk = w["week"].to_numpy() if "week" in w.columns else np.arange(len(w))
+                sel = np.arange(0, len(w), every)
+                if len(w) and sel[-1] != len(w) - 1:
+                    sel = np.append(sel, len(w) - 1)
+                wf = pd.DataFrame({c: w[c].to_numpy()[sel] for c in weekly_cols})
+                wf.insert(0, "week", wk[sel])
+                wf.insert(0, "rep", rep)
+                wf.insert(0, "point", point)
+                wf.insert(0, "run_key", row["run_key"])
+                weekly_frames.append(wf)
+            row["error"] = None
+        except Exception as e:  # a run that raises is recorded, and the sweep goes on
+            tb = traceback.extract_tb(e.__traceback__)
+            where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+            msg = str(e).strip().splitlines()
+            row["error"] = f"{type(e).__name__}: {msg[0] if msg else ''}{where}"
+            for o in outcomes or []:
+                row.setdefault(o, None)
+        rows.append(row)
+    weekly = pd.concat(weekly_frames, ignore_index=True) if weekly_frames else None
+    return rows, weekly
+
+
+def _is_scalar(v) -> bool:
+    return v is None or isinstance(v, (bool, int, float, str, np.generic))
+
