@@ -31,10 +31,13 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:  # networkx is imported only where a graph is converted
+    import networkx as nx
 
 RULES = ("complex", "simple", "hybrid")
 
@@ -84,7 +87,7 @@ def log_survival(weights: np.ndarray, transmission: float) -> np.ndarray:
 
 
 def rule_probability(rule: str, W: sp.csr_array, log_W: sp.csr_array | None, x: np.ndarray,
-                     x_try: np.ndarray, in_degree: np.ndarray, threshold, adoption_prob: float,
+                     x_try: np.ndarray, in_degree: np.ndarray, threshold: np.ndarray | float, adoption_prob: float,
                      mix: float) -> tuple[np.ndarray, np.ndarray]:
     """Weekly adoption probability under ``rule`` and the exposure it saw.
 
@@ -126,7 +129,7 @@ class ContagionResult:
         return np.where(ever, first, -1)
 
 
-def in_contact_matrix(graph) -> tuple[sp.csr_array, np.ndarray]:
+def in_contact_matrix(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix) -> tuple[sp.csr_array, np.ndarray]:
     """Binary in-contact matrix M (M[i, j] = 1 if j -> i) and per-entry reciprocity flags.
 
     ``graph``: a networkx Graph (each edge a reciprocal pair of arcs), a
@@ -158,7 +161,8 @@ def in_contact_matrix(graph) -> tuple[sp.csr_array, np.ndarray]:
     return M, flags
 
 
-def spread(graph, seeds: Iterable[int] | np.ndarray, steps: int, rule: str = "complex", *,
+def spread(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix, seeds: Iterable[int] | np.ndarray, steps: int,
+           rule: str = "complex", *,
            threshold: float | np.ndarray = 0.25, adoption_prob: float = 1.0,
            transmission: float = 0.1, one_directional_weight: float = 1.0, mix: float = 0.5,
            attempts: str = "every_step", rng: np.random.Generator | int | None = None) -> ContagionResult:

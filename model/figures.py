@@ -17,7 +17,7 @@ def _band(ax, weekly: pd.DataFrame, col: str, label: str, color: str, scale: flo
     ax.fill_between(q.index, q[0.05], q[0.95], color=color, alpha=0.2, linewidth=0)
 
 
-def run_figure(weekly: pd.DataFrame, title: str):
+def run_figure(weekly: pd.DataFrame, title: str) -> plt.Figure:
     """Adoption and lead time, pilots vs the rest: median and 90% band over replicates."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     _band(axes[0], weekly, "adoption_pilot", "pilot units", "#c0392b", 100)
@@ -35,7 +35,7 @@ def run_figure(weekly: pd.DataFrame, title: str):
     return fig
 
 
-def trusts_figure(weekly: pd.DataFrame, labels: dict[str, str]):
+def trusts_figure(weekly: pd.DataFrame, labels: dict[str, str]) -> plt.Figure:
     """Five trusts side by side: adoption outside pilots, reach and pilot lead time."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
     colors = plt.cm.tab10(np.linspace(0, 1, 10))

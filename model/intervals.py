@@ -21,6 +21,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 Z95 = 1.959964  # the normal quantile of 0.975
@@ -45,7 +46,7 @@ def _clip(iv: Interval, bounds: tuple[float, float] | None) -> Interval:
     return Interval(iv.estimate, max(iv.low, bounds[0]), min(iv.high, bounds[1]))
 
 
-def t_interval(x, level: float = 0.95, bounds: tuple[float, float] | None = None) -> Interval:
+def t_interval(x: ArrayLike, level: float = 0.95, bounds: tuple[float, float] | None = None) -> Interval:
     """Mean of ``x`` (NaN and infinite values dropped) and its t interval, clipped to ``bounds``.
 
     A t interval on a share near 0 or 1 reaches past the possible range;
@@ -61,19 +62,19 @@ def t_interval(x, level: float = 0.95, bounds: tuple[float, float] | None = None
     return _clip(Interval(m, m - h, m + h), bounds)
 
 
-def sd(x) -> float:
+def sd(x: ArrayLike) -> float:
     """Sample standard deviation of the finite values (NaN for fewer than two)."""
     x = _finite(x)
     return float(x.std(ddof=1)) if x.size >= 2 else math.nan
 
 
-def paired_t_interval(base, what_if, level: float = 0.95) -> Interval:
+def paired_t_interval(base: ArrayLike, what_if: ArrayLike, level: float = 0.95) -> Interval:
     """Mean paired difference (what-if minus baseline) and its t interval; pairs with a NaN are dropped."""
     d = np.asarray(what_if, float) - np.asarray(base, float)
     return t_interval(d, level)
 
 
-def welch_interval(base, what_if, level: float = 0.95) -> Interval:
+def welch_interval(base: ArrayLike, what_if: ArrayLike, level: float = 0.95) -> Interval:
     """Difference in means of two independent samples (what-if minus baseline), Welch t interval."""
     a, b = _finite(base), _finite(what_if)
     if a.size == 0 or b.size == 0:
@@ -101,7 +102,7 @@ def wilson(k: int, n: int, z: float = Z95) -> Interval:
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half))
 
 
-def newcombe_paired(base, what_if) -> Interval:
+def newcombe_paired(base: ArrayLike, what_if: ArrayLike) -> Interval:
     """Difference of two paired proportions (what-if minus baseline), Newcombe's (1998) hybrid score interval.
 
     Unlike a t interval it is not [0, 0] when no replicate changed and none
@@ -128,7 +129,7 @@ def newcombe_paired(base, what_if) -> Interval:
     return Interval(diff, max(-1.0, diff - delta), min(1.0, diff + eps))
 
 
-def one_sided_lower(x, level: float = 0.95) -> float:
+def one_sided_lower(x: ArrayLike, level: float = 0.95) -> float:
     """One-sided lower confidence bound for the mean of ``x`` (NaN for fewer than two values)."""
     x = _finite(x)
     if x.size < 2:
@@ -136,7 +137,7 @@ def one_sided_lower(x, level: float = 0.95) -> float:
     return float(x.mean() - stats.t.ppf(level, x.size - 1) * x.std(ddof=1) / math.sqrt(x.size))
 
 
-def one_sided_upper(x, level: float = 0.95) -> float:
+def one_sided_upper(x: ArrayLike, level: float = 0.95) -> float:
     """One-sided upper confidence bound for the mean of ``x`` (NaN for fewer than two values)."""
     x = _finite(x)
     if x.size < 2:

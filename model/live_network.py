@@ -22,12 +22,17 @@ attributes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.sparse as sp
 
 from .contagion import log_survival
 from .network import StaffNetwork, network_stats
 from .params import Params
+
+if TYPE_CHECKING:  # networkx is imported only by to_networkx
+    import networkx as nx
 
 
 class LiveNetwork:
@@ -143,12 +148,12 @@ class LiveNetwork:
         return self.structure.scatter_pays(k)
 
     # -- outputs ------------------------------------------------------------------------
-    def record(self, model, week: int, history: dict[str, np.ndarray]) -> None:
+    def record(self, model: Any, week: int, history: dict[str, np.ndarray]) -> None:
         """This week's live arcs and live cross-unit ties per person."""
         history["live_arcs"][week] = self.in_degree.sum()
         history["cross_unit_ties_per_person"][week] = self.cross_live / self.n
 
-    def to_networkx(self):
+    def to_networkx(self) -> nx.DiGraph:
         """The live network now as a networkx DiGraph (for analysis, not the hot path)."""
         import networkx as nx
 

@@ -24,6 +24,7 @@ expected share of arcs reciprocated equal to r at any number of arcs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,6 +32,9 @@ from scipy.sparse import csgraph
 
 from .organisation import EXECUTIVE, CHIEF_EXECUTIVE, Organisation
 from .params import Params
+
+if TYPE_CHECKING:  # networkx is imported only by to_networkx
+    import networkx as nx
 
 NEVER = np.iinfo(np.int32).max
 
@@ -115,7 +119,7 @@ class StaffNetwork:
             w *= np.repeat(values[nonzero], ends - starts)  # values[src] of each visited arc
         return np.bincount(self.out_dst[pos], weights=w, minlength=self.n)
 
-    def to_networkx(self, week: int = 0):
+    def to_networkx(self, week: int = 0) -> nx.DiGraph:
         """The live network in ``week`` as a networkx DiGraph (for analysis, not the hot path)."""
         import networkx as nx
 

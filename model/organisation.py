@@ -22,6 +22,13 @@ ROLE_NAMES = ("frontline", "unit manager", "directorate manager", "executive", "
 
 @dataclass(frozen=True)
 class Organisation:
+    """The trust's fixed structure: who is in which unit with which role, units in directorates, pilot pathways.
+
+    Per-person arrays have length N (staff), per-unit ones length U (units,
+    the board unit last), per-directorate ones length D; the comments on the
+    fields say what each holds.
+    """
+
     n_staff: int
     n_units: int  # including the board unit (the last)
     n_directorates: int
@@ -40,10 +47,12 @@ class Organisation:
 
     @property
     def unit_pilot(self) -> np.ndarray:
+        """Per unit: True if the unit is in a pilot pathway."""
         return self.unit_pathway >= 0
 
     @property
     def staff_pilot(self) -> np.ndarray:
+        """Per person: True if the person works in a pilot unit."""
         return self.unit_pilot[self.unit_of]
 
     @property

@@ -13,7 +13,7 @@ import copy
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -28,6 +28,14 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Field:
+    """One parameter's definition: its baseline default, kind, unit, meaning and allowed values.
+
+    ``kind`` decides how a value is checked; ``lo`` and ``hi`` bound a number
+    (for ``str``, ``hi`` is the longest allowed length; for ``int_list``, the
+    weeks' range); ``choices`` lists the values of a ``choice`` or
+    ``str_list``.
+    """
+
     default: Any
     kind: str  # int, float, bool, str, choice, int_list, str_list, windows
     unit: str
@@ -37,6 +45,7 @@ class Field:
     choices: tuple[str, ...] = ()
 
     def allowed(self) -> str:
+        """What this parameter accepts, in words, for error messages and ``spread params``."""
         if self.kind == "choice":
             return "one of " + ", ".join(repr(c) for c in self.choices)
         if self.kind == "str_list":
@@ -284,6 +293,7 @@ class Params:
         raise AttributeError(name)
 
     def get(self, key: str) -> Any:
+        """The value at a ``"section.key"`` path (a copy); ParameterError for an unknown key."""
         if key not in FIELDS:
             raise ParameterError(f"{self.source}: {_name(key)}: unknown key; allowed keys are {_known_hint(key)}")
         return copy.deepcopy(self._values[key])
@@ -360,6 +370,7 @@ def _known_hint(key: str) -> str:
 
 
 def defaults() -> Params:
+    """The baseline scenario: every parameter at its default."""
     return Params({k: copy.deepcopy(f.default) for k, f in FIELDS.items()})
 
 
@@ -398,10 +409,12 @@ def resolve_path(name_or_path: str | Path) -> Path:
 
 
 def bundled_scenarios() -> list[str]:
+    """Names of the scenarios in scenarios/, sorted."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def read_toml(path: Path, kind: str = "scenario", folder: Path = SCENARIO_DIR, names=bundled_scenarios) -> dict[str, Any]:
+def read_toml(path: Path, kind: str = "scenario", folder: Path = SCENARIO_DIR,
+              names: Callable[[], list[str]] = bundled_scenarios) -> dict[str, Any]:
     """Parse a scenario (or what-if) file; every failure is one ParameterError line."""
     if not path.is_file():
         why = inputs.not_a_file(path)

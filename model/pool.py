@@ -30,7 +30,8 @@ from concurrent.futures import ProcessPoolExecutor
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 
-def pool_context(preload: tuple[str, ...] = ("model.runner",), forkserver: bool = False):
+def pool_context(preload: tuple[str, ...] = ("model.runner",),
+                 forkserver: bool = False) -> multiprocessing.context.BaseContext:
     """The multiprocessing context for a pool started now (see the module docstring).
 
     ``forkserver`` asks for a fork server even from a single thread: a sweep

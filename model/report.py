@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
     df.to_csv(folder / f"{name}.csv", index=False)
 
 
-def write_manifest(folder: Path, **fields) -> None:
+def write_manifest(folder: Path, **fields: Any) -> None:
     """Write run.json: versions, git commit and ``fields`` (the results folder adds its file list)."""
     manifest = {"versions": versions(), "git_commit": git_label(), **fields}
     (folder / "run.json").write_text(json.dumps(manifest, indent=2, default=_jsonable))

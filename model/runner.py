@@ -16,6 +16,14 @@ from .trust import TrustModel
 
 @dataclass
 class RunResult:
+    """What one run gives: its seed, weekly series, summary outcomes, network at start and end, events, survey.
+
+    ``weekly`` has one row a week (``trust.WEEKLY`` columns); ``summary`` is
+    ``outputs.summarise``'s outcome name -> value; ``network_start`` and
+    ``network_end`` are ``network_stats`` of the live network; ``events`` the
+    (week, kind, text) event log.
+    """
+
     seed: int
     weekly: pd.DataFrame
     summary: dict

@@ -77,12 +77,18 @@ streams, so taking the survey changes none of the model's numbers.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 from scipy import sparse as sp
 from scipy.sparse import csgraph
 
 from .network import StaffNetwork
 from .organisation import CHIEF_EXECUTIVE, DIRECTORATE_MANAGER, EXECUTIVE, UNIT_MANAGER, Organisation
+from .params import Params
+
+if TYPE_CHECKING:  # pandas is imported only by survey_table
+    import pandas as pd
 
 #: the survey's own stream key, beside the run's seed (never one of the model's STREAMS)
 SURVEY_STREAM = 0x5355525645  # "SURVE"
@@ -218,7 +224,7 @@ def survey(net: StaffNetwork, org: Organisation, live: np.ndarray, rng: np.rando
     }
 
 
-def survey_model(model, respondents: int | None = None, order: str = "weighted") -> dict:
+def survey_model(model: Any, respondents: int | None = None, order: str = "weighted") -> dict:
     """The survey of a TrustModel's live network now, with the run's parameters and its own stream."""
     o = model.params.outputs
     return survey(model.net, model.org, model.live.live, survey_rng(model.seed),
@@ -241,13 +247,14 @@ TABLE = (
 )
 
 
-def survey_title(params) -> str:
+def survey_title(params: Params) -> str:
+    """Heading of the survey tables: the survey week and how many names each respondent gives each way."""
     o = params.outputs
     return (f"Survey at week {o.survey_week} (senior and middle staff, {o.survey_min_names}-{o.survey_max_names} "
             f"names each way)")
 
 
-def survey_table(surveys, by: str | None = None, intervals: bool = True):
+def survey_table(surveys: pd.DataFrame, by: str | None = None, intervals: bool = True) -> pd.DataFrame:
     """One row per group: each survey statistic's mean over replicates and, with ``intervals``, its 95% interval."""
     import pandas as pd
 

@@ -38,7 +38,7 @@ WEEKLY = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean"
           "recognition_pilot", "detected_share", "leavers", "live_arcs", "cross_unit_ties_per_person")
 
 
-def seed_entropy(rng) -> int:
+def seed_entropy(rng: int | np.random.SeedSequence | np.random.Generator | None) -> int:
     """A non-negative integer seed from an int, SeedSequence, Generator or None."""
     if rng is None:
         return int(np.random.SeedSequence().entropy)

@@ -15,7 +15,7 @@ from model.whatif.compare import compare
 from model.whatif.files import RECOMMENDED, bundled_whatifs, load_whatif
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spread compare``."""
     c = sub.add_parser(
         "compare", help="what-if comparison with common random numbers (policy report)",

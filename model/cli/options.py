@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import NoReturn
 
 from model.params import FIELDS
 
@@ -16,7 +17,8 @@ MAX_WEEKS = int(FIELDS["run.weeks"].hi)
 class ArgumentParser(argparse.ArgumentParser):
     """argparse with the house's errors: one line ``spread <sub>: error: ...``, exit 2, no usage block."""
 
-    def error(self, message: str):  # noqa: D102 - argparse's hook
+    def error(self, message: str) -> NoReturn:
+        """argparse's error hook: print ``<prog>: error: <message>`` on one line and exit with status 2."""
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())}\n")
 
 

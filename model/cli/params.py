@@ -7,7 +7,7 @@ import argparse
 from model.params import FIELDS, SECTIONS, ParameterError
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spread params``."""
     p = sub.add_parser("params", help="list every parameter with unit, range and meaning")
     p.add_argument("section", nargs="?", default=None, help=f"a section ({', '.join(SECTIONS)}) or one key")

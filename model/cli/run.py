@@ -13,7 +13,7 @@ from model.params import Params, bundled_scenarios, load_scenario
 from model.results_folder import atomic_dir, check_target, safe_name
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spread run``."""
     r = sub.add_parser("run", help="run replications of one scenario")
     r.add_argument("scenario", help=f"a scenario .toml path or a bundled name ({', '.join(bundled_scenarios())})")
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
     r.set_defaults(func=cmd_run)
 
 
-def run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[int], pd.DataFrame]:
+def run_many(params: Params, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[int], pd.DataFrame]:
     """Replicates of one scenario as tables: weekly, summaries, network, seeds, survey."""
     from model.runner import replicate_seeds, run_replicates
 
@@ -69,12 +69,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def print_table(table: pd.DataFrame, title: str) -> None:
+    """Print a title, then the summary table transposed: one outcome a line."""
     print(title)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         print(table.T.to_string(header=False))
 
 
 def print_network(net: pd.DataFrame) -> None:
+    """Print the staff network's measures at the start and the end, each the mean over replicates."""
     cols = ["density", "reciprocity_arcs", "reciprocity_pairs", "one_directional_share", "clustering_mean",
             "mean_in_degree", "components", "cross_unit_ties_per_person"]
     print("\nNetwork (mean over replicates; reciprocity_arcs = share of arcs reciprocated, "
@@ -83,6 +85,7 @@ def print_network(net: pd.DataFrame) -> None:
 
 
 def print_survey(survey: pd.DataFrame, params: Params) -> None:
+    """Print the emulated staff survey's means over replicates, or why there is none (horizon before the survey week)."""
     from model.survey import survey_table, survey_title
 
     if survey["respondents"].isna().all():

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register ``spread sweep`` and ``spread analyse``."""
     p = subparsers.add_parser(
         "sweep", help="run an experiment file's sweep (local processes or a Dask cluster)",

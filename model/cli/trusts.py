@@ -17,7 +17,7 @@ from model.results_folder import atomic_dir, check_target
 TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spread trusts``."""
     t = sub.add_parser("trusts", help="the five trusts side by side at real headcounts")
     add_replicates(t)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spread viz``."""
     v = sub.add_parser("viz", help="browser visualiser for teaching (needs the 'viz' extra)",
                        description=__doc__.splitlines()[0])

@@ -30,7 +30,7 @@ example: docs/ODD.md, "Adding a mechanism").
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 #: (week, kind, text): one line of the model's event log.
 Event = tuple[int, str, str]
@@ -39,6 +39,6 @@ Event = tuple[int, str, str]
 class Process(Protocol):
     """What the weekly schedule calls."""
 
-    def step(self, model, week: int) -> list[Event]:
+    def step(self, model: Any, week: int) -> list[Event]:
         """Apply this week's mechanism to ``model``'s state; return its events."""
         ...

@@ -19,10 +19,15 @@ capabilities ... remained localised").
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..contagion import complex_candidates, rule_probability
 from ..params import Params
+
+if TYPE_CHECKING:
+    from ..live_network import LiveNetwork
 
 CAPABLE_LEVEL = 0.5
 
@@ -42,14 +47,15 @@ class PeerExchange:
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """The week's adoptions and learning; the exposure it saw is left on the model for sustain."""
         model.exposure = self.update(model.live, model.capability, model.practising, model.support,
                                      model.org.unit_of, model.attention, model.streams["exchange"],
                                      model.org.unit_size)
         return []
 
-    def update(self, live, capability, practising, support, unit_of, attention: float,
+    def update(self, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray, support: np.ndarray,
+               unit_of: np.ndarray, attention: float,
                rng: np.random.Generator, unit_size: np.ndarray | None = None) -> np.ndarray:
         """Update ``practising`` and ``capability`` in place; return the weekly exposure.
 

@@ -15,6 +15,8 @@ numbers: two runs that differ in one setting see the same hazard draws).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..params import Params
@@ -55,14 +57,14 @@ class Leadership:
         """The executive team's attention in ``week``."""
         return float(self.attention[min(week, self.weeks)])
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """Set the model's attention for the week; a chief-executive change is an event."""
         model.attention = self.update(week)
         if week in self._changes:
             return [(week, "ceo_change", f"new chief executive (commitment {self.commitment[week]:.2f})")]
         return []
 
-    def record(self, model, week: int, history: dict) -> None:
+    def record(self, model: Any, week: int, history: dict) -> None:
         """Attention, commitment and competing pressure this week."""
         history["attention"][week] = self.attention[week]
         history["commitment"][week] = self.commitment[week]

@@ -24,6 +24,8 @@ units are recognised only through leaders' attention to what was detected:
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..organisation import Organisation
@@ -101,7 +103,7 @@ class Performance:
         removed = gain + (1.0 - gain) * self.practice_effect * adoption
         return 1.0 - self.max_waste * removed
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """The week's lead times, measurement and detection; detections and misses are events.
 
         Leaves ``model.unit_practising`` (practitioners per unit) and
@@ -119,7 +121,7 @@ class Performance:
                 events.append((week, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
         return events
 
-    def record(self, model, week: int, history: dict) -> None:
+    def record(self, model: Any, week: int, history: dict) -> None:
         """Lead-time change in pilots and the rest, pilot recognition, share of pathways detected."""
         true, p_units, r_units = model.lead_time, self.pilot_units, self.rest_units
         n_p, n_r = p_units.size, r_units.size

@@ -13,6 +13,8 @@ hours" yields little until it is narrowed.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..organisation import Organisation
@@ -48,7 +50,7 @@ class Workshops:
         frac = np.clip((week - r.start_week) / r.focus_ramp_weeks, 0.0, 1.0)
         return float(r.focus + (r.focus_final - r.focus) * frac)
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """This week's RPIWs; each one is an event."""
         held = self.update(week, model.capability, model.practising, model.gain, model.streams["rpiw"])
         return [(week, "rpiw", f"RPIW in pathway {p + 1}") for p in held]

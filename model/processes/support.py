@@ -12,6 +12,8 @@ involved (``pilot_involvement``); the rest have ``involvement``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..organisation import Organisation
@@ -42,12 +44,12 @@ class ManagerSupport:
         """Move ``support`` (per unit, in place) a step towards its target."""
         support += (self.target(attention, recognition) - support) * self.rate
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """The week's move of every unit's support."""
         self.update(model.support, model.attention, model.recognition)
         return []
 
-    def record(self, model, week: int, history: dict) -> None:
+    def record(self, model: Any, week: int, history: dict) -> None:
         """Mean support over clinical units, pilots and the rest."""
         support, p_units, r_units = model.support, self.pilot_units, self.rest_units
         history["manager_support"][week] = support[:-1].sum() / (support.size - 1)

@@ -11,6 +11,8 @@ contacts, manager support and recognition are absent.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..params import Params
@@ -30,14 +32,14 @@ class Sustain:
         strength = self.wr * expo + self.ws * support_of_person + self.wc * recognition_of_person
         return self.hi - (self.hi - self.lo) * np.clip(strength, 0.0, 1.0)
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """The week's abandonments, reinforced by the exposure peer exchange saw."""
         self.update(model.practising, model.exposure, model.support, model.recognition, model.org.unit_of,
                     model.streams["sustain"])
         return []
 
-    def update(self, practising: np.ndarray, expo, support, recognition, unit_of,
-               rng: np.random.Generator) -> None:
+    def update(self, practising: np.ndarray, expo: np.ndarray, support: np.ndarray, recognition: np.ndarray,
+               unit_of: np.ndarray, rng: np.random.Generator) -> None:
         """Drop the practice (``practising`` in place) for this week's abandoners."""
         u = rng.random(practising.size)  # fixed count: common random numbers
         who = np.flatnonzero(practising)

@@ -12,10 +12,15 @@ network (``model.network``) and need nothing here.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..organisation import CHIEF_EXECUTIVE, Organisation
 from ..params import Params
+
+if TYPE_CHECKING:
+    from ..live_network import LiveNetwork
 
 
 def weekly_rate(annual: float) -> float:
@@ -39,18 +44,19 @@ class Turnover:
         self.org = org
         self.leavers = np.zeros(0, dtype=np.int64)
 
-    def step(self, model, week: int) -> list:
+    def step(self, model: Any, week: int) -> list:
         """The week's leavers and their replacements."""
         self.leavers = self.update(week, model.live, model.capability, model.practising, model.tenure,
                                    model.support, model.streams["turnover"], model.streams["rewire"])
         return []
 
-    def record(self, model, week: int, history: dict) -> None:
+    def record(self, model: Any, week: int, history: dict) -> None:
         """Leavers this week."""
         history["leavers"][week] = self.leavers.size
 
-    def update(self, week: int, live, capability, practising, tenure, support,
-               rng: np.random.Generator, rewire_rng: np.random.Generator) -> np.ndarray:
+    def update(self, week: int, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray,
+               tenure: np.ndarray, support: np.ndarray, rng: np.random.Generator,
+               rewire_rng: np.random.Generator) -> np.ndarray:
         """Replace this week's leavers (state in place); return their ids.
 
         Their live cross-unit arcs go dormant in ``live`` (a LiveNetwork) and

@@ -15,6 +15,7 @@ import math
 import sys
 import warnings
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,8 @@ def _col(key: str) -> str:
 
 # ----- entry point ----------------------------------------------------------------
 
-def analyse(src: str | Path, out: str | Path | None = None, log=None, overwrite: bool = False) -> list[Path]:
+def analyse(src: str | Path, out: str | Path | None = None, log: Callable[[str], None] | None = None,
+            overwrite: bool = False) -> list[Path]:
     """Tables and figures for a sweep's results folder, as its experiment's [analyses] asks.
 
     They go to ``out`` (default ``src/analysis``, which belongs to the sweep and
@@ -450,7 +452,7 @@ def _sensitivity(ctx, ok, exp, numeric, opts):
 
 # ----- scenario discovery (PRIM) -----------------------------------------------------------
 
-def prim_box(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, mass_min: float = 0.05):
+def prim_box(x: pd.DataFrame, y: np.ndarray, min_density: float = 0.8, mass_min: float = 0.05) -> dict[str, Any]:
     """EMA Workbench's PRIM: the peeling trajectory and the chosen box.
 
     Chosen box: the highest coverage among boxes with density >= min_density,

@@ -19,9 +19,9 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -88,6 +88,15 @@ class ExperimentError(Exception):
 
 @dataclass(frozen=True)
 class Varied:
+    """One varied parameter of an experiment: a list of levels, or a numeric range.
+
+    ``key`` is the scenario key path (or ``scenario``); ``levels`` the discrete
+    values, or None for a range from ``lo`` to ``hi``; ``n`` the number of grid
+    levels on that range (grid sampler only); ``log`` spaces a range
+    geometrically (grid and lhs; sobol and morris sample it linearly, see
+    ``salib_problem``); ``integer`` rounds values to whole numbers.
+    """
+
     key: str
     levels: tuple | None = None  # discrete levels
     lo: float | None = None
@@ -96,11 +105,8 @@ class Varied:
     log: bool = False
     integer: bool = False
 
-    @property
-    def is_range(self) -> bool:
-        return self.levels is None
-
     def grid_levels(self) -> list:
+        """The grid sampler's values: the levels, or ``n`` points evenly (or geometrically) from lo to hi."""
         if self.levels is not None:
             return list(self.levels)
         if self.log:
@@ -109,7 +115,7 @@ class Varied:
             vals = np.linspace(self.lo, self.hi, self.n)
         return [self.cast(v) for v in vals]
 
-    def from_unit(self, u: float):
+    def from_unit(self, u: float) -> Any:
         """Map u in [0, 1] onto this parameter."""
         if self.levels is not None:
             k = len(self.levels)
@@ -120,7 +126,8 @@ class Varied:
             v = self.lo + u * (self.hi - self.lo)
         return self.cast(v)
 
-    def cast(self, v):
+    def cast(self, v: Any) -> int | float:
+        """A sampled value as the parameter takes it: rounded to an int if integer, else a float."""
         if self.integer:
             return int(round(float(v)))
         return float(v)
@@ -128,6 +135,15 @@ class Varied:
 
 @dataclass
 class Experiment:
+    """A validated experiment file: the base scenario, what is fixed and varied, the design and the analyses.
+
+    ``fixed`` maps key paths to values applied to every run; ``points`` is the
+    expanded design, each ``{"name", "scenario", "values"}``; ``reps`` the
+    replicates per point; ``seed_scope`` ``run`` (every run its own stream) or
+    ``replicate`` (the same stream for a replicate at every point); ``text``
+    the file as read.
+    """
+
     path: str
     name: str
     description: str
@@ -149,19 +165,25 @@ class Experiment:
     points: list[dict]  # each: {"name", "scenario", "values"}
     analyses: dict[str, dict]
     text: str = ""
-    raw: dict = field(default_factory=dict)
 
     # ----- the design -------------------------------------------------
     @property
     def n_points(self) -> int:
+        """Number of design points."""
         return len(self.points)
 
     @property
     def n_runs(self) -> int:
+        """Number of runs: design points times replicates."""
         return self.n_points * self.reps
 
     @property
     def varied_keys(self) -> list[str]:
+        """Key paths the design varies.
+
+        The varied parameters; with sampler points, every key a point sets, and
+        ``scenario`` first if a point changes the base scenario.
+        """
         if self.sampler == "points":
             keys: list[str] = []
             if any(p["scenario"] != self.scenario for p in self.points):
@@ -174,9 +196,10 @@ class Experiment:
         return [v.key for v in self.varied]
 
     def run_seed(self, point: int, rep: int) -> int:
+        """Seed of one run, from the root seed, the point, the replicate and the seed scope alone."""
         return run_seed(self.seed, point, rep, self.seed_scope)
 
-    def runs(self):
+    def runs(self) -> Iterator[tuple[int, int, int]]:
         """Yield (point, rep, seed) in point-major order."""
         for i in range(self.n_points):
             for r in range(self.reps):
@@ -211,6 +234,7 @@ class Experiment:
         }
 
     def design_hash(self) -> str:
+        """First 16 hex digits of the SHA-256 of ``resolved()``, everything that decides the numbers."""
         blob = json.dumps(self.resolved(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -255,7 +279,7 @@ def _is_num(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def load_experiment(path: str | Path, engine=None, check_params: bool = True) -> Experiment:
+def load_experiment(path: str | Path, engine: Any = None, check_params: bool = True) -> Experiment:
     """Read and validate an experiment file; raise ExperimentError on any problem."""
     p = Path(path)
     c = _Checker(str(path))
@@ -271,8 +295,9 @@ def load_experiment(path: str | Path, engine=None, check_params: bool = True) ->
     return experiment_from_dict(raw, str(path), text=text, engine=engine, check_params=check_params, checker=c)
 
 
-def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine=None,
+def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine: Any = None,
                          check_params: bool = True, checker: _Checker | None = None) -> Experiment:
+    """Validate an experiment's parsed TOML and expand its design; raise ExperimentError on any problem."""
     c = checker or _Checker(path)
     for k in raw:
         if k not in TOP_KEYS:
@@ -443,7 +468,7 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         samples=samples, second_order=second_order, morris_levels=morris_levels,
         outcomes=outcomes, weekly=weekly, weekly_every=weekly_every, seed_scope=seed_scope,
         engine=engine_name, fixed=fixed, varied=varied, points=points, analyses=analyses,
-        text=text, raw=raw,
+        text=text,
     )
     if c.errors:
         raise ExperimentError(c.errors)
@@ -704,6 +729,7 @@ def _sample(exp: Experiment) -> list[dict]:
 
 
 def salib_problem(exp: Experiment) -> dict:
+    """The SALib problem of a sobol or morris experiment: its varied key paths and their [lo, hi] bounds."""
     return {
         "num_vars": len(exp.varied),
         "names": [v.key for v in exp.varied],

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata
 from types import SimpleNamespace
+from typing import Any
 
 from model.params import ParameterError, load_scenario
 from model.runner import simulate
@@ -44,7 +45,7 @@ def engine_allowed() -> str:
     return ", ".join(engines()) + f"; others register under the entry-point group {ENGINE_GROUP}"
 
 
-def resolve_engine(name: str | None):
+def resolve_engine(name: str | None) -> Any:
     """The registered engine of that name: an object with load_scenario, ParameterError, simulate.
 
     An unregistered name raises LookupError before anything is imported; a

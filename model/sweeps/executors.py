@@ -11,6 +11,7 @@ import concurrent.futures as cf
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 from model.pool import process_pool
 from model.sweeps.store import SweepError
@@ -21,7 +22,7 @@ SCHEDULER_TIMEOUT_S = 10.0
 class SerialExecutor(cf.Executor):
     """Runs each task in this process when it is submitted."""
 
-    def submit(self, fn, /, *args, **kwargs):
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future:
         """Run ``fn`` now; the returned future holds its result or exception."""
         f: cf.Future = cf.Future()
         try:
@@ -40,7 +41,7 @@ class ExecutorHandle:
     workers: int
     closers: list = field(default_factory=list)
 
-    def close(self, cancel: bool = False):
+    def close(self, cancel: bool = False) -> None:
         """Shut the executor down (cancelling what is queued if ``cancel``) and close what it opened."""
         try:
             self.executor.shutdown(wait=not cancel, cancel_futures=cancel)

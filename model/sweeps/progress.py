@@ -25,7 +25,8 @@ class Progress:
             self.bar = tqdm(total=total, initial=initial, unit="run", desc=label, file=self.stream,
                             dynamic_ncols=True, smoothing=0.1)
 
-    def update(self, n: int, errors: int = 0):
+    def update(self, n: int, errors: int = 0) -> None:
+        """Count ``n`` more finished runs, ``errors`` of them raised; off a terminal, a line every ``every`` seconds."""
         self.done += n
         self.errors += errors
         if self.bar is not None:
@@ -38,7 +39,8 @@ class Progress:
             self.last = now
             self.line()
 
-    def line(self, final: bool = False):
+    def line(self, final: bool = False) -> None:
+        """Print one progress line: runs done, share, rate, and time left (or, if ``final``, time taken)."""
         el = time.monotonic() - self.t0
         new = self.done - self.start_done
         rate = new / el if el > 0 else 0.0
@@ -50,7 +52,8 @@ class Progress:
             msg += f", {self.errors} raised"
         print(msg, file=self.stream, flush=True)
 
-    def close(self):
+    def close(self) -> None:
+        """Close the bar, or print the final line."""
         if self.bar is not None:
             self.bar.close()
         else:

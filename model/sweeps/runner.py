@@ -31,7 +31,7 @@ import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 
@@ -53,6 +53,15 @@ def _now() -> str:
 
 @dataclass
 class SweepReport:
+    """How a sweep session ended.
+
+    ``total`` runs in the design; ``done_before`` finished by earlier
+    sessions; ``ran`` finished in this one, ``errors`` of them raised;
+    ``lost`` runs whose task never came back (they run on ``--resume``);
+    ``executor`` the kind (serial, processes, dask) with ``workers`` workers;
+    ``failed`` and ``first_error`` when every run of the sweep raised.
+    """
+
     out: Path
     total: int
     done_before: int
@@ -67,6 +76,7 @@ class SweepReport:
 
     @property
     def complete(self) -> bool:
+        """Every run of the design is done, none lost, and not every one raised."""
         return self.lost == 0 and self.done_before + self.ran == self.total and not self.failed
 
 
@@ -108,7 +118,7 @@ def auto_batch(n_runs: int, workers: int) -> int:
     return _guided(n_runs, workers)
 
 
-def probe(exp: Experiment, engine=None) -> list[str]:
+def probe(exp: Experiment, engine: Any = None) -> list[str]:
     """Run the base scenario for a couple of weeks to check outcome and weekly names."""
     if exp.outcomes is None and not exp.weekly:
         return []
@@ -134,8 +144,8 @@ def probe(exp: Experiment, engine=None) -> list[str]:
 def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None, workers: int | None = None,
               scheduler: str | None = None, resume: bool = False, batch: int | None = None,
               progress: bool | None = None, analyse: bool = True, flush_rows: int = 1000,
-              flush_seconds: float = 2.0, max_attempts: int = 3, log=None, check: bool = True,
-              overwrite: bool = False) -> SweepReport:
+              flush_seconds: float = 2.0, max_attempts: int = 3, log: Callable[[str], None] | None = None,
+              check: bool = True, overwrite: bool = False) -> SweepReport:
     """Run (or, with ``resume``, continue) a sweep. Raises ExperimentError / SweepError before writing anything.
 
     ``out`` must be new, empty, or this sweep's results folder (``resume``);
@@ -321,6 +331,7 @@ def _all_raised(out: Path, done_before: int, ran: int, errors: int) -> str | Non
 
 
 def threading_main() -> bool:
+    """Whether this is the main thread, the only one that may install the SIGTERM handler."""
     import threading
     return threading.current_thread() is threading.main_thread()
 

@@ -40,6 +40,7 @@ class SweepError(Exception):
 
 
 def run_key(point: int, rep: int) -> str:
+    """The key of one run in the store, ``p<point>-r<rep>``."""
     return f"p{point}-r{rep}"
 
 
@@ -89,6 +90,7 @@ class Store:
 
     # opening -----------------------------------------------------------
     def existing_manifest(self) -> dict | None:
+        """The folder's manifest.json as read, or None if there is none."""
         if self.manifest_path.is_file():
             return json.loads(self.manifest_path.read_text())
         return None
@@ -125,18 +127,21 @@ class Store:
             self.next_part = max(int(p.stem.split("-")[1]) for p in parts) + 1
         return done
 
-    def close(self):
+    def close(self) -> None:
+        """Let go of the folder's lock."""
         if self._lock_fd is not None:
             os.close(self._lock_fd)
             self._lock_fd = None
 
     # writing -----------------------------------------------------------
-    def add(self, rows: list[dict], weekly: pd.DataFrame | None):
+    def add(self, rows: list[dict], weekly: pd.DataFrame | None) -> None:
+        """Buffer finished runs' rows (and their weekly rows) until the next flush."""
         self.buffer.extend(rows)
         if weekly is not None and len(weekly):
             self.weekly_buffer.append(weekly)
 
     def flush(self) -> int:
+        """Write the buffered rows as the next part (weekly part first); return how many runs it held."""
         if not self.buffer:
             return 0
         name = f"part-{self.next_part:06d}.parquet"
@@ -151,7 +156,8 @@ class Store:
         self.weekly_buffer = []
         return n
 
-    def write_manifest(self, manifest: dict):
+    def write_manifest(self, manifest: dict) -> None:
+        """Replace manifest.json atomically (temp file, fsync, rename)."""
         _atomic_write_bytes(self.manifest_path, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
 
 
@@ -271,6 +277,7 @@ def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame
 
 
 def read_weekly(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every weekly part of a sweep's folder as one table, sorted by point, replicate and week."""
     parts = sorted((Path(out) / "weekly").glob("part-*.parquet"))
     frames = [pq.read_table(p, columns=columns).to_pandas() for p in parts]
     if not frames:

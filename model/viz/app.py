@@ -184,13 +184,13 @@ def render_views(session: Session) -> dict:
 
 
 # -- components -------------------------------------------------------------
-def Svg(svg: str, style: str = ""):
+def Svg(svg: str, style: str = "") -> solara.Element:
     """An inline SVG drawing (no external asset)."""
     return solara.HTML(tag="div", unsafe_innerHTML=svg, style=style)
 
 
 @solara.component
-def NetworkView(edges: str, nodes: str):
+def NetworkView(edges: str, nodes: str) -> None:
     """The knowledge-sharing network: staff coloured by state, ties by kind."""
     with solara.Card("Knowledge-sharing network", margin=0):
         # solara.HTML, not solara.Markdown: Markdown pulls in mermaid from the CDN.
@@ -205,7 +205,7 @@ def NetworkView(edges: str, nodes: str):
 
 
 @solara.component
-def StatsPanel(stats: dict, reading: str):
+def StatsPanel(stats: dict, reading: str) -> None:
     """The network's statistics and a one-line reading of them."""
     with solara.Card("Network statistics", margin=0):
         rows = "".join(f"<tr><td style='padding:1px 10px 1px 0'>{label}</td><td style='text-align:right'>{value}</td></tr>"
@@ -216,7 +216,7 @@ def StatsPanel(stats: dict, reading: str):
 
 
 @solara.component
-def EventsPanel(timeline: str, events: list):
+def EventsPanel(timeline: str, events: list) -> None:
     """The timeline of events (chief-executive changes, RPIWs, detections) and the latest ones."""
     with solara.Card("Events", margin=0):
         Svg(timeline)
@@ -230,7 +230,7 @@ def EventsPanel(timeline: str, events: list):
 
 
 @solara.component
-def MainViews(session: Session, tick: solara.Reactive[int]):
+def MainViews(session: Session, tick: solara.Reactive[int]) -> None:
     """Everything that changes each week; the only part redrawn on a step."""
     _ = tick.value  # subscribe: redraw on every step
     m = session.model
@@ -256,7 +256,7 @@ def MainViews(session: Session, tick: solara.Reactive[int]):
 
 
 @solara.component
-def Page():
+def Page() -> None:
     """The visualiser page: one model per browser session, sidebar levers, views."""
     scenarios = available_scenarios()
     first = DEFAULT_SCENARIO if DEFAULT_SCENARIO in scenarios else scenarios[0]

@@ -18,6 +18,7 @@ DEFAULT_APP = Path(__file__).with_name("app.py")
 
 
 def build_solara_args(app: str | Path, host: str, port: int, *, production: bool = True) -> list[str]:
+    """The ``solara run`` arguments that serve ``app`` on host:port without opening a browser."""
     args = ["run", str(app), "--host", host, "--port", str(port), "--no-open"]
     if production:
         args.append("--production")
@@ -57,6 +58,7 @@ def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 87
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """The visualiser's options (app file, --host, --port, --dev), shared with ``spread viz``."""
     ap.add_argument("app", nargs="?", default=str(DEFAULT_APP), help="Solara app file (default: the teaching app)")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=8765)
@@ -64,6 +66,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``python -m model.viz.serve``: parse the options and serve the visualiser."""
     ap = argparse.ArgumentParser(prog="python -m model.viz.serve", description=__doc__.splitlines()[0])
     add_arguments(ap)
     args = ap.parse_args(argv)

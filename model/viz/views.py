@@ -22,11 +22,16 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from html import escape
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.processes.exchange import CAPABLE_LEVEL
 from model.organisation import EXECUTIVE, FRONTLINE
+
+if TYPE_CHECKING:
+    from model.organisation import Organisation
+    from model.trust import TrustModel
 
 # Colours (colour-blind safe: Okabe-Ito / ColorBrewer).
 PRACTISING = "#009e73"
@@ -71,7 +76,7 @@ def _sunflower(k: int) -> tuple[np.ndarray, np.ndarray]:
     return r * np.cos(th), r * np.sin(th)
 
 
-def org_layout(org, width: int = NET_W, height: int = NET_H) -> OrgLayout:
+def org_layout(org: Organisation, width: int = NET_W, height: int = NET_H) -> OrgLayout:
     """Directorates side by side, their units on a grid, staff on a disc per unit.
 
     The executive team sits in a band along the top.  Managers sit at the
@@ -130,7 +135,7 @@ def org_layout(org, width: int = NET_W, height: int = NET_H) -> OrgLayout:
 
 
 # -- network view ----------------------------------------------------------
-def live_arcs(model) -> np.ndarray:
+def live_arcs(model: TrustModel) -> np.ndarray:
     """Boolean mask of the arcs live this week (the model's own record when it keeps one)."""
     live = getattr(model, "live_arcs", None)
     if callable(live):
@@ -141,7 +146,7 @@ def live_arcs(model) -> np.ndarray:
     return model.net.active(model.week)
 
 
-def network_edges_svg(model, layout: OrgLayout) -> str:
+def network_edges_svg(model: TrustModel, layout: OrgLayout) -> str:
     """Static layer: directorate boxes, unit outlines (pilots in blue), live arcs."""
     org, net = model.org, model.net
     live = live_arcs(model)
@@ -171,7 +176,7 @@ def network_edges_svg(model, layout: OrgLayout) -> str:
     return "".join(parts)
 
 
-def person_colours(model) -> np.ndarray:
+def person_colours(model: TrustModel) -> np.ndarray:
     """A colour per person: practising, capable but not practising, or neither."""
     col = np.full(model.n, NOT_PRACTISING, dtype=object)
     col[model.capability >= CAPABLE_LEVEL] = CAPABLE
@@ -179,7 +184,7 @@ def person_colours(model) -> np.ndarray:
     return col
 
 
-def network_nodes_svg(model, layout: OrgLayout) -> str:
+def network_nodes_svg(model: TrustModel, layout: OrgLayout) -> str:
     """Dynamic layer: one dot per person coloured by state; managers larger."""
     role = model.org.role
     col = person_colours(model)
@@ -203,7 +208,7 @@ def _green(a: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def unit_tiles_svg(model, width: int = 380) -> str:
+def unit_tiles_svg(model: TrustModel, width: int = 380) -> str:
     """One tile per unit, directorates as columns; fill = share practising, blue frame = pilot."""
     org = model.org
     frame = model.unit_frame()
@@ -300,7 +305,7 @@ def line_chart_svg(title: str, series: list[tuple[str, str, np.ndarray]], weeks:
     return "".join(parts)
 
 
-def charts(model) -> dict[str, str]:
+def charts(model: TrustModel) -> dict[str, str]:
     """The five weekly charts the brief asks for, keyed by a short name."""
     h, W, t = model.history, model.weeks, model.week
     return {
@@ -324,7 +329,7 @@ def charts(model) -> dict[str, str]:
 
 
 # -- events -------------------------------------------------------------------
-def timeline_svg(model, width: int = 760, height: int = 72) -> str:
+def timeline_svg(model: TrustModel, width: int = 760, height: int = 72) -> str:
     """The programme's events along the weeks (legend on top), current week dashed."""
     ml, mr = 10, 10
     pw = width - ml - mr
@@ -353,7 +358,7 @@ def timeline_svg(model, width: int = 760, height: int = 72) -> str:
     return "".join(parts)
 
 
-def recent_events(model, k: int = 8) -> list[tuple[int, str, str]]:
+def recent_events(model: TrustModel, k: int = 8) -> list[tuple[int, str, str]]:
     """The model's last ``k`` events, newest first: (week, kind, text)."""
     return list(reversed(model.events[-k:]))
 
@@ -402,7 +407,7 @@ def stats_rows(stats: dict) -> list[tuple[str, str]]:
     return [(label, fmt.format(stats[key])) for key, label, fmt in STAT_ROWS if key in stats]
 
 
-def headline(model) -> str:
+def headline(model: TrustModel) -> str:
     """One line: the week and adoption in pilots, elsewhere and trust-wide."""
     h, t = model.history, model.week
     return (f"Week {t} of {model.weeks} · practising: pilots {h['adoption_pilot'][t]:.0%}, "

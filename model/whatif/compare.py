@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -52,7 +52,7 @@ def _job(args):
 
 
 def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | None = None,
-             workers: int | None = None, progress=None) -> dict[Any, Arm]:
+             workers: int | None = None, progress: Callable[[int, int], None] | None = None) -> dict[Any, Arm]:
     """Run every arm's replicates in one process pool. Replicate i of every arm
     gets the same seed (``runner.replicate_seeds``): common random numbers.
     Arms whose parameters equal an earlier arm's reuse its results."""
@@ -123,6 +123,14 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
 
 @dataclass
 class Comparison:
+    """One scenario's baseline against its what-ifs, with common random numbers.
+
+    ``arms`` maps a what-if's name to its replicates; ``effective`` to the
+    keys it really changes (key -> (old, new)); ``rows`` holds one row per
+    what-if and outcome (``compare_arms``); ``sentences`` one plain-English
+    sentence per what-if.
+    """
+
     scenario: str
     label: str
     params: Params
@@ -135,6 +143,7 @@ class Comparison:
 
 
 def build_comparison(scenario: str, params: Params, whatifs: list[WhatIf], arms: Mapping[str, Arm]) -> Comparison:
+    """Compare each what-if's arm with the baseline arm (``arms["__baseline__"]``) of one scenario."""
     base = arms["__baseline__"]
     rows, sentences, eff = [], {}, {}
     for wi in whatifs:
@@ -152,7 +161,9 @@ def build_comparison(scenario: str, params: Params, whatifs: list[WhatIf], arms:
 
 
 def compare(scenarios: Iterable[str], whatifs: Iterable[str | WhatIf], reps: int = 30, seed: int = 0,
-            weeks: int | None = None, workers: int | None = None, overrides=(), progress=None) -> list[Comparison]:
+            weeks: int | None = None, workers: int | None = None,
+            overrides: Iterable[str] | Mapping[str, Any] = (),
+            progress: Callable[[int, int], None] | None = None) -> list[Comparison]:
     """Run every scenario's baseline and what-if arms (all validated first) and compare them."""
     wis = [w if isinstance(w, WhatIf) else load_whatif(w) for w in whatifs]
     names = [w.name for w in wis]

@@ -25,6 +25,12 @@ META_MAX = {"title": 200, "description": 2_000, "source": 2_000}
 
 @dataclass(frozen=True)
 class WhatIf:
+    """A named set of changes to any scenario: key path -> (operation, operand), with its title and source.
+
+    The operations are ``set``, ``add``, ``scale``, ``at_least`` and
+    ``at_most``; ``path`` is the file it was read from.
+    """
+
     name: str
     title: str
     description: str
@@ -37,6 +43,7 @@ class WhatIf:
         return params.with_values(self.values_for(params), where=self.path)
 
     def values_for(self, params: Params) -> dict[str, Any]:
+        """The new value of each changed key in ``params`` (add and scale kept in the key's range, ints rounded)."""
         out = {}
         for key, (op, x) in self.changes.items():
             old = params.get(key)
@@ -62,15 +69,18 @@ class WhatIf:
         return {k: (params.get(k), new.get(k)) for k in self.changes if params.get(k) != new.get(k)}
 
     def describe_changes(self) -> str:
+        """The changes in one line, e.g. ``managers.alignment >= 0.85; managers.base_support += 0.1``."""
         words = {"set": "=", "add": "+=", "scale": "x=", "at_least": ">=", "at_most": "<="}
         return "; ".join(f"{k} {words[op]} {_describe(x)}" for k, (op, x) in self.changes.items())
 
 
 def bundled_whatifs() -> list[str]:
+    """Names of the what-ifs in scenarios/what-if/, sorted."""
     return sorted(p.stem for p in WHATIF_DIR.glob("*.toml"))
 
 
 def resolve_whatif(name_or_path: str | Path) -> Path:
+    """A what-if path, or the bundled what-if of that name."""
     p = Path(name_or_path)
     if p.suffix == ".toml" or "/" in str(name_or_path) or (p.exists() and p.is_file()):
         return p

@@ -8,6 +8,7 @@ import base64
 import html
 import io
 import time
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -19,6 +20,10 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 
 from model.whatif.compare import OUTCOMES, TRAJECTORIES, Comparison  # noqa: E402
 from model.whatif.wording import pct, signed  # noqa: E402
+
+if TYPE_CHECKING:
+    import argparse
+    from pathlib import Path
 
 BASE_COLOR = "#7f8c8d"
 WI_COLOR = "#1f6fb2"
@@ -43,7 +48,7 @@ def _verdict(row) -> str:
     return "better" if up == (row["better"] == "higher") else "worse"
 
 
-def effect_figure(comp: Comparison):
+def effect_figure(comp: Comparison) -> plt.Figure:
     """Paired differences with 95% intervals: one panel per outcome, one row per what-if."""
     df = comp.rows
     titles = [w.title for w in comp.whatifs]
@@ -67,7 +72,7 @@ def effect_figure(comp: Comparison):
     return fig
 
 
-def trajectory_figure(comp: Comparison):
+def trajectory_figure(comp: Comparison) -> plt.Figure:
     """Baseline vs each what-if over time: mean and 10-90% band over replicates."""
     n = len(comp.whatifs)
     fig, axes = plt.subplots(n, 3, figsize=(13, 0.6 + 2.3 * n), constrained_layout=True, squeeze=False)
@@ -98,6 +103,12 @@ def trajectory_figure(comp: Comparison):
 
 
 def matrix_frame(comps: list[Comparison]) -> pd.DataFrame:
+    """One row per what-if and scenario, in report units.
+
+    For the chance of trust-wide spread, reach, trust-wide adoption and
+    non-pilot lead time: baseline and what-if means, the paired difference,
+    its 95% interval and how many paired runs changed.
+    """
     rows = []
     for c in comps:
         for w in c.whatifs:
@@ -118,8 +129,8 @@ def matrix_frame(comps: list[Comparison]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def heatmap_figure(mf: pd.DataFrame):
-    """Recommendation x trust: change in the chance of trust-wide spread and in reach (points)."""
+def heatmap_figure(mf: pd.DataFrame) -> plt.Figure:
+    """Recommendation x trust: change in the chance of trust-wide spread, in reach and in trust-wide adoption (points)."""
     whatifs = list(dict.fromkeys(mf.title))
     trusts = list(dict.fromkeys(mf.trust))
     fig, axes = plt.subplots(1, 3, figsize=(5 + 2.6 * len(trusts), 2.2 + 0.5 * len(whatifs)),
@@ -153,7 +164,7 @@ def heatmap_figure(mf: pd.DataFrame):
     return fig
 
 
-def matrix_trajectory_figure(comp: Comparison):
+def matrix_trajectory_figure(comp: Comparison) -> plt.Figure:
     """Small multiples of reach over time, one panel per what-if, for one trust."""
     n = len(comp.whatifs)
     cols = min(4, n)
@@ -189,6 +200,7 @@ def _png(fig) -> str:
 # tables
 # ---------------------------------------------------------------------------
 def replicates_frame(comps: list[Comparison]) -> pd.DataFrame:
+    """Every replicate of every arm, by scenario and arm: seed, regime and the report's outcomes."""
     keep = ["rep", "seed", "regime", "trustwide"] + [c for c, *_ in OUTCOMES if c != "trustwide"] + ["adoption_rest_final"]
     parts = []
     for c in comps:
@@ -200,6 +212,7 @@ def replicates_frame(comps: list[Comparison]) -> pd.DataFrame:
 
 
 def trajectories_frame(comps: list[Comparison], every: int = 1) -> pd.DataFrame:
+    """Mean and 10-90% band over replicates of each weekly series, by scenario and arm, every ``every``-th week."""
     parts = []
     for c in comps:
         arms = [("baseline", c.baseline)] + [(w.name, c.arms[w.name]) for w in c.whatifs]
@@ -348,6 +361,7 @@ from it not at all. Use it to compare levers and see where they act, not to pred
 
 
 def render_html(comps: list[Comparison], *, matrix: bool, manifest: dict, mf: pd.DataFrame | None) -> str:
+    """The self-contained HTML report: findings, figures, tables, how to read them, what each what-if changes, run details."""
     reps = comps[0].baseline.summaries.shape[0]
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
              "<meta name='viewport' content='width=device-width, initial-scale=1'>",
@@ -396,7 +410,7 @@ def render_html(comps: list[Comparison], *, matrix: bool, manifest: dict, mf: pd
     return "\n".join(parts)
 
 
-def command_line(args) -> str:
+def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this report."""
     parts = ["spread", "compare", *map(str, args.scenarios)]
     if args.matrix:
@@ -415,7 +429,9 @@ def command_line(args) -> str:
     return " ".join(parts)
 
 
-def write_report(folder, comps: list[Comparison], *, args, elapsed: float, matrix: bool) -> None:
+def write_report(folder: Path, comps: list[Comparison], *, args: argparse.Namespace, elapsed: float,
+                 matrix: bool) -> None:
+    """Write comparison.csv, matrix.csv (with ``matrix``), replicates.csv, trajectories.csv, run.json and report.html."""
     from model.report import write_manifest
     reps = comps[0].baseline.summaries.shape[0]
     mf = matrix_frame(comps) if matrix else None
@@ -451,6 +467,7 @@ def write_report(folder, comps: list[Comparison], *, args, elapsed: float, matri
 # terminal
 # ---------------------------------------------------------------------------
 def print_summary(comps: list[Comparison], *, matrix: bool, elapsed: float, reps: int) -> None:
+    """Print the comparison: each what-if's sentence and paired differences, or (``matrix``) reach per trust and lever."""
     w = 200
     if matrix:
         mf = matrix_frame(comps)

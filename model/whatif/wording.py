@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
+
+if TYPE_CHECKING:
+    from model.whatif.files import WhatIf
+
 
 def signed(x: float, nd: int = 1) -> str:
     """+1.2 / -0.4 / 0 (never '-0.0')."""
@@ -29,7 +33,7 @@ def _clear(row: dict) -> str:
     return "unclear"
 
 
-def sentence(trust_label: str, wi, rows: list[dict], effective: Mapping[str, Any]) -> str:
+def sentence(trust_label: str, wi: WhatIf, rows: list[dict], effective: Mapping[str, Any]) -> str:
     """One plain-English sentence (two at most) about a what-if in a trust."""
     by = {r["outcome"]: r for r in rows}
     title = wi.title[0].lower() + wi.title[1:] if wi.title else wi.name
