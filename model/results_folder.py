@@ -18,7 +18,7 @@ The temporary folder carries a marker naming the process that made it; a
 later run removes such folders only when the marker is there and that
 process is gone, so nothing it does not recognise as its own is touched.
 
-``spread sweep`` keeps an append-only store instead (model/sweep.py); it uses
+``spread sweep`` keeps an append-only store instead (model/sweeps/store.py); it uses
 :func:`check_not_user_folder` and :func:`safe_name` from here.
 """
 
