@@ -112,8 +112,9 @@ def newcombe_paired(base: ArrayLike, what_if: ArrayLike) -> Interval:
     interval shrinks towards [0, 0] (exactly so at a 50/50 split); a score
     interval (Tango 1998; Fagerland et al. 2014) would not.
     """
-    x = np.asarray(what_if, bool)
-    y = np.asarray(base, bool)
+    xf, yf = np.asarray(what_if, float), np.asarray(base, float)
+    keep = ~(np.isnan(xf) | np.isnan(yf))  # a pair with a missing outcome says nothing (NaN is not True)
+    x, y = xf[keep] != 0, yf[keep] != 0
     n = x.size
     if n == 0:
         return Interval(math.nan, math.nan, math.nan)

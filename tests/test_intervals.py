@@ -66,3 +66,9 @@ def test_t_interval_contains_its_mean_and_one_sided_bounds_sit_inside(x):
     m, lo, hi = t_interval(x)
     assert lo <= m + 1e-9 * (1 + abs(m)) and m <= hi + 1e-9 * (1 + abs(m))
     assert lo - 1e-6 * (1 + abs(m)) <= one_sided_lower(x) and one_sided_upper(x) <= hi + 1e-6 * (1 + abs(m))
+
+
+def test_newcombe_drops_pairs_with_a_missing_outcome():
+    base = [1.0, 0.0, np.nan, 0.0]
+    what_if = [1.0, 1.0, 1.0, np.nan]
+    assert newcombe_paired(base, what_if) == newcombe_paired([1, 0], [1, 1])

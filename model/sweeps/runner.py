@@ -277,7 +277,10 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
                         lost += len(b)
                         log(f"task of {len(b)} runs lost after {attempt} attempts (worker died)")
                         continue
-                    pending[handle.executor.submit(run_batch, spec, b)] = (b, attempt + 1)
+                    try:
+                        pending[handle.executor.submit(run_batch, spec, b)] = (b, attempt + 1)
+                    except BrokenProcessPool:  # the fresh pool broke at once: try again next round
+                        refused.append((b, attempt + 1))
                 log("a worker process died; pool restarted and its tasks resubmitted")
             now = time.monotonic()
             if len(store.buffer) >= flush_rows or (store.buffer and now - last_flush >= flush_seconds):

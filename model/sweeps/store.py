@@ -282,5 +282,7 @@ def read_weekly(out: str | Path, columns: list[str] | None = None) -> pd.DataFra
     frames = [pq.read_table(p, columns=columns).to_pandas() for p in parts]
     if not frames:
         return pd.DataFrame()
-    return pd.concat(frames, ignore_index=True).sort_values(["point", "rep", "week"], kind="stable").reset_index(drop=True)
+    df = pd.concat(frames, ignore_index=True)
+    keys = [k for k in ("point", "rep", "week") if k in df.columns]  # columns= may leave some out
+    return df.sort_values(keys, kind="stable").reset_index(drop=True) if keys else df
 
