@@ -7,7 +7,7 @@ Server side: one ``TrustModel.step()`` plus a redraw of every view (network
 layers, unit tiles, five charts, timeline, network statistics) for each
 600-staff teaching trust, weeks 101-130.  Browser: starts the app, clicks
 Step and times, inside the page, from the click until every view shows the
-new week (same harness as tests/test_viz_browser.py).
+new week (same harness as tests/viz/test_browser.py).
 """
 
 from __future__ import annotations

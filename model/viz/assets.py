@@ -32,7 +32,7 @@ from pathlib import Path
 # Cache key (the path segment the browser asks for, which may name a version
 # range such as ``vega@5``) -> exact npm spec packed into it.  Exact versions
 # keep the fill deterministic.  Keys come from Solara's templates and widgets
-# (solara 1.64.x); tests/test_viz_assets.py scans the installed Solara for
+# (solara 1.64.x); tests/viz/test_assets.py scans the installed Solara for
 # every CDN reference and fails when one is missing here, so a Solara upgrade
 # cannot silently bring back a run-time fetch.
 PACKAGES: dict[str, str] = {

@@ -1,6 +1,6 @@
 """A tiny SolaraViz page: one Slider, one plot. Proves the offline assets work.
 
-Run by tests/test_viz_browser.py through `solara run`; it is not part of the
+Run by tests/viz/test_browser.py through `solara run`; it is not part of the
 teaching app.
 """
 

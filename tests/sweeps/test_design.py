@@ -11,12 +11,12 @@ import pytest
 import sys as _sys
 from pathlib import Path as _Path
 
-_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))  # sweep_helpers, sweep_fake_engine (in tests/)
 
 from model.sweeps.design import ExperimentError, load_experiment
 from model.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 GOOD = """
 name = "ok"

@@ -1,7 +1,7 @@
 """The sweep runner: determinism across executors, Dask, kill-and-resume, failures.
 
 These run the machinery on a tiny stand-in model (tests/sweep_fake_engine.py)
-so they stay fast; tests/test_sweep_model.py runs a small sweep of the real
+so they stay fast; tests/sweeps/test_sweep_model.py runs a small sweep of the real
 trust model.
 """
 
@@ -22,7 +22,7 @@ import pytest
 import sys as _sys
 from pathlib import Path as _Path
 
-_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))  # sweep_helpers, sweep_fake_engine (in tests/)
 
 from model.sweeps.design import load_experiment, run_seed
 from model.sweeps.progress import Progress

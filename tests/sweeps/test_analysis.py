@@ -14,7 +14,7 @@ import pytest
 import sys as _sys
 from pathlib import Path as _Path
 
-_sys.path.insert(0, str(_Path(__file__).resolve().parent))  # sweep_helpers, sweep_fake_engine
+_sys.path.insert(0, str(_Path(__file__).resolve().parent.parent))  # sweep_helpers, sweep_fake_engine (in tests/)
 
 from model.sweeps.analysis import _t, analyse
 from model.intervals import wilson
