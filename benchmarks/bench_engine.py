@@ -114,8 +114,7 @@ class LoopModel(mesa.Model):
         e = source.params.exchange
         self.adoption_rate, self.learning_rate = e.adoption_rate, e.learning_rate
         self.practice_learning, self.forgetting = e.practice_learning, e.forgetting
-        lift = source.params.leadership.signal_lift
-        self.signal = (1.0 + lift * attention) / (1.0 + lift)
+        self.signal = 1.0  # the leadership signal reaches staff through support only (ODD 7.4)
         net = source.net
         w = np.where(net.reciprocal, 1.0, source.params.network.one_directional_weight)
         live = source._live

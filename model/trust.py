@@ -22,6 +22,7 @@ from .network import build_network, network_stats
 from .organisation import build_organisation
 from .params import Params, load_scenario
 from .performance import Performance
+from .rollout import Rollout
 from .rpiw import Workshops
 from .support import ManagerSupport
 from .sustain import Sustain
@@ -30,7 +31,7 @@ from .turnover import Turnover
 #: Independent random streams, one per mechanism. Order is part of the
 #: reproducibility contract: append, never reorder.
 STREAMS = ("organisation", "network", "forums", "thresholds", "initial", "leadership",
-           "rpiw", "exchange", "sustain", "turnover", "rewire", "noise")
+           "rpiw", "exchange", "sustain", "turnover", "rewire", "noise", "rollout")
 
 WEEKLY = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean", "capable_share",
           "reach", "lead_time_change_pilot", "lead_time_change_rest", "attention", "commitment",
@@ -94,6 +95,7 @@ class TrustModel(mesa.Model):
         self.leadership = Leadership(params, self.weeks, s["leadership"])
         self.manager_support = ManagerSupport(params, org)
         self.workshops = Workshops(params, org, self.weeks)
+        self.rollout = Rollout(params, org)
         self.exchange = PeerExchange(params, n, s["thresholds"])
         self.sustain = Sustain(params)
         self.turnover = Turnover(params, org)
@@ -108,7 +110,9 @@ class TrustModel(mesa.Model):
         self._W = net.matrix(base_w * self._live)
         self._w_out = self._W.data[net.out_order]  # the same weights in sender order, kept in step
         self._log_W = net.matrix(self._log_base * self._live) if self._log_base is not None else None
-        self._deg = net.in_degree(self._live).astype(np.float64)
+        # the exposure denominator: live in-contacts except forum ties (ODD 7.4 and section 9)
+        self._deg = net.norm_degree(self._live).astype(np.float64)
+        self._n_live = int(self._live.sum())
         self._inv_deg = 1.0 / np.maximum(self._deg, 1.0)
         self._cross_live = int((self._live & net.cross).sum())
         # arcs that go live later: forum ties (fixed schedule, sorted once) and
@@ -154,6 +158,8 @@ class TrustModel(mesa.Model):
         held = self.workshops.step(t, self.capability, self.practising, self.gain, s["rpiw"])
         for p in held:
             self.events.append((t, "rpiw", f"RPIW in pathway {p + 1}"))
+        # 3b. executive-led rollout: training cohorts beyond the pilots
+        self.rollout.step(t, self.support, self.capability, self.practising, s["rollout"])
         # 4. peer exchange
         unit_of = self.org.unit_of
         expo = self.exchange.step(self.net, self._W, self._log_W, self._inv_deg, self._deg, self.capability,
@@ -207,7 +213,8 @@ class TrustModel(mesa.Model):
         self._w_out[self.net.out_pos[arcs]] = w
         if self._log_W is not None:
             self._log_W.data[arcs] = self._log_base[arcs] if live else 0.0
-        dst = self.net.dst[arcs]
+        self._n_live += arcs.size if live else -arcs.size
+        dst = self.net.dst[arcs[~self.net.forum[arcs]]]
         np.add.at(self._deg, dst, 1.0 if live else -1.0)
         self._inv_deg[dst] = 1.0 / np.maximum(self._deg[dst], 1.0)
         self._cross_live += np.count_nonzero(self.net.cross[arcs]) * (1 if live else -1)
@@ -255,7 +262,7 @@ class TrustModel(mesa.Model):
         h["recognition_pilot"][t] = recognition[p_units].sum() / n_p
         h["detected_share"][t] = np.count_nonzero(perf.detected_week >= 0) / perf.detected_week.size
         h["leavers"][t] = leavers
-        h["live_arcs"][t] = self._deg.sum()
+        h["live_arcs"][t] = self._n_live
         h["cross_unit_ties_per_person"][t] = self._cross_live / self.n
 
     # -- views for analysis and the visualiser -----------------------------

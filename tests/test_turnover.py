@@ -107,7 +107,9 @@ def test_in_model_dormant_ties_are_off_then_reform(name):
         m.step()
         live = m.net.active_from <= m.week
         assert np.array_equal(m._live, live)
-        assert np.array_equal(m._deg, np.bincount(m.net.dst, weights=live, minlength=m.n))
+        # the exposure denominator counts live arcs except forum ties (ODD 7.4)
+        assert np.array_equal(m._deg, np.bincount(m.net.dst, weights=live & ~m.net.forum, minlength=m.n))
+        assert m._n_live == live.sum()
         w = np.where(m.net.reciprocal, 1.0, m.params.network.one_directional_weight) * live
         assert np.allclose(m._W.data, w)
         assert np.array_equal(m._w_out, m._W.data[m.net.out_order])  # the sender-ordered copy follows
