@@ -131,3 +131,19 @@ def test_exchange_draws_a_fixed_number_of_randoms():
         ref = np.random.default_rng(0)
         ref.random(m.n)
         assert rng.random() == ref.random()
+
+
+def test_forum_ties_add_exposure_but_not_to_its_denominator():
+    """The structural network does not depend on the forums (they have their own stream); forum arcs add to
+    the numerator of exposure only, so more forums never lower anyone's exposure for the same practitioners."""
+    a = small_model(seed=2, forums__ties_per_person_annual=0.0)
+    b = small_model(seed=2, forums__ties_per_person_annual=3.0)
+    for m in (a, b):
+        m._set_live(np.arange(m.net.n_arcs), True)  # every arc live, forum ties included
+    assert b.net.forum.any() and not a.net.forum.any()
+    keep = ~b.net.forum
+    assert np.array_equal(a.net.src, b.net.src[keep]) and np.array_equal(a.net.dst, b.net.dst[keep])
+    assert np.array_equal(a._deg, b._deg)  # the denominator: structural in-contacts only
+    x = (np.random.default_rng(0).random(a.n) < 0.3).astype(float)
+    ea, eb = (a._W @ x) * a._inv_deg, (b._W @ x) * b._inv_deg
+    assert np.all(eb >= ea - 1e-12) and np.any(eb > ea)
