@@ -71,12 +71,13 @@ class LoopStaff(mesa.Agent):
         self.capability = capability
         self.support = support
         self.practising = False
+        self.k = len(in_contacts)  # in-contacts in the exposure denominator (set by LoopModel)
         self.next_practising = False
         self.next_capability = capability
 
     def step(self):
         m = self.model
-        k = len(self.in_contacts)
+        k = self.k
         expo = 0.0
         peer = 0.0
         for j, w in zip(self.in_contacts, self.weights):
@@ -125,6 +126,7 @@ class LoopModel(mesa.Model):
             a = LoopStaff(self, i, net.src[lo:hi][on].tolist(), w[lo:hi][on].tolist(), float(source.exchange.threshold[i]),
                           float(source.capability[i]), float(source.support[source.org.unit_of[i]]))
             a.practising = bool(source.practising[i])
+            a.k = int((on & ~net.forum[lo:hi]).sum())  # forum ties add exposure, not to its denominator (ODD 7.4)
             self.people.append(a)
 
     def step(self):
