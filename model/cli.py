@@ -92,7 +92,9 @@ def _run_many(params: Params, args) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     weekly = pd.concat([r.weekly.assign(rep=i, seed=r.seed) for i, r in enumerate(results)], ignore_index=True)
     summaries = pd.DataFrame([{"rep": i, "seed": r.seed, **r.summary} for i, r in enumerate(results)])
     net = pd.DataFrame([{"rep": i, "when": w, **(r.network_start if w == "start" else r.network_end)}
-                        for i, r in enumerate(results) for w in ("start", "end")])
+                        for i, r in enumerate(results) for w in ("start", "end")]
+                       + [{"rep": i, "when": "survey", **r.network_survey}
+                          for i, r in enumerate(results) if r.network_survey is not None])
     return weekly, summaries, net, seeds
 
 
@@ -155,6 +157,7 @@ def cmd_trusts(args) -> int:
     cols = ["scenario", "reciprocity_arcs", "reciprocity_pairs", "one_directional_share", "clustering_mean", "cross_unit_ties_per_person"]
     print("\nNetwork at start (mean over replicates):")
     print(net[net.when == "start"][cols].groupby("scenario", sort=False).mean().round(3).to_string())
+    _print_survey(net, by="scenario")
     print(f"results written to {args.out}/")
     return 0
 
@@ -170,7 +173,20 @@ def _print_network(net: pd.DataFrame) -> None:
             "mean_in_degree", "components", "cross_unit_ties_per_person"]
     print("\nNetwork (mean over replicates; reciprocity_arcs = share of arcs reciprocated, "
           "reciprocity_pairs = share of connected pairs that are mutual):")
-    print(net.groupby("when", sort=False)[cols].mean().round(4).to_string())
+    print(net[net.when != "survey"].groupby("when", sort=False)[cols].mean().round(4).to_string())
+    _print_survey(net)
+
+
+def _print_survey(net: pd.DataFrame, by: str | None = None) -> None:
+    """The network as the evaluation's 2018 survey saw it: senior and middle staff, nominations capped."""
+    sv = net[net.when == "survey"]
+    if sv.empty:
+        return
+    cols = ["staff", "density", "reciprocity_arcs", "reciprocity_pairs", "one_directional_share", "clustering_mean",
+            "mean_in_degree", "largest_component_share", "below_floor_share"]
+    print(f"\nSurvey view at week {int(sv['week'].iloc[0])} (senior and middle staff, at most "
+          "the capped nominations in each direction; mean over replicates):")
+    print((sv.groupby(by, sort=False)[cols].mean() if by else sv[cols].mean().to_frame("survey").T).round(4).to_string())
 
 
 def cmd_params(args) -> int:

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from .organisation import DIRECTORATE_MANAGER, EXECUTIVE, CHIEF_EXECUTIVE, Organisation
+from .organisation import DIRECTORATE_MANAGER, EXECUTIVE, CHIEF_EXECUTIVE, UNIT_MANAGER, Organisation
 from .params import Params
 
 NEVER = np.iinfo(np.int32).max
@@ -391,4 +391,94 @@ def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) 
         "components": int(n_comp),
         "largest_component_share": float(largest),
         "cross_unit_ties_per_person": cross / n if n else 0.0,
+    }
+
+
+#: Roles the evaluation's 2018 survey asked: senior and middle staff (managers and the executive team).
+SURVEY_ROLES = (UNIT_MANAGER, DIRECTORATE_MANAGER, EXECUTIVE, CHIEF_EXECUTIVE)
+
+
+def _rank_within(group: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """Rank of each element within its group, in order of ``key`` (0 = first), without a loop."""
+    order = np.lexsort((key, group))
+    g = group[order]
+    if g.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+    lens = np.diff(np.concatenate([start, [g.size]]))
+    rank = np.empty(g.size, dtype=np.int64)
+    rank[order] = np.arange(g.size) - np.repeat(start, lens)
+    return rank
+
+
+def survey_stats(net: StaffNetwork, org: Organisation, live: np.ndarray, seed: int, week: int,
+                 cap: int = 5, floor: int = 2) -> dict[str, float]:
+    """The network as the evaluation's 2018 survey saw it (issue 11, item 8).
+
+    Respondents are senior and middle staff (``SURVEY_ROLES``); each names at
+    most ``cap`` people they talk to about improvement and ``cap`` who talk to
+    them, among the respondents. A live arc between two respondents is in the
+    survey when its sender names it (one of the sender's ``cap`` out-arcs,
+    chosen at random) or its receiver does (one of the receiver's ``cap``
+    in-arcs). The random choice uses its own generator seeded from the run's
+    seed and the week, so no model stream is touched (common random numbers
+    are unchanged). Statistics are over the respondents only;
+    ``below_floor_share`` is the share of respondents with fewer than
+    ``floor`` nominations in some direction (the survey asked for 2-5).
+    """
+    resp = np.isin(org.role, SURVEY_ROLES)
+    ids = np.flatnonzero(resp)
+    n = ids.size
+    arcs = np.flatnonzero(live & resp[net.src] & resp[net.dst])
+    rng = np.random.default_rng([seed, week, 2018])
+    key = rng.random(arcs.size)
+    src, dst = net.src[arcs].astype(np.int64), net.dst[arcs].astype(np.int64)
+    keep = (_rank_within(src, key) < cap) | (_rank_within(dst, key) < cap)
+    src, dst = src[keep], dst[keep]
+    where = np.full(net.n, -1, dtype=np.int64)
+    where[ids] = np.arange(n)
+    s, d = where[src], where[dst]
+    out = digraph_stats(s, d, n)
+    out["cross_unit_ties_per_person"] = float(np.count_nonzero(org.unit_of[src] != org.unit_of[dst]) / n) if n else 0.0
+    outdeg = np.bincount(s, minlength=n)
+    indeg = np.bincount(d, minlength=n)
+    out["below_floor_share"] = float(np.mean((outdeg < floor) | (indeg < floor))) if n else 0.0
+    out["week"] = week
+    return out
+
+
+def digraph_stats(s: np.ndarray, d: np.ndarray, n: int) -> dict[str, float]:
+    """The statistics of ``network_stats`` for a directed graph given as arc arrays on nodes 0..n-1."""
+    arcs = int(s.size)
+    key = s * n + d
+    rkey = d * n + s
+    sk = np.sort(key)
+    pos = np.minimum(np.searchsorted(sk, rkey), max(sk.size - 1, 0))
+    rec = (sk.size > 0) & (sk[pos] == rkey) if sk.size else np.zeros(0, dtype=bool)
+    rec_arcs = int(np.count_nonzero(rec))
+    one_way = arcs - rec_arcs
+    connected_pairs = rec_arcs / 2 + one_way
+    A = sp.csr_array((np.ones(arcs), (s, d)), shape=(n, n))
+    U = ((A + A.T) > 0).astype(np.float64)
+    k = np.asarray(U.sum(axis=1)).ravel()
+    tri = np.asarray((U @ U).multiply(U).sum(axis=1)).ravel() / 2
+    denom = k * (k - 1) / 2
+    local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
+    n_comp, labels = csgraph.connected_components(A, directed=True, connection="weak") if n else (0, np.zeros(0, int))
+    indeg, outdeg = np.bincount(d, minlength=n), np.bincount(s, minlength=n)
+    return {
+        "staff": n,
+        "arcs": arcs,
+        "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
+        "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
+        "reciprocity_pairs": (rec_arcs / 2) / connected_pairs if connected_pairs else 0.0,
+        "one_directional_share": one_way / arcs if arcs else 0.0,
+        "clustering_mean": float(local.mean()) if n else 0.0,
+        "transitivity": float(tri.sum() / denom.sum()) if denom.sum() else 0.0,
+        "mean_in_degree": float(indeg.mean()) if n else 0.0,
+        "mean_out_degree": float(outdeg.mean()) if n else 0.0,
+        "max_in_degree": int(indeg.max()) if n else 0,
+        "max_out_degree": int(outdeg.max()) if n else 0,
+        "components": int(n_comp),
+        "largest_component_share": float(np.bincount(labels).max() / n) if n else 0.0,
     }

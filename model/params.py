@@ -165,6 +165,10 @@ FIELDS: dict[str, Field] = {
     "outputs.reach_level": F(0.25, "float", "share", "adoption a non-pilot unit must pass to count as reached", 0, 1),
     "outputs.local_max_reach": F(0.1, "float", "share", "reach below which gains are 'local'", 0, 1),
     "outputs.trustwide_min_reach": F(0.5, "float", "share", "reach at or above which spread is 'trust-wide'", 0, 1),
+    "outputs.survey_week": F(130, "int", "week", "week of the social network survey snapshot (the evaluation's, 2018: about week 130; 0 = none)", 0, 2000,
+                             basis="src: 'a social network analysis carried out in each of the five participating trusts in 2018'"),
+    "outputs.survey_cap": F(5, "int", "people", "nominations per respondent in each direction in the survey snapshot (the survey asked for 2-5)", 1, 50,
+                            basis="MODEL.md: the survey asked each person for 2-5 people in each direction"),
     "outputs.no_gain_cut": F(0.1, "float", "share", "pilot lead-time cut below which the run shows 'no gain'", 0, 1),
 }
 

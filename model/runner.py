@@ -24,6 +24,7 @@ class RunResult:
     network_start: dict
     network_end: dict
     events: list = field(default_factory=list)
+    network_survey: dict | None = None  # senior and middle staff, nominations capped, at outputs.survey_week
 
 
 def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
@@ -33,7 +34,8 @@ def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
     summary = summarise(weekly, params, m.workshops.first_week, m.performance.detected_week,
                         len(m.leadership.change_weeks))
     return RunResult(seed=seed, weekly=weekly, summary=summary, network_start=m.network_start,
-                     network_end=m.network_end or m.network_stats(), events=m.events)
+                     network_end=m.network_end or m.network_stats(), events=m.events,
+                     network_survey=m.network_survey)
 
 
 def replicate_seeds(seed: int, reps: int) -> list[int]:

@@ -18,7 +18,7 @@ from .agents import StaffAgent
 from .exchange import CAPABLE_LEVEL, PeerExchange
 from .contagion import log_survival
 from .leadership import Leadership
-from .network import build_network, network_stats
+from .network import build_network, network_stats, survey_stats
 from .organisation import build_organisation
 from .params import Params, load_scenario
 from .performance import Performance
@@ -134,6 +134,8 @@ class TrustModel(mesa.Model):
         self._live_start = self._live.copy()
         self._network_start: dict | None = None
         self._network_end: dict | None = None
+        self.network_survey: dict | None = None  # the 2018-survey view, taken at outputs.survey_week
+        self._survey_week = params.outputs.survey_week
         self._record(0, self.performance.true_lead_time(self.gain, self.performance.unit_adoption(self.practising)), 0)
 
         if agents:
@@ -185,6 +187,8 @@ class TrustModel(mesa.Model):
             if self.performance.detected_week[p] < 0:
                 self.events.append((t, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
         self._record(t, true, leavers.size, counts)
+        if t == self._survey_week:
+            self.network_survey = survey_stats(self.net, self.org, self._live, self.seed, t, self.params.outputs.survey_cap)
         if t >= self.weeks:
             self.running = False
 

@@ -293,3 +293,27 @@ def test_cross_incident_arcs_are_each_persons_cross_unit_arcs():
     assert net.cross_incident_arcs(np.array([], dtype=np.int64)).size == 0
     assert np.array_equal(net.dst[net.out_order], net.out_dst)
     assert np.array_equal(net.out_order[net.out_pos], np.arange(net.n_arcs))
+
+
+def test_survey_view_is_senior_and_middle_staff_with_capped_nominations():
+    """Issue 11, item 8: the 2018-survey view (respondents = managers and executives; at most ``cap``
+    nominations each way); the same seed gives the same view, and the arc statistics agree with
+    ``network_stats`` on the whole network."""
+    from model.network import SURVEY_ROLES, digraph_stats, network_stats, survey_stats
+
+    from conftest import small_model
+
+    m = small_model(seed=4, weeks=30).run()
+    live = m._live
+    a = survey_stats(m.net, m.org, live, m.seed, 30, cap=2)
+    b = survey_stats(m.net, m.org, live, m.seed, 30, cap=2)
+    assert a == b
+    n = int(np.isin(m.org.role, SURVEY_ROLES).sum())
+    assert a["staff"] == n and 0 < a["arcs"] <= 2 * 2 * n
+    wide = survey_stats(m.net, m.org, live, m.seed, 30, cap=50)
+    assert wide["arcs"] >= a["arcs"]
+    full = digraph_stats(m.net.src[live].astype(np.int64), m.net.dst[live].astype(np.int64), m.n)
+    ref = network_stats(m.net, 30, live)
+    for k in ("arcs", "density", "reciprocity_arcs", "reciprocity_pairs", "clustering_mean", "components"):
+        assert np.isclose(full[k], ref[k]), k
+    assert m.network_survey is None or m.network_survey["week"] == m.params.outputs.survey_week
