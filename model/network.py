@@ -267,13 +267,16 @@ def _manager_arcs(org: Organisation, params: Params, q: float, rng: np.random.Ge
     if dms.size > 1:
         pa.append(dms)
         pb.append(np.roll(dms, -1))
+    # ties among managers (and up to the executives) follow the trust's reciprocity like
+    # everyone's: mutual with probability q, else one direction (issue 11, item 8: the
+    # evaluation's survey of senior and middle staff found the lowest-rated trusts' exchanges
+    # one-directional). Drawn after every other structural tie, so those are unchanged.
+    ms, md = _orient(np.concatenate(pa), np.concatenate(pb), q, rng)
+    src.append(ms)
+    dst.append(md)
     # the executive team talks among itself
     ea, eb = np.triu_indices(execs.size, 1)
-    pa.append(execs[ea])
-    pb.append(execs[eb])
-    a = np.concatenate(pa)
-    b = np.concatenate(pb)
-    return np.concatenate(src), np.concatenate(dst), a, b
+    return np.concatenate(src), np.concatenate(dst), execs[ea], execs[eb]
 
 
 def _forum_pairs(org: Organisation, params: Params, weeks: int, rng: np.random.Generator):
