@@ -71,12 +71,13 @@ class LoopStaff(mesa.Agent):
         self.capability = capability
         self.support = support
         self.practising = False
+        self.k = len(in_contacts)  # in-contacts in the exposure denominator (set by LoopModel)
         self.next_practising = False
         self.next_capability = capability
 
     def step(self):
         m = self.model
-        k = len(self.in_contacts)
+        k = self.k
         expo = 0.0
         peer = 0.0
         for j, w in zip(self.in_contacts, self.weights):
@@ -114,8 +115,7 @@ class LoopModel(mesa.Model):
         e = source.params.exchange
         self.adoption_rate, self.learning_rate = e.adoption_rate, e.learning_rate
         self.practice_learning, self.forgetting = e.practice_learning, e.forgetting
-        lift = source.params.leadership.signal_lift
-        self.signal = (1.0 + lift * attention) / (1.0 + lift)
+        self.signal = 1.0  # the leadership signal reaches staff through support only (ODD 7.4)
         net = source.net
         w = np.where(net.reciprocal, 1.0, source.params.network.one_directional_weight)
         live = source.live.live
@@ -126,6 +126,7 @@ class LoopModel(mesa.Model):
             a = LoopStaff(self, i, net.src[lo:hi][on].tolist(), w[lo:hi][on].tolist(), float(source.exchange.threshold[i]),
                           float(source.capability[i]), float(source.support[source.org.unit_of[i]]))
             a.practising = bool(source.practising[i])
+            a.k = int((on & ~net.forum[lo:hi]).sum())  # forum ties add exposure, not to its denominator (ODD 7.4)
             self.people.append(a)
 
     def step(self):
@@ -163,7 +164,7 @@ def check_same_rule(small, seed: int = 0, start: int = 40, weeks: int = 20) -> t
         loop.random = _Replay(u)
         loop.step()
         cap, prac = m.capability.copy(), m.practising.copy()
-        m.exchange.update(m.live, cap, prac, m.support, m.org.unit_of, m.attention, _Fixed(u))
+        m.exchange.update(m.live, cap, prac, m.support, m.org.unit_of, _Fixed(u))
         loop_prac = np.array([a.practising for a in loop.people])
         loop_cap = np.array([a.capability for a in loop.people])
         if not np.array_equal(loop_prac, prac):

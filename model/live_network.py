@@ -10,7 +10,8 @@ writes it:
 * the in-contact matrices ``W`` (tie weights: 1 reciprocal, ``w`` one-directional,
   0 not live) and ``log_W`` (per-arc log survival, simple and hybrid rules),
   with a sender-ordered copy of W's weights for sums over few senders;
-* every person's live in-degree (the exposure denominator) and its inverse,
+* every person's live in-degree over all but forum ties (the exposure
+  denominator; ODD 7.4) and its inverse, the number of live arcs,
   and the count of live cross-unit arcs.
 
 Switching arcs on or off updates all of these incrementally (a few array
@@ -52,7 +53,9 @@ class LiveNetwork:
         self.W = net.matrix(self.base_weight * self.live)
         self.w_out = self.W.data[net.out_order]  # the same weights in sender order, kept in step
         self.log_W = net.matrix(self.base_log * self.live) if self.base_log is not None else None
-        self.in_degree = net.in_degree(self.live).astype(np.float64)
+        # the exposure denominator: live in-contacts except forum ties (ODD 7.4 and section 9)
+        self.in_degree = net.norm_degree(self.live).astype(np.float64)
+        self.n_live = int(self.live.sum())
         self.inv_degree = 1.0 / np.maximum(self.in_degree, 1.0)
         self.cross_live = int((self.live & net.cross).sum())
         # arcs that go live later: forum ties (fixed schedule, sorted once) and
@@ -99,7 +102,8 @@ class LiveNetwork:
         self.w_out[net.out_pos[arcs]] = w
         if self.log_W is not None:
             self.log_W.data[arcs] = self.base_log[arcs] if live else 0.0
-        dst = net.dst[arcs]
+        self.n_live += arcs.size if live else -arcs.size
+        dst = net.dst[arcs[~net.forum[arcs]]]  # forum ties add exposure, not to its denominator
         np.add.at(self.in_degree, dst, 1.0 if live else -1.0)
         self.inv_degree[dst] = 1.0 / np.maximum(self.in_degree[dst], 1.0)
         self.cross_live += np.count_nonzero(net.cross[arcs]) * (1 if live else -1)
@@ -150,7 +154,7 @@ class LiveNetwork:
     # -- outputs ------------------------------------------------------------------------
     def record(self, model: Any, week: int, history: dict[str, np.ndarray]) -> None:
         """This week's live arcs and live cross-unit ties per person."""
-        history["live_arcs"][week] = self.in_degree.sum()
+        history["live_arcs"][week] = self.n_live
         history["cross_unit_ties_per_person"][week] = self.cross_live / self.n
 
     def to_networkx(self) -> nx.DiGraph:

@@ -54,10 +54,13 @@ class StaffNetwork:
     out_order: np.ndarray  # (A,) arc ids sorted by source
     out_ptr: np.ndarray  # (N+1,) pointer into out_order per source
     out_dst: np.ndarray = None  # (A,) dst[out_order]: targets in source order (derived)
+    forum: np.ndarray = None  # (A,) bool: the arc was made by a peer-learning forum (derived: none)
 
     def __post_init__(self):
         if self.out_dst is None:
             self.out_dst = self.dst[self.out_order]
+        if self.forum is None:
+            self.forum = np.zeros(self.src.size, dtype=bool)
         self.out_pos = np.empty_like(self.out_order)  # arc id -> its place in out_order
         self.out_pos[self.out_order] = np.arange(self.out_order.size)
         # cross-unit arcs incident to each person (in, then out), for turnover
@@ -80,6 +83,10 @@ class StaffNetwork:
         """Arcs live in ``week`` by the schedule as built (forum cohorts); a run's live arcs,
         with turnover's dormant ties, are its LiveNetwork's (model/live_network.py)."""
         return self.active_from <= week
+
+    def norm_degree(self, active: np.ndarray) -> np.ndarray:
+        """Live in-contacts that enter the exposure denominator: all but forum arcs (ODD 7.4, section 9)."""
+        return self.in_degree(active & ~self.forum)
 
     def in_degree(self, active: np.ndarray) -> np.ndarray:
         """Number of ``active`` in-contacts of each person."""
@@ -270,13 +277,16 @@ def _manager_arcs(org: Organisation, params: Params, q: float, rng: np.random.Ge
     if dms.size > 1:
         pa.append(dms)
         pb.append(np.roll(dms, -1))
+    # ties among managers (and up to the executives) follow the trust's reciprocity like
+    # everyone's: mutual with probability q, else one direction (issue 11, item 8: the
+    # evaluation's survey of senior and middle staff found the lowest-rated trusts' exchanges
+    # one-directional). Drawn after every other structural tie, so those are unchanged.
+    ms, md = _orient(np.concatenate(pa), np.concatenate(pb), q, rng)
+    src.append(ms)
+    dst.append(md)
     # the executive team talks among itself
     ea, eb = np.triu_indices(execs.size, 1)
-    pa.append(execs[ea])
-    pb.append(execs[eb])
-    a = np.concatenate(pa)
-    b = np.concatenate(pb)
-    return np.concatenate(src), np.concatenate(dst), a, b
+    return np.concatenate(src), np.concatenate(dst), execs[ea], execs[eb]
 
 
 def _forum_pairs(org: Organisation, params: Params, weeks: int, rng: np.random.Generator):
@@ -318,16 +328,18 @@ def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.
     src = np.concatenate([s_in, s_x, s_m, ma, mb, fa, fb]).astype(np.int64)
     dst = np.concatenate([d_in, d_x, d_m, mb, ma, fb, fa]).astype(np.int64)
     start = np.concatenate([np.zeros(src.size - 2 * fa.size, np.int32), fw, fw])
+    forum = np.concatenate([np.zeros(src.size - 2 * fa.size, bool), np.ones(2 * fa.size, bool)])
     keep = src != dst
-    src, dst, start = src[keep], dst[keep], start[keep]
+    src, dst, start, forum = src[keep], dst[keep], start[keep], forum[keep]
 
     # Deduplicate arcs, keeping the earliest week each exists; sort by target.
     key = dst * n + src
-    order = np.lexsort((start, key))
-    key, src, dst, start = key[order], src[order], dst[order], start[order]
+    # (a structural arc wins a tie with a forum arc of the same pair: it sorts first)
+    order = np.lexsort((forum, start, key))
+    key, src, dst, start, forum = key[order], src[order], dst[order], start[order], forum[order]
     first = np.ones(key.size, dtype=bool)
     first[1:] = key[1:] != key[:-1]
-    key, src, dst, start = key[first], src[first], dst[first], start[first]
+    key, src, dst, start, forum = key[first], src[first], dst[first], start[first], forum[first]
 
     rkey = src * n + dst
     pos = np.searchsorted(key, rkey)
@@ -340,7 +352,7 @@ def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.
     return StaffNetwork(
         n=n, indptr=indptr, src=src.astype(np.int32), dst=dst.astype(np.int32),
         reciprocal=has_rev, reverse=reverse, cross=org.unit_of[src] != org.unit_of[dst],
-        active_from=start.astype(np.int32), out_order=out_order, out_ptr=out_ptr,
+        active_from=start.astype(np.int32), out_order=out_order, out_ptr=out_ptr, forum=forum,
     )
 
 

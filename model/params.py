@@ -43,6 +43,7 @@ class Field:
     lo: float | None = None
     hi: float | None = None
     choices: tuple[str, ...] = ()
+    basis: str = ""  # where the value comes from: the source sentence, or "assumption"
 
     def allowed(self) -> str:
         """What this parameter accepts, in words, for error messages and ``spread params``."""
@@ -100,7 +101,6 @@ FIELDS: dict[str, Field] = {
     "leadership.transition_weeks": F(26, "int", "weeks", "months after a change in which the board is 'not sighted'", 0, 260),
     "leadership.not_sighted_factor": F(0.3, "float", "0..1", "attention multiplier during a transition", 0, 1),
     "leadership.pressure": F([], "windows", "", "competing-priority windows (turnaround, special measures)"),
-    "leadership.signal_lift": F(0.5, "float", "multiplier", "lift of adoption by the leadership signal relayed through the manager", 0, 5),
     # -- middle managers ---------------------------------------------------
     "managers.alignment": F(0.7, "float", "0..1", "alignment of programme priorities with managers' objectives (a gate)", 0, 1),
     "managers.base_support": F(0.3, "float", "0..1", "support a manager gives with no involvement or recognition", 0, 1),
@@ -109,6 +109,8 @@ FIELDS: dict[str, Field] = {
     "managers.recognition_weight": F(0.3, "float", "0..1", "weight of recognition in the support target", 0, 1),
     "managers.adjust_weeks": F(12, "float", "weeks", "time constant of support moving to its target", 1, 260),
     "managers.initial_support": F(0.2, "float", "0..1", "support at week 0", 0, 1),
+    "managers.partnership_support": F(0.5, "float", "0..1", "floor on pilot units' support target: the partnership's coaches give pilot teams time, space and permission whatever the board's attention", 0, 1,
+                                      basis="assumption (level); src: the programme as 'a technical exercise ... led by a handful of experts working alongside front-line teams', and 'all five trusts achieved substantial and sustained improvements' in the pathways"),
     "managers.turnover_reset": F(0.5, "float", "share", "share of a unit's support lost when its manager leaves", 0, 1),
     # -- rapid process improvement workshops ------------------------------
     "rpiw.start_week": F(13, "int", "week", "week of the first RPIW (after the measurement baseline)", 0, 2000),
@@ -121,6 +123,13 @@ FIELDS: dict[str, Field] = {
     "rpiw.focus": F(0.9, "float", "0..1", "focus of the target at the start", 0, 1),
     "rpiw.focus_final": F(0.9, "float", "0..1", "focus once narrowed", 0, 1),
     "rpiw.focus_ramp_weeks": F(0, "int", "weeks", "weeks over which focus moves from start to final", 0, 2000),
+    # -- executive-led rollout beyond the pilots (model/rollout.py) ------
+    "rollout.unit_share_annual": F(0.0, "float", "share/year", "share of non-pilot units a year that start a training cohort when their manager's support is 1 (the chance scales with support)", 0, 1,
+                                   basis="assumption (level); src: leaders 'willing to invest in developing the required improvement capabilities', the programme 'as something that will inform how all staff approach their jobs'"),
+    "rollout.cohort_size": F(4, "int", "people", "colleagues of one unit trained together in a rollout cohort (a handful, like an RPIW's trainees)", 0, 60,
+                             basis="assumption"),
+    "rollout.start_week": F(52, "int", "week", "week the rollout beyond the first value streams starts", 0, 2000,
+                            basis="assumption: after the first year of value streams"),
     # -- peer exchange -----------------------------------------------------
     "exchange.rule": F("complex", "choice", "", "contagion rule", choices=("complex", "simple", "hybrid")),
     "exchange.hybrid_mix": F(0.5, "float", "share", "weight of the simple rule in the hybrid rule", 0, 1),
@@ -168,7 +177,8 @@ FIELDS: dict[str, Field] = {
     "outputs.local_max_reach": F(0.1, "float", "share", "reach below which gains are 'local'", 0, 1),
     "outputs.trustwide_min_reach": F(0.5, "float", "share", "reach at or above which spread is 'trust-wide'", 0, 1),
     "outputs.no_gain_cut": F(0.1, "float", "share", "pilot lead-time cut below which the run shows 'no gain'", 0, 1),
-    "outputs.survey_week": F(130, "int", "week", "week of the network survey set beside the evaluation's 2018 social network analysis (about week 130 of 260); none if after the horizon", 0, 2000),
+    "outputs.survey_week": F(130, "int", "week", "week of the network survey set beside the evaluation's 2018 social network analysis (about week 130 of 260); none if after the horizon", 0, 2000,
+                             basis="src: 'a social network analysis carried out in each of the five participating trusts in 2018'"),
     "outputs.survey_respondents": F(70, "int", "people", "senior and middle staff surveyed (the evaluation's 2018 social network analysis: 349 across five trusts, about 70 each); all if fewer", 0, 5000),
     "outputs.survey_min_names": F(2, "int", "names", "names the survey asked for at least, each direction (the evaluation's 2018 social network analysis: 2-5); fewer contacts, fewer names", 0, 50),
     "outputs.survey_max_names": F(5, "int", "names", "names the survey allowed at most, each direction (the evaluation's 2018 social network analysis: 2-5)", 1, 50),

@@ -22,6 +22,7 @@ from .network import build_network, network_stats
 from .organisation import build_organisation
 from .params import Params, load_scenario
 from .processes.performance import Performance
+from .processes.rollout import Rollout
 from .processes.rpiw import Workshops
 from .processes.support import ManagerSupport
 from .processes.sustain import Sustain
@@ -30,7 +31,7 @@ from .processes.turnover import Turnover
 #: Independent random streams, one per mechanism. Order is part of the
 #: reproducibility contract: append, never reorder.
 STREAMS = ("organisation", "network", "forums", "thresholds", "initial", "leadership",
-           "rpiw", "exchange", "sustain", "turnover", "rewire", "noise")
+           "rpiw", "exchange", "sustain", "turnover", "rewire", "noise", "rollout")
 
 WEEKLY = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean", "capable_share",
           "reach", "lead_time_change_pilot", "lead_time_change_rest", "attention", "commitment",
@@ -95,6 +96,7 @@ class TrustModel(mesa.Model):
         self.leadership = Leadership(params, self.weeks, s["leadership"])
         self.manager_support = ManagerSupport(params, org)
         self.workshops = Workshops(params, org, self.weeks)
+        self.rollout = Rollout(params, org)
         self.exchange = PeerExchange(params, n, s["thresholds"])
         self.sustain = Sustain(params)
         self.turnover = Turnover(params, org)
@@ -104,6 +106,7 @@ class TrustModel(mesa.Model):
             self.leadership,       # 1. the executive team's attention
             self.manager_support,  # 2. middle managers' time, space and permission
             self.workshops,        # 3. RPIWs in the pilot pathways
+            self.rollout,          # 3b. executive-led rollout: training cohorts beyond the pilots
             self.exchange,         # 4. peer exchange on the live network
             self.sustain,          # 5. sustain or abandon
             self.turnover,         # 6. leavers, replacements, dormant ties

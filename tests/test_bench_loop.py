@@ -9,7 +9,6 @@ and clipping. These tests replay the engine's uniforms into the loop.
 import importlib.util
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from model import load_scenario

@@ -20,7 +20,8 @@ def make(**over):
 
 def consistent(live: LiveNetwork):
     net = live.structure
-    assert np.array_equal(live.in_degree, np.bincount(net.dst, weights=live.live, minlength=net.n))
+    assert np.array_equal(live.in_degree, np.bincount(net.dst, weights=live.live & ~net.forum, minlength=net.n))
+    assert live.n_live == int(live.live.sum())
     assert np.array_equal(live.inv_degree, 1.0 / np.maximum(live.in_degree, 1.0))
     assert np.array_equal(live.w_out, live.W.data[net.out_order])
     assert live.cross_live == int((live.live & net.cross).sum())

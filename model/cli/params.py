@@ -23,7 +23,8 @@ def cmd_params(args: argparse.Namespace) -> int:
         if args.section and not (key == args.section or key.startswith(args.section + ".")):
             continue
         unit = f" [{f.unit}]" if f.unit else ""
-        print(f"{key} = {f.default!r}{unit}: {f.doc}; allowed: {f.allowed()}")
+        basis = f"; basis: {f.basis}" if f.basis else ""
+        print(f"{key} = {f.default!r}{unit}: {f.doc}; allowed: {f.allowed()}{basis}")
     return 0
 
 

@@ -3,11 +3,12 @@
 Adoption probability in a week is the contagion rule's probability (see
 ``model.contagion``) times a gate:
 
-    gate_i = capability_i x support_u(i) x (1 + signal_lift x attention) / (1 + signal_lift)
+    gate_i = capability_i x support_u(i)
 
 so a person needs both the skill and their manager's time, space and
-permission, and the leadership signal lifts adoption only as relayed by the
-manager (the "golden thread": support already carries attention).
+permission. The leadership signal reaches staff only through their manager:
+support's target already carries attention (``model.support``), so it is
+not multiplied in again here (the "golden thread", counted once; issue 11).
 Capability grows by learning from *capable* in-contacts (capability at or
 above ``CAPABLE_LEVEL``; same tie weighting as exposure), as far as the
 manager gives time and space for it (x support), and by practising; skill
@@ -43,20 +44,18 @@ class PeerExchange:
         self.learning_rate = e.learning_rate
         self.practice_learning = e.practice_learning
         self.forgetting = e.forgetting
-        self.lift = params.leadership.signal_lift
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
     def step(self, model: Any, week: int) -> list:
         """The week's adoptions and learning; the exposure it saw is left on the model for sustain."""
         model.exposure = self.update(model.live, model.capability, model.practising, model.support,
-                                     model.org.unit_of, model.attention, model.streams["exchange"],
-                                     model.org.unit_size)
+                                     model.org.unit_of, model.streams["exchange"], model.org.unit_size)
         return []
 
     def update(self, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray, support: np.ndarray,
-               unit_of: np.ndarray, attention: float,
-               rng: np.random.Generator, unit_size: np.ndarray | None = None) -> np.ndarray:
+               unit_of: np.ndarray, rng: np.random.Generator,
+               unit_size: np.ndarray | None = None) -> np.ndarray:
         """Update ``practising`` and ``capability`` in place; return the weekly exposure.
 
         ``live`` is the run's LiveNetwork (model/live_network.py).
@@ -85,7 +84,7 @@ class PeerExchange:
             cand = np.flatnonzero((p_all > 0) & ~practising)
             p = p_all[cand]
         if cand.size:
-            gate = capability[cand] * support[unit_of[cand]] * ((1.0 + self.lift * attention) / (1.0 + self.lift))
+            gate = capability[cand] * support[unit_of[cand]]
             practising[cand[u[cand] < p * gate]] = True
         is_capable = capability >= CAPABLE_LEVEL
         capable_idx = np.flatnonzero(is_capable)

@@ -8,6 +8,14 @@ Alignment is a gate that multiplies, not a term that adds: a committed board
 and recognition cannot stand in for priorities managers are not held to
 (MODEL.md; otherwise pattern P6 fails). Pilot units' managers count as
 involved (``pilot_involvement``); the rest have ``involvement``.
+
+Pilot units' target has a floor, ``partnership_support``: the partnership's
+coaches (VMI and the trust's improvement team) work alongside the pilot
+teams and give them time, space and permission whatever the board's
+attention, so the targeted pathways sustain their gains even where the
+programme ran "in complete isolation" (BHR) - the source's "all five trusts
+achieved substantial and sustained improvements" (ODD section 9). The floor
+reaches no other unit: it does not carry practice beyond the pilots.
 """
 
 from __future__ import annotations
@@ -32,13 +40,14 @@ class ManagerSupport:
         self.recognition_weight = m.recognition_weight
         self.rate = 1.0 / m.adjust_weeks
         self.involvement = np.where(org.unit_pilot, m.pilot_involvement, m.involvement)
+        self.floor = np.where(org.unit_pilot, m.partnership_support, 0.0)
         self.pilot_units = np.flatnonzero(org.unit_pilot)
         self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
 
     def target(self, attention: float, recognition: np.ndarray) -> np.ndarray:
         """Support each unit moves towards: attention x alignment x (base + involvement + recognition)."""
         raw = self.base + self.involvement + self.recognition_weight * recognition
-        return np.clip(attention * self.alignment * raw, 0.0, 1.0)
+        return np.clip(np.maximum(attention * self.alignment * raw, self.floor), 0.0, 1.0)
 
     def update(self, support: np.ndarray, attention: float, recognition: np.ndarray) -> None:
         """Move ``support`` (per unit, in place) a step towards its target."""

@@ -21,7 +21,7 @@ def setup(rule="complex", seed=1, share=0.3, **over):
 def step(m, practising, capability, support, attention, seed):
     prac = practising.copy()
     cap = capability.copy()
-    expo = m.exchange.update(m.live, cap, prac, support, m.org.unit_of, attention, np.random.default_rng(seed))
+    expo = m.exchange.update(m.live, cap, prac, support, m.org.unit_of, np.random.default_rng(seed))
     return prac, cap, expo
 
 
@@ -50,14 +50,13 @@ def test_exposure_returned_is_weighted_share_of_in_contacts():
     assert np.allclose(expo, num / np.maximum(k, 1))
 
 
-@pytest.mark.parametrize("cap,sup,att,lift", [(0.5, 0.8, 1.0, 0.5), (1.0, 0.5, 0.0, 0.5), (0.7, 0.7, 0.5, 2.0),
-                                             (0.9, 1.0, 0.0, 0.0)])
-def test_gate_multiplies_adoption_probability(cap, sup, att, lift):
-    """Among people above threshold, adoption frequency = rate x capability x support x (1 + lift x att)/(1 + lift)."""
-    m, x = setup(share=0.5, exchange__threshold=0.05, exchange__threshold_sd=0.0, exchange__adoption_rate=0.8,
-                 leadership__signal_lift=lift)
+@pytest.mark.parametrize("cap,sup,att", [(0.5, 0.8, 1.0), (1.0, 0.5, 0.0), (0.7, 0.7, 0.5), (0.9, 1.0, 0.0)])
+def test_gate_multiplies_adoption_probability(cap, sup, att):
+    """Among people above threshold, adoption frequency = rate x capability x support, whatever the attention:
+    leadership reaches staff only through their manager's support (the golden thread counted once, issue 11)."""
+    m, x = setup(share=0.5, exchange__threshold=0.05, exchange__threshold_sd=0.0, exchange__adoption_rate=0.8)
     above = ~x & (step(m, x, np.ones(m.n), np.ones(m.org.n_units), 1.0, 0)[2] >= m.exchange.threshold)
-    p = 0.8 * cap * sup * (1 + lift * att) / (1 + lift)
+    p = 0.8 * cap * sup
     hits = trials = 0
     for seed in range(40):
         prac, _, _ = step(m, x, np.full(m.n, cap), np.full(m.org.n_units, sup), att, seed)
@@ -65,6 +64,14 @@ def test_gate_multiplies_adoption_probability(cap, sup, att, lift):
         trials += int(above.sum())
         assert not np.any(prac & ~x & ~above)  # nobody below threshold adopts
     assert stats.binomtest(hits, trials, p).pvalue > 1e-4
+
+
+def test_attention_does_not_enter_the_gate_twice():
+    """Same state and seed, attention 0 vs 1: the exchange step gives the same adoptions."""
+    m, x = setup(share=0.5, exchange__threshold=0.05, exchange__threshold_sd=0.0, exchange__adoption_rate=0.8)
+    a, _, _ = step(m, x, np.full(m.n, 0.8), np.full(m.org.n_units, 0.7), 0.0, 5)
+    b, _, _ = step(m, x, np.full(m.n, 0.8), np.full(m.org.n_units, 0.7), 1.0, 5)
+    assert np.array_equal(a, b)
 
 
 @pytest.mark.parametrize("rule", ["complex", "simple", "hybrid"])
@@ -118,7 +125,23 @@ def test_exchange_draws_a_fixed_number_of_randoms():
     m, x = setup(share=0.3)
     for cap in (0.0, 1.0):
         rng = np.random.default_rng(0)
-        m.exchange.update(m.live, np.full(m.n, cap), x.copy(), np.ones(m.org.n_units), m.org.unit_of, 1.0, rng)
+        m.exchange.update(m.live, np.full(m.n, cap), x.copy(), np.ones(m.org.n_units), m.org.unit_of, rng)
         ref = np.random.default_rng(0)
         ref.random(m.n)
         assert rng.random() == ref.random()
+
+
+def test_forum_ties_add_exposure_but_not_to_its_denominator():
+    """The structural network does not depend on the forums (they have their own stream); forum arcs add to
+    the numerator of exposure only, so more forums never lower anyone's exposure for the same practitioners."""
+    a = small_model(seed=2, forums__ties_per_person_annual=0.0)
+    b = small_model(seed=2, forums__ties_per_person_annual=3.0)
+    for m in (a, b):
+        m.live.set_live(np.arange(m.net.n_arcs), True)  # every arc live, forum ties included
+    assert b.net.forum.any() and not a.net.forum.any()
+    keep = ~b.net.forum
+    assert np.array_equal(a.net.src, b.net.src[keep]) and np.array_equal(a.net.dst, b.net.dst[keep])
+    assert np.array_equal(a.live.in_degree, b.live.in_degree)  # the denominator: structural in-contacts only
+    x = (np.random.default_rng(0).random(a.n) < 0.3).astype(float)
+    ea, eb = (a.live.W @ x) * a.live.inv_degree, (b.live.W @ x) * b.live.inv_degree
+    assert np.all(eb >= ea - 1e-12) and np.any(eb > ea)

@@ -86,10 +86,12 @@ def test_attention_in_unit_interval():
 
 
 def test_signal_reaches_staff_only_through_managers():
-    """Attention enters support's target and the adoption gate (relayed by the manager): with zero support nobody adopts."""
+    """Attention enters support's target only (the adoption gate is capability x support): with zero support
+    nobody adopts. The pilots' partnership floor is off here so that no unit has support."""
     from conftest import small_model
 
     m = small_model(leadership__commitment=1.0, managers__initial_support=0.0, managers__alignment=0.0,
+                    managers__partnership_support=0.0,
                     exchange__initial_capability=0.9, rpiw__count=0, exchange__initial_practising=0.3, weeks=30)
     start = m.practising.copy()
     m.run()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from model.organisation import build_organisation
 from model.processes.support import ManagerSupport
@@ -23,14 +22,24 @@ def test_target_formula():
     rec = np.linspace(0, 1, org.n_units)
     t = s.target(0.7, rec)
     inv = np.where(org.unit_pilot, 0.5, 0.1)
-    assert np.allclose(t, np.clip(0.7 * 0.8 * (0.2 + inv + 0.3 * rec), 0, 1))
+    floor = np.where(org.unit_pilot, p.managers.partnership_support, 0.0)
+    assert np.allclose(t, np.clip(np.maximum(0.7 * 0.8 * (0.2 + inv + 0.3 * rec), floor), 0, 1))
     assert np.all(t[org.unit_pilot] > s.target(0.7, np.zeros(org.n_units))[org.unit_pilot] - 1e-12)
 
 
 def test_alignment_is_a_gate_zero_alignment_zero_target():
     s, org, _ = ms(managers__alignment=0.0, managers__base_support=1.0, managers__involvement=1.0,
                    managers__pilot_involvement=1.0, managers__recognition_weight=1.0)
-    assert np.all(s.target(1.0, np.ones(org.n_units)) == 0.0)
+    t = s.target(1.0, np.ones(org.n_units))
+    assert np.all(t[~org.unit_pilot] == 0.0)
+    # pilot teams keep the partnership's floor (the coaches working alongside them), nothing more
+    assert np.allclose(t[org.unit_pilot], s.floor[org.unit_pilot])
+
+
+def test_partnership_floor_reaches_pilot_units_only():
+    s, org, _ = ms(managers__partnership_support=0.6)
+    t = s.target(0.0, np.zeros(org.n_units))
+    assert np.allclose(t[org.unit_pilot], 0.6) and np.all(t[~org.unit_pilot] == 0.0)
 
 
 def test_alignment_multiplies_not_adds():
@@ -38,13 +47,15 @@ def test_alignment_multiplies_not_adds():
     hi, _, _ = ms(managers__alignment=0.5)
     rec = np.full(org.n_units, 0.7)
     a, b = lo.target(0.6, rec), hi.target(0.6, rec)
-    ok = b < 1  # away from the clip
+    ok = (b < 1) & ~org.unit_pilot  # away from the clip and from the pilots' partnership floor
     assert np.allclose(b[ok], 2 * a[ok])
 
 
 def test_zero_attention_zero_target():
     s, org, _ = ms()
-    assert np.all(s.target(0.0, np.ones(org.n_units)) == 0.0)
+    t = s.target(0.0, np.ones(org.n_units))
+    assert np.all(t[~org.unit_pilot] == 0.0)  # pilots keep only the partnership's floor
+    assert np.allclose(t[org.unit_pilot], s.floor[org.unit_pilot])
 
 
 def test_pilot_managers_count_as_involved():

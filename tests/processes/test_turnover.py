@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import stats
 
 from model.live_network import LiveNetwork
 from model.network import build_network
@@ -114,7 +113,9 @@ def test_in_model_dormant_ties_are_off_then_reform(name):
         ln = m.live
         live = ln.active_from <= m.week
         assert np.array_equal(ln.live, live)
-        assert np.array_equal(ln.in_degree, np.bincount(m.net.dst, weights=live, minlength=m.n))
+        # the exposure denominator counts live arcs except forum ties (ODD 7.4)
+        assert np.array_equal(ln.in_degree, np.bincount(m.net.dst, weights=live & ~m.net.forum, minlength=m.n))
+        assert ln.n_live == live.sum()
         w = np.where(m.net.reciprocal, 1.0, m.params.network.one_directional_weight) * live
         assert np.allclose(ln.W.data, w)
         assert np.array_equal(ln.w_out, ln.W.data[m.net.out_order])  # the sender-ordered copy follows

@@ -8,7 +8,6 @@ test-artifacts/ (gitignored).
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -23,8 +22,6 @@ from viz_harness import (  # noqa: E402
     REPO,
     NetworkRecorder,
     SolaraServer,
-    chromium_path,
-    launch_chromium,
     measure_steps,
     wait_views,
     week_of,

@@ -1,0 +1,79 @@
+"""Process 3b, executive-led rollout: training cohorts beyond the pilot pathways.
+
+The seven value streams are a fixed number of pilots, so they are 12% of
+SASH's units and 2% of Leeds's; nothing but peer exchange carried practice
+beyond them, and a large trust stayed local whatever its culture (issue 11).
+Real trusts grow the programme with the trust: leaders who see it "as
+something that will inform how all staff approach their jobs" and are
+"willing to invest in developing the required improvement capabilities"
+(source, section b and conclusion) train further cohorts in further units.
+How much they do so is an assumption of this model (ODD section 9).
+
+Each week, every non-pilot clinical unit u starts a training cohort with
+probability
+
+    p_u = (1 - (1 - unit_share_annual) ** (1/52)) x support_u
+
+A cohort is ``cohort_size`` colleagues who work side by side (adjacent on the
+unit's ring, from a random start): capability raised to
+``rpiw.trained_capability``, practice on. The chance is gated by the unit
+manager's support only: support's target is attention x alignment x (...)
+(``model.support``), so the executive team's commitment and the alignment of
+priorities reach the rollout through the managers who release staff for
+training ("time, space and permission to undertake improvement training",
+recommendation 4), and leadership is counted once. Because the chance is per
+unit, the number of cohorts grows in proportion to the trust's size.
+
+Common random numbers: two uniforms per non-pilot unit every week from the
+rollout's own stream, whatever the parameters.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..organisation import Organisation
+from ..params import Params
+
+
+class Rollout:
+    """Training cohorts in non-pilot units, at a weekly chance gated by the unit manager's support."""
+
+    def __init__(self, params: Params, org: Organisation) -> None:
+        r = params.rollout
+        self.org = org
+        self.weekly = 1.0 - (1.0 - min(r.unit_share_annual, 0.999999)) ** (1.0 / 52.0)
+        self.start_week = r.start_week
+        self.cohort = r.cohort_size
+        self.capability = params.rpiw.trained_capability
+        self.units = np.setdiff1d(org.clinical_units, np.flatnonzero(org.unit_pilot))
+        self.size = org.unit_size[self.units]
+        self.first = org.unit_start[self.units]
+        self.k = np.minimum(self.cohort, self.size)
+        self.cohorts = 0  # cohorts trained so far (an output)
+
+    def step(self, model, week: int) -> list:
+        """The week's training cohorts beyond the pilots."""
+        self.update(week, model.support, model.capability, model.practising, model.streams["rollout"])
+        return []
+
+    def update(self, week: int, support: np.ndarray, capability: np.ndarray, practising: np.ndarray,
+               rng: np.random.Generator) -> np.ndarray:
+        """Train this week's cohorts in place; return the units that started one."""
+        u = rng.random(self.units.size)  # fixed counts: common random numbers
+        v = rng.random(self.units.size)
+        if week < self.start_week or self.weekly <= 0 or self.cohort <= 0:
+            return self.units[:0]
+        hit = np.flatnonzero(u < self.weekly * support[self.units])
+        if hit.size == 0:
+            return self.units[:0]
+        size, k = self.size[hit], self.k[hit]
+        start = np.floor(v[hit] * size).astype(np.int64)
+        # member j of cohort c: first_c + (start_c + j) % size_c, for j < k_c (no loop over people)
+        reps = np.repeat(np.arange(hit.size), k)
+        j = np.arange(reps.size) - np.repeat(np.cumsum(k) - k, k)
+        ids = self.first[hit][reps] + (start[reps] + j) % size[reps]
+        capability[ids] = np.maximum(capability[ids], self.capability)
+        practising[ids] = True
+        self.cohorts += hit.size
+        return self.units[hit]
