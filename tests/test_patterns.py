@@ -275,7 +275,7 @@ def test_more_forums_never_lower_adoption():
 
 
 def _whatif_runs(trust: str, whatif: str) -> pd.DataFrame:
-    from model.whatif import load_whatif
+    from model.whatif.files import load_whatif
 
     params = load_whatif(whatif).apply(load_scenario(trust))
     changed = {k: v for k, v in params.flat().items() if v != load_scenario(trust).get(k)}
