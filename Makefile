@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@set -e; \
 	if [ ! -x $(PY) ]; then \
 	  base=$$(.ci/find-python); \

@@ -4,4 +4,4 @@ from .params import ParameterError, Params, load_scenario
 from .trust import TrustModel
 
 __all__ = ["ParameterError", "Params", "TrustModel", "load_scenario"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written: pyproject.toml reads it (dynamic)

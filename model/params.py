@@ -19,7 +19,8 @@ import numpy as np
 
 from . import inputs
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+# the shipped scenarios: the checkout's scenarios/ or, installed, the package data (model/data.py)
+from .data import SCENARIO_DIR
 
 
 class ParameterError(ValueError):

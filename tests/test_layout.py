@@ -22,7 +22,7 @@ PKG = ROOT / "model"
 #: Layer of each module or subpackage, lowest first: a module may import its own layer or lower ones.
 LAYERS = {
     # the simulation core
-    "model.params": 0, "model.inputs": 0, "model.seeds": 0, "model.intervals": 0, "model.provenance": 0,
+    "model.params": 0, "model.inputs": 0, "model.data": 0, "model.seeds": 0, "model.intervals": 0, "model.provenance": 0,
     "model.results_folder": 0, "model.organisation": 1, "model.network": 1, "model.contagion": 1,
     "model.live_network": 1,
     "model.processes": 2, "model.agents": 3, "model.outputs": 3, "model.trust": 4,
@@ -171,8 +171,10 @@ def test_a_wheel_carries_every_subpackage(tmp_path):
     import zipfile
     src = tmp_path / "src"  # a copy, so the build leaves nothing in the checkout
     shutil.copytree(PKG, src / "model", ignore=shutil.ignore_patterns("__pycache__"))
-    for f in ("pyproject.toml", "README.md"):
+    for f in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / f, src / f)
+    for d in ("scenarios", "experiments"):  # package data (setup.py maps them into model/_data)
+        shutil.copytree(ROOT / d, src / d)
     r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
                        capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]

@@ -3,6 +3,7 @@
     spread run SCENARIO [--reps N] [--seed S] [--weeks W] [--set k=v]... [--out DIR]
     spread trusts [--reps N] [--out DIR]      five trusts side by side
     spread params [SECTION]                   every parameter with unit, range and meaning
+    spread scenarios [KIND]                   the shipped scenarios, what-ifs and experiments
     spread sweep EXPERIMENT [--out DIR] ...   an experiment's sweep (docs/SWEEPS.md)
     spread analyse DIR                        tables and figures of a sweep
     spread compare SCENARIO --what-if ...     what-ifs with common random numbers (docs/policy.md)
@@ -19,18 +20,39 @@ import signal
 import sys
 import threading
 
-from model.cli import compare, params, run, sweep, trusts, viz
+from model.cli import compare, params, run, scenarios, sweep, trusts, viz
 from model.cli.options import ArgumentParser
 from model.params import ParameterError
 from model.results_folder import OutputError
 
 #: The subcommands, in the order ``spread --help`` lists them.
-SUBCOMMANDS = (run, trusts, params, sweep, compare, viz)
+SUBCOMMANDS = (run, trusts, params, scenarios, sweep, compare, viz)
+
+
+def version_line() -> str:
+    """``spread 0.2.0``, with `` (git SHA)`` when the code runs from a git checkout."""
+    from model import __version__
+    from model.provenance import git_label
+
+    label = git_label()
+    return f"spread {__version__}" + (f" (git {label})" if label else "")
+
+
+class _Version(argparse.Action):
+    # argparse's own "version" action formats its string when the parser is
+    # built; this one asks git only when --version is given
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_line())
+        parser.exit(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``spread`` parser with every subcommand."""
     ap = ArgumentParser(prog="spread", description="Simulate how improvement practice spreads through an NHS trust.")
+    ap.add_argument("--version", action=_Version, help="print the version (and git commit, from a checkout) and exit")
     sub = ap.add_subparsers(dest="command", required=True)
     for module in SUBCOMMANDS:
         module.add_parser(sub)

@@ -13,7 +13,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "sweep", help="run an experiment file's sweep (local processes or a Dask cluster)",
         description="Run every (point, replicate) of an experiment file, writing Parquet parts as runs "
                     "finish. Run again with --resume to continue: finished runs are skipped.")
-    p.add_argument("experiment", help="experiment file (TOML), e.g. experiments/E2_regime_map.toml")
+    p.add_argument("experiment", help="experiment file (TOML), e.g. experiments/E2_regime_map.toml, or a shipped one by name (spread scenarios lists them)")
     p.add_argument("--out", help="results folder (default results/<experiment name>)")
     p.add_argument("--workers", type=int, help="local worker processes (default: all cores; 1 runs in this process)")
     p.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786), or 'local' for a Dask LocalCluster")

@@ -27,6 +27,7 @@ import numpy as np
 
 from model import inputs
 from model.sweeps.engines import DEFAULT_ENGINE, engine_allowed, engines, resolve_engine
+from model.data import resolve_experiment
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris", "points")
 ANALYSES = ("summary", "effects", "regime_map", "sensitivity", "prim", "timeseries")
@@ -280,7 +281,8 @@ def _is_num(v) -> bool:
 
 
 def load_experiment(path: str | Path, engine: Any = None, check_params: bool = True) -> Experiment:
-    """Read and validate an experiment file; raise ExperimentError on any problem."""
+    """Read and validate an experiment file (or a shipped one by name); raise ExperimentError on any problem."""
+    path = resolve_experiment(path)  # 'E2_regime_map' works from a wheel, where experiments/ is not at hand
     p = Path(path)
     c = _Checker(str(path))
     if not p.is_file():

@@ -1,0 +1,81 @@
+"""``spread scenarios [KIND]``: what the package ships (scenarios, what-ifs, experiments), each with its label."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from model import inputs
+from model.data import EXPERIMENT_DIR, bundled_experiments, origin
+from model.params import ParameterError, bundled_scenarios, load_scenario
+from model.whatif.files import bundled_whatifs, load_whatif
+
+KINDS = ("scenarios", "what-ifs", "experiments")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``spread scenarios``."""
+    p = sub.add_parser("scenarios", help="list the shipped scenarios, what-ifs and experiments with their labels",
+                       description="List what the package ships. Each name can be given to spread run / trusts "
+                                   "(scenarios), spread compare --what-if (what-ifs) and spread sweep (experiments).")
+    p.add_argument("kind", nargs="?", choices=KINDS, help="list only this kind (default: all three)")
+    p.set_defaults(func=cmd_scenarios)
+
+
+def scenario_rows() -> list[tuple[str, str]]:
+    """(name, label and headcount) of every shipped scenario."""
+    rows = []
+    for name in bundled_scenarios():
+        p = load_scenario(name)
+        rows.append((name, f"{p.get('trust.label')}, {p.get('organisation.staff'):,} staff"))
+    return rows
+
+
+def whatif_rows() -> list[tuple[str, str]]:
+    """(name, title) of every shipped what-if."""
+    return [(name, load_whatif(name).title) for name in bundled_whatifs()]
+
+
+def experiment_rows() -> list[tuple[str, str]]:
+    """(name, first sentence of the description) of every shipped experiment file.
+
+    Read as plain TOML, not validated as a sweep: a listing should not need the
+    sweep extra's engines, and ``spread sweep NAME`` checks the file in full.
+    """
+    rows = []
+    for name in bundled_experiments():
+        path = EXPERIMENT_DIR / f"{name}.toml"
+        try:
+            doc = inputs.load_toml_file(path)
+        except inputs.InputProblem as exc:
+            raise ParameterError(f"{path}: {exc.problem}; allowed is {exc.allowed}") from None
+        text = " ".join(str(doc.get("description", "")).split())
+        first = text.split(": ")[0].split(". ")[0].rstrip(".")
+        rows.append((name, first or "(no description)"))
+    return rows
+
+
+def _print(title: str, rows: list[tuple[str, str]], usage: str) -> None:
+    print(f"{title} ({usage})")
+    width = max((len(n) for n, _ in rows), default=0)
+    for name, label in rows:
+        wrapped = textwrap.wrap(label, 96) or [""]
+        print(f"  {name:<{width}}  {wrapped[0]}")
+        for more in wrapped[1:]:
+            print(f"  {'':<{width}}  {more}")
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """Print the shipped files of each kind (or of ``args.kind``), then where they were found."""
+    kinds = [args.kind] if args.kind else list(KINDS)
+    for i, kind in enumerate(kinds):
+        if i:
+            print()
+        if kind == "scenarios":
+            _print("Scenarios", scenario_rows(), "spread run NAME; extends = \"NAME\" in your own .toml")
+        elif kind == "what-ifs":
+            _print("What-ifs", whatif_rows(), "spread compare SCENARIO --what-if NAME")
+        else:
+            _print("Experiments", experiment_rows(), "spread sweep NAME")
+    print(f"\nfrom {origin()}")
+    return 0
