@@ -5,7 +5,12 @@ local sweeps (``sweeps``) all run in pools made here, so they share one rule
 for how worker processes start and behave:
 
 * fork when only the main thread runs: it works from any script, even one
-  without an ``if __name__ == "__main__"`` guard, and starts at once;
+  without an ``if __name__ == "__main__"`` guard, and starts at once
+  (replicates and what-if arms);
+* a fork server always for a sweep's local pool (``forkserver=True``): a
+  sweep restarts its pool when a worker dies, which a forked pool can hang
+  on. A fork server re-imports the main script, so a script that calls
+  ``run_sweep`` with more than one worker needs the ``__main__`` guard;
 * forkserver (with the model preloaded) when other Python threads run (a Dask
   client, a web server, a test runner's helpers), because forking those can
   deadlock; spawn where neither exists;
