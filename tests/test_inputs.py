@@ -341,3 +341,15 @@ def test_viz_warns_when_not_loopback(capsys, monkeypatch, host, warned):
 def test_scheduler_time_out_is_short():
     import model.sweeps.executors
     assert model.sweeps.executors.SCHEDULER_TIMEOUT_S <= 10
+
+
+def test_a_closed_pipe_is_not_a_traceback():
+    """`spread params | head -1`: the reader leaves early; no traceback on stderr."""
+    import subprocess
+    import sys as _sys
+    p = subprocess.Popen([_sys.executable, "-m", "model", "params"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    p.wait(timeout=60)
+    assert "Traceback" not in err, err

@@ -16,6 +16,7 @@ allowed, exit code 2, and nothing written.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spread: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `spread params | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
