@@ -232,7 +232,10 @@ def _replace(tmp: Path, out: Path, manifest: str) -> None:
     if out.exists():
         prev = read_manifest(out, manifest)
         listed = (set(prev["files"]) | {manifest}) if prev else set()
-        for rel in listed:
+        # only files found inside the folder: a manifest naming "../x" or "/x" (edited by hand,
+        # or made to) must never reach outside it
+        present = {e for e in _entries(out) if not e.endswith("/")}
+        for rel in sorted(listed & present):
             p = out / rel
             if p.is_file() and not p.is_symlink():
                 p.unlink()

@@ -314,3 +314,20 @@ def test_a_full_disk_during_a_sweep_is_one_line_and_keeps_whole_parts(tmp_path, 
     assert rc == 1 and "no space left on device" in err and "--resume" in err, err
     assert len(err.strip().splitlines()[-1:]) == 1 and "Traceback" not in err
     assert not list((tmp_path / "s" / "runs").glob("*.parquet*"))
+
+
+def test_a_manifest_naming_paths_outside_its_folder_deletes_nothing_there(tmp_path):
+    """--overwrite removes only files found inside the folder, whatever its manifest lists."""
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(USER_BYTES)
+    out = tmp_path / "o"
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.csv").write_text("1")
+        (tmp / "run.json").write_text("{}")
+    m = json.loads((out / "run.json").read_text())
+    m["files"] += ["../victim.txt", str(victim)]
+    (out / "run.json").write_text(json.dumps(m))
+    with atomic_dir(out, "run", overwrite=True) as tmp:
+        (tmp / "run.json").write_text("{}")
+    assert victim.read_bytes() == USER_BYTES
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
