@@ -133,12 +133,35 @@ def _pack(npm: str, spec: str, workdir: Path) -> Path:
     return workdir / name
 
 
-def _extract(tarball: Path, dest: Path) -> None:
-    """Unpack an npm tarball's ``package/`` folder into ``dest``."""
+class AssetsFolderError(RuntimeError):
+    """A cache entry is in the way that this module did not write (it is never deleted)."""
+
+
+_PARTIAL = ".spread-viz-assets-partial"
+
+
+def _extract(tarball: Path, dest: Path, complete_text: str = "") -> None:
+    """Unpack an npm tarball's ``package/`` folder into ``dest``, marked complete, in one rename.
+
+    Only folders this module wrote are ever removed: a ``.partial`` folder
+    carrying our marker (an interrupted earlier fill). A ``dest`` or
+    ``.partial`` folder without our markers belongs to someone else, and
+    :class:`AssetsFolderError` says so instead of deleting it. The
+    completion marker is written before the rename, so ``dest`` never
+    exists unmarked because of us.
+    """
     tmp = dest.with_name(dest.name + ".partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)
+    if dest.exists() or dest.is_symlink():
+        raise AssetsFolderError(f"viz assets: {dest} exists but was not written by `make viz-assets` "
+                                f"(no {_COMPLETE} in it); move it away or set SOLARA_ASSETS_PROXY_CACHE_DIR "
+                                "to another folder; nothing was deleted")
+    if tmp.exists() or tmp.is_symlink():
+        if tmp.is_symlink() or not (tmp / _PARTIAL).is_file():
+            raise AssetsFolderError(f"viz assets: {tmp} exists but was not written by `make viz-assets`; "
+                                    "move it away; nothing was deleted")
+        shutil.rmtree(tmp)  # ours: an interrupted earlier fill
     tmp.mkdir(parents=True)
+    (tmp / _PARTIAL).write_text("unpacking; removed by the next `make viz-assets` if interrupted\n")
     with tarfile.open(tarball, "r:gz") as tar:
         members = []
         for m in tar.getmembers():
@@ -150,8 +173,8 @@ def _extract(tarball: Path, dest: Path) -> None:
             m.name = str(Path(*parts[1:]))  # strip the top folder ("package/")
             members.append(m)
         tar.extractall(tmp, members=members, filter="data")
-    if dest.exists():
-        shutil.rmtree(dest)
+    (tmp / _PARTIAL).unlink()
+    (tmp / _COMPLETE).write_text(complete_text)
     tmp.rename(dest)
 
 
@@ -174,8 +197,7 @@ def fill(cache_dir: Path | None = None, *, quiet: bool = False) -> Path:
             tarball = _pack(npm, spec, work)
             dest = cache / key
             dest.parent.mkdir(parents=True, exist_ok=True)
-            _extract(tarball, dest)
-            (dest / _COMPLETE).write_text(spec + "\n")
+            _extract(tarball, dest, spec + "\n")
             tarball.unlink()
     return cache
 
@@ -200,7 +222,11 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quiet:
             print(f"viz assets: complete in {cache}")
         return 0
-    fill(cache, quiet=args.quiet)
+    try:
+        fill(cache, quiet=args.quiet)
+    except AssetsFolderError as e:
+        print(e, file=sys.stderr)
+        return 2
     return 0
 
 

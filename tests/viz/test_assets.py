@@ -55,3 +55,67 @@ def test_configure_environment_sets_cache_and_telemetry(tmp_path, monkeypatch):
 
 def test_missing_reports_an_empty_cache(tmp_path):
     assert set(viz_assets.missing(tmp_path)) == set(viz_assets.PACKAGES)
+
+
+def _tarball(tmp_path: Path) -> Path:
+    import io
+    import tarfile
+
+    tb = tmp_path / "pkg.tgz"
+    with tarfile.open(tb, "w:gz") as tar:
+        data = b"console.log(1)\n"
+        info = tarfile.TarInfo("package/index.js")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return tb
+
+
+def test_extract_writes_a_marked_entry_in_one_rename(tmp_path):
+    dest = tmp_path / "cache" / "pkg@1.0.0"
+    dest.parent.mkdir()
+    viz_assets._extract(_tarball(tmp_path), dest, "pkg@1.0.0\n")
+    assert (dest / "index.js").read_bytes() == b"console.log(1)\n"
+    assert (dest / viz_assets._COMPLETE).is_file()
+    assert not dest.with_name(dest.name + ".partial").exists()
+    assert viz_assets.missing(dest.parent) != []  # other packages still missing, this one is not
+    assert "pkg@1.0.0" not in viz_assets.missing(dest.parent)
+
+
+def test_a_folder_it_did_not_write_is_never_deleted(tmp_path):
+    """A user's own (unmarked) cache entry, or an unmarked .partial folder, is refused, not removed."""
+    tb = _tarball(tmp_path)
+    dest = tmp_path / "pkg@1.0.0"
+    dest.mkdir()
+    (dest / "mine.txt").write_text("keep")
+    with pytest.raises(viz_assets.AssetsFolderError, match="nothing was deleted"):
+        viz_assets._extract(tb, dest)
+    assert (dest / "mine.txt").read_text() == "keep"
+    dest2 = tmp_path / "other@1.0.0"
+    partial = tmp_path / "other@1.0.0.partial"
+    partial.mkdir()
+    (partial / "mine.txt").write_text("keep")
+    with pytest.raises(viz_assets.AssetsFolderError, match="nothing was deleted"):
+        viz_assets._extract(tb, dest2)
+    assert (partial / "mine.txt").read_text() == "keep"
+
+
+def test_an_interrupted_fill_of_its_own_is_cleaned_up(tmp_path):
+    dest = tmp_path / "pkg@1.0.0"
+    partial = tmp_path / "pkg@1.0.0.partial"
+    partial.mkdir()
+    (partial / viz_assets._PARTIAL).write_text("")
+    (partial / "half.js").write_text("")
+    viz_assets._extract(_tarball(tmp_path), dest)
+    assert not partial.exists() and (dest / "index.js").is_file()
+
+
+def test_cli_refuses_with_exit_2_and_one_line(tmp_path, monkeypatch, capsys):
+    key = next(iter(viz_assets.PACKAGES))
+    (tmp_path / key).mkdir(parents=True)
+    (tmp_path / key / "mine.txt").write_text("keep")
+    monkeypatch.setattr(viz_assets, "_npm", lambda: "npm")
+    monkeypatch.setattr(viz_assets, "_pack", lambda npm, spec, work: _tarball(work))
+    assert viz_assets.main(["--cache-dir", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nothing was deleted" in err[0]
+    assert (tmp_path / key / "mine.txt").read_text() == "keep"
