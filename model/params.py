@@ -24,6 +24,7 @@ from . import inputs, processes
 
 # the shipped scenarios: the checkout's scenarios/ or, installed, the package data (model/data.py)
 from .data import SCENARIO_DIR
+from .processes.performance import SCOPES  # noqa: F401  (re-exported: it was declared here)
 from .schema import F, Field, ParameterError  # re-exported: `from model.params import Field` keeps working
 
 #: What the trust is and how long a run lasts: the structure every process works on.
