@@ -30,10 +30,10 @@ import scipy.sparse as sp
 
 from .contagion import log_survival
 from .network import StaffNetwork, network_stats
-from .params import Params
 
 if TYPE_CHECKING:  # networkx is imported only by to_networkx
     import networkx as nx
+    from .params import Params  # for annotations: model.params imports the processes, which import this
 
 
 class LiveNetwork:

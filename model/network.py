@@ -31,10 +31,10 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from .organisation import EXECUTIVE, CHIEF_EXECUTIVE, Organisation
-from .params import Params
 
 if TYPE_CHECKING:  # networkx is imported only by to_networkx
     import networkx as nx
+    from .params import Params  # for annotations: model.params imports the processes, which import this
 
 NEVER = np.iinfo(np.int32).max
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .params import Params
+if TYPE_CHECKING:
+    from .params import Params  # for annotations: model.params imports the processes, which import this
+
 
 FRONTLINE, UNIT_MANAGER, DIRECTORATE_MANAGER, EXECUTIVE, CHIEF_EXECUTIVE = range(5)
 ROLE_NAMES = ("frontline", "unit manager", "directorate manager", "executive", "chief executive")

@@ -1,8 +1,11 @@
 """The parameter tree: one validated, frozen set of values per run.
 
 Every field says its unit, its allowed range and what it means (``FIELDS``).
-Scenario files (TOML) give values for some fields; the rest keep the defaults
-below, which are the ``baseline`` scenario. An invalid value fails before any
+Each weekly process declares its own section(s) in its module
+(``PARAMS`` in ``model/processes/*.py``, gathered here in schedule order); the
+sections of the trust's structure (trust, run, organisation, network) and of
+the outputs are declared here. Scenario files (TOML) give values for some
+fields; the rest keep the defaults, which are the ``baseline`` scenario. An invalid value fails before any
 work with :class:`ParameterError`, whose message is one line naming the file,
 the key, the value and what is allowed.
 """
@@ -11,64 +14,21 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
-from . import inputs
+from . import inputs, processes
 
 # the shipped scenarios: the checkout's scenarios/ or, installed, the package data (model/data.py)
 from .data import SCENARIO_DIR
+from .processes.performance import SCOPES  # noqa: F401  (re-exported: it was declared here)
+from .schema import F, Field, ParameterError  # re-exported: `from model.params import Field` keeps working
 
-
-class ParameterError(ValueError):
-    """A scenario value, override or file that cannot be used (one-line message)."""
-
-
-@dataclass(frozen=True)
-class Field:
-    """One parameter's definition: its baseline default, kind, unit, meaning and allowed values.
-
-    ``kind`` decides how a value is checked; ``lo`` and ``hi`` bound a number
-    (for ``str``, ``hi`` is the longest allowed length; for ``int_list``, the
-    weeks' range); ``choices`` lists the values of a ``choice`` or
-    ``str_list``.
-    """
-
-    default: Any
-    kind: str  # int, float, bool, str, choice, int_list, str_list, windows
-    unit: str
-    doc: str
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple[str, ...] = ()
-    basis: str = ""  # where the value comes from: the source sentence, or "assumption"
-
-    def allowed(self) -> str:
-        """What this parameter accepts, in words, for error messages and ``spread params``."""
-        if self.kind == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)
-        if self.kind == "str_list":
-            return "a list of " + ", ".join(repr(c) for c in self.choices)
-        if self.kind == "windows":
-            return "a list of tables {start, end, level} with 0 <= start < end weeks and 0 <= level <= 1"
-        if self.kind == "int_list":
-            return f"a list of integers (weeks) from {self.lo:g} to {self.hi:g}"
-        if self.kind == "bool":
-            return "true or false"
-        if self.kind == "str":
-            return f"a string of at most {self.hi:g} characters" if self.hi is not None else "a string"
-        rng = f"from {self.lo:g} to {self.hi:g}" if self.lo is not None else ""
-        return f"{'an integer' if self.kind == 'int' else 'a number'} {rng}".strip()
-
-
-F = Field
-SCOPES = ("unit", "pathway", "directorate", "trust")
-
-#: Every parameter: "section.key" -> Field. Defaults are the baseline scenario.
-FIELDS: dict[str, Field] = {
+#: What the trust is and how long a run lasts: the structure every process works on.
+TRUST_FIELDS: dict[str, Field] = {
     # -- what the trust is -------------------------------------------------
     "trust.name": F("baseline", "str", "", "short name of the scenario"),
     # a label is laid out in figure titles and reports: a long one is a mistake (issue 9)
@@ -92,87 +52,10 @@ FIELDS: dict[str, Field] = {
     "network.bridge_width": F(3, "int", "people", "colleagues per side of a wide bridge (clustered mode)", 1, 20),
     "network.one_directional_weight": F(0.3, "float", "weight", "weight of a one-directional tie relative to a reciprocal one (1 = pure simple contagion)", 0, 1),
     "network.manager_reciprocity": F(0.5, "float", "probability", "chance a team member's tie back up to the manager exists", 0, 1),
-    # -- leadership --------------------------------------------------------
-    "leadership.commitment": F(0.7, "float", "0..1", "the executive team's commitment to the programme", 0, 1),
-    "leadership.integration": F(0.5, "float", "0..1", "how far improvement is integrated in one strategy with competing priorities", 0, 1),
-    "leadership.ceo_changes": F([], "int_list", "weeks", "scheduled chief-executive changes (week numbers)", 0, 2000),
-    "leadership.ceo_hazard_annual": F(0.0, "float", "per year", "extra random chief-executive change hazard (median NHS tenure ~3 years -> 0.23)", 0, 2),
-    "leadership.successor_commitment": F(0.5, "float", "0..1", "mean commitment a new chief executive brings", 0, 1),
-    "leadership.successor_commitment_sd": F(0.15, "float", "0..1", "spread of a new chief executive's commitment", 0, 1),
-    "leadership.transition_weeks": F(26, "int", "weeks", "months after a change in which the board is 'not sighted'", 0, 260),
-    "leadership.not_sighted_factor": F(0.3, "float", "0..1", "attention multiplier during a transition", 0, 1),
-    "leadership.pressure": F([], "windows", "", "competing-priority windows (turnaround, special measures)"),
-    # -- middle managers ---------------------------------------------------
-    "managers.alignment": F(0.7, "float", "0..1", "alignment of programme priorities with managers' objectives (a gate)", 0, 1),
-    "managers.base_support": F(0.3, "float", "0..1", "support a manager gives with no involvement or recognition", 0, 1),
-    "managers.involvement": F(0.2, "float", "0..1", "involvement of non-pilot managers in planning the programme", 0, 1),
-    "managers.pilot_involvement": F(0.5, "float", "0..1", "involvement of pilot units' managers (they count as involved)", 0, 1),
-    "managers.recognition_weight": F(0.3, "float", "0..1", "weight of recognition in the support target", 0, 1),
-    "managers.adjust_weeks": F(12, "float", "weeks", "time constant of support moving to its target", 1, 260),
-    "managers.initial_support": F(0.2, "float", "0..1", "support at week 0", 0, 1),
-    "managers.partnership_support": F(0.5, "float", "0..1", "floor on pilot units' support target: the partnership's coaches give pilot teams time, space and permission whatever the board's attention", 0, 1,
-                                      basis="assumption (level); src: the programme as 'a technical exercise ... led by a handful of experts working alongside front-line teams', and 'all five trusts achieved substantial and sustained improvements' in the pathways"),
-    "managers.turnover_reset": F(0.5, "float", "share", "share of a unit's support lost when its manager leaves", 0, 1),
-    # -- rapid process improvement workshops ------------------------------
-    "rpiw.start_week": F(13, "int", "week", "week of the first RPIW (after the measurement baseline)", 0, 2000),
-    "rpiw.stagger_weeks": F(8, "int", "weeks", "delay between the starts of successive value streams", 0, 260),
-    "rpiw.interval_weeks": F(13, "int", "weeks", "weeks between RPIWs in one pathway (about one a quarter)", 1, 260),
-    "rpiw.count": F(12, "int", "per pathway", "RPIWs per pathway over the programme", 0, 200),
-    "rpiw.trainees": F(6, "int", "people", "staff each RPIW trains", 0, 100),
-    "rpiw.trained_capability": F(0.8, "float", "0..1", "capability of an RPIW trainee", 0, 1),
-    "rpiw.waste_cut": F(0.25, "float", "share", "share of remaining removable waste one fully focused RPIW removes", 0, 1),
-    "rpiw.focus": F(0.9, "float", "0..1", "focus of the target at the start", 0, 1),
-    "rpiw.focus_final": F(0.9, "float", "0..1", "focus once narrowed", 0, 1),
-    "rpiw.focus_ramp_weeks": F(0, "int", "weeks", "weeks over which focus moves from start to final", 0, 2000),
-    # -- executive-led rollout beyond the pilots (model/rollout.py) ------
-    "rollout.unit_share_annual": F(0.0, "float", "share/year", "share of non-pilot units a year that start a training cohort when their manager's support is 1 (the chance scales with support)", 0, 1,
-                                   basis="assumption (level); src: leaders 'willing to invest in developing the required improvement capabilities', the programme 'as something that will inform how all staff approach their jobs'"),
-    "rollout.cohort_size": F(4, "int", "people", "colleagues of one unit trained together in a rollout cohort (a handful, like an RPIW's trainees)", 0, 60,
-                             basis="assumption"),
-    "rollout.start_week": F(52, "int", "week", "week the rollout beyond the first value streams starts", 0, 2000,
-                            basis="assumption: after the first year of value streams"),
-    # -- peer exchange -----------------------------------------------------
-    "exchange.rule": F("complex", "choice", "", "contagion rule", choices=("complex", "simple", "hybrid")),
-    "exchange.hybrid_mix": F(0.5, "float", "share", "weight of the simple rule in the hybrid rule", 0, 1),
-    "exchange.threshold": F(0.25, "float", "share", "mean adoption threshold (weighted share of practising in-contacts)", 0, 1),
-    "exchange.threshold_sd": F(0.08, "float", "share", "spread of thresholds across staff", 0, 0.5),
-    "exchange.adoption_rate": F(0.3, "float", "per week", "chance a person above threshold adopts in a week (complex rule)", 0, 1),
-    "exchange.transmission": F(0.05, "float", "per contact-week", "chance a practising contact passes the practice on (simple rule)", 0, 1),
-    "exchange.learning_rate": F(0.12, "float", "per week", "capability learned from capable contacts", 0, 1),
-    "exchange.practice_learning": F(0.02, "float", "per week", "capability learned by practising", 0, 1),
-    "exchange.forgetting": F(0.005, "float", "per week", "fading of capability that is not practised", 0, 1),
-    "exchange.initial_capability": F(0.15, "float", "0..1", "mean capability of staff at week 0 and of nobody's newcomers", 0, 1),
-    "exchange.initial_practising": F(0.0, "float", "share", "share of staff practising at week 0", 0, 1),
-    # -- sustain or abandon ------------------------------------------------
-    "sustain.abandon_max": F(0.02, "float", "per week", "drop-out rate with no reinforcement, support or recognition", 0, 1),
-    "sustain.abandon_min": F(0.002, "float", "per week", "drop-out rate when all three are present", 0, 1),
-    "sustain.reinforcement_weight": F(0.4, "float", "share", "how much practising contacts keep a person practising", 0, 1),
-    "sustain.support_weight": F(0.4, "float", "share", "how much manager support keeps a person practising", 0, 1),
-    "sustain.recognition_weight": F(0.2, "float", "share", "how much recognition keeps a person practising", 0, 1),
-    # -- turnover ----------------------------------------------------------
-    "turnover.staff_annual": F(0.12, "float", "per year", "staff leaving per year (NHS: about 10-15%)", 0, 1),
-    "turnover.manager_annual": F(0.12, "float", "per year", "managers leaving per year", 0, 1),
-    "turnover.newcomer_capability": F(0.0, "float", "0..1", "capability of a replacement", 0, 1),
-    "turnover.reform_weeks": F(26, "float", "weeks", "mean weeks for a replacement's cross-unit ties to re-form", 1, 520),
-    # -- peer-learning forums ----------------------------------------------
-    "forums.ties_per_person_annual": F(0.0, "float", "ties/person/year", "new cross-unit reciprocal ties per person per year from forums", 0, 20),
-    "forums.cohort_size": F(6, "int", "people", "people in one forum cohort", 2, 50),
-    "forums.start_week": F(0, "int", "week", "week the forums start", 0, 2000),
-    # -- performance -------------------------------------------------------
-    "performance.max_waste_share": F(0.45, "float", "share", "share of baseline lead time that is removable waste (the cap)", 0, 0.95),
-    "performance.practice_effect": F(0.5, "float", "share", "share of remaining waste removed when all unit staff practise", 0, 1),
-    "performance.gain_decay": F(0.01, "float", "per week", "erosion of RPIW gains when nobody in the unit practises", 0, 1),
-    "performance.unit_noise": F(0.08, "float", "share", "weekly noise of a unit's lead time (sd, relative)", 0, 1),
-    "performance.shock_sd": F(0.04, "float", "share", "trust-wide common shock (sd, relative)", 0, 1),
-    "performance.shock_persistence": F(0.8, "float", "0..1", "week-to-week persistence (AR1) of the common shock", 0, 0.999),
-    # -- measurement -------------------------------------------------------
-    "measurement.scope": F("pathway", "choice", "", "scope each pathway is measured at", choices=SCOPES),
-    "measurement.pathway_scopes": F([], "str_list", "", "per-pathway scopes overriding 'scope' for the first pathways", choices=SCOPES),
-    "measurement.baseline_weeks": F(12, "int", "weeks", "baseline period before a pathway's first RPIW", 2, 260),
-    "measurement.run_length": F(8, "int", "weeks", "consecutive weeks below the control limit that count as detection", 1, 104),
-    "measurement.sd_multiplier": F(1.0, "float", "sd", "control limit: baseline mean minus this many baseline sds", 0, 5),
-    "measurement.recognition_decay": F(0.05, "float", "per week", "fading of recognition when improvement is not seen", 0, 1),
-    "measurement.spillover": F(0.5, "float", "share", "recognition non-pilot units get from leaders' attention to detected gains", 0, 1),
+}
+
+#: What a run reports: the thresholds of its summary and regimes, and the network survey.
+OUTPUT_FIELDS: dict[str, Field] = {
     # -- outputs -----------------------------------------------------------
     "outputs.reach_level": F(0.25, "float", "share", "adoption a non-pilot unit must pass to count as reached", 0, 1),
     "outputs.local_max_reach": F(0.1, "float", "share", "reach below which gains are 'local'", 0, 1),
@@ -184,6 +67,43 @@ FIELDS: dict[str, Field] = {
     "outputs.survey_min_names": F(2, "int", "names", "names the survey asked for at least, each direction (the evaluation's 2018 social network analysis: 2-5); fewer contacts, fewer names", 0, 50),
     "outputs.survey_max_names": F(5, "int", "names", "names the survey allowed at most, each direction (the evaluation's 2018 social network analysis: 2-5)", 1, 50),
 }
+
+
+def declarations(process_modules: Iterable[ModuleType] = processes.MODULES) -> list[tuple[str, Mapping[str, Field]]]:
+    """Who declares which fields, in the tree's order: (owner, fields) pairs.
+
+    The trust's structure (here), then each process module's ``PARAMS`` in
+    schedule order (``model.processes.MODULES``), then the outputs (here).
+    A new mechanism's module joins by being in ``process_modules``."""
+    return [(__name__, TRUST_FIELDS), *((m.__name__, m.PARAMS) for m in process_modules), (__name__, OUTPUT_FIELDS)]
+
+
+def build_fields(owned: Iterable[tuple[str, Mapping[str, Field]]]) -> dict[str, Field]:
+    """One ``"section.key" -> Field`` table from (owner, fields) pairs, in their order.
+
+    Each key is ``section.key``; every section has exactly one owner, so a
+    key is found in one guess: the module that declares its section. A key
+    or section declared twice, or a declaration that is not a ``Field``, is
+    a ValueError (a programming mistake, found when the package is imported)."""
+    fields: dict[str, Field] = {}
+    owner_of: dict[str, str] = {}
+    for owner, table in owned:
+        for key, field in table.items():
+            sec, _, name = key.partition(".")
+            if not (sec and name and isinstance(field, Field)):
+                raise ValueError(f"{owner}: PARAMS[{key!r}]: allowed is \"section.key\": Field(...)")
+            if owner_of.setdefault(sec, owner) != owner:
+                raise ValueError(f"{owner}: {key}: section {sec!r} is declared by {owner_of[sec]}; a section has one owner")
+            if key in fields:
+                raise ValueError(f"{owner}: {key}: declared twice")
+            fields[key] = field
+    return fields
+
+
+#: Every parameter: "section.key" -> Field, gathered from their owners (``declarations``).
+#: Defaults are the baseline scenario. The order is observable (``spread params``,
+#: ``Params.to_dict``, sweep manifests' ``param.*`` columns): keep it.
+FIELDS: dict[str, Field] = build_fields(declarations())
 
 SECTIONS = tuple(dict.fromkeys(k.split(".")[0] for k in FIELDS))
 

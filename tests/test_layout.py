@@ -1,6 +1,9 @@
 """The house: the package's layers, read from its import statements.
 
-* no import circles, at module level or inside functions;
+* no import circles, at module level or inside functions (an import under
+  ``if TYPE_CHECKING:`` names a type for annotations and never runs, so it
+  is not an edge: the processes name ``Params`` so, since ``model.params``
+  gathers their ``PARAMS``);
 * nothing in a lower layer imports a higher one (the layers are LAYERS below,
   the README's Layout table in words);
 * no module of the package is loaded by a name in a string;
@@ -22,10 +25,10 @@ PKG = ROOT / "model"
 #: Layer of each module or subpackage, lowest first: a module may import its own layer or lower ones.
 LAYERS = {
     # the simulation core
-    "model.params": 0, "model.inputs": 0, "model.data": 0, "model.seeds": 0, "model.intervals": 0, "model.provenance": 0,
+    "model.schema": 0, "model.inputs": 0, "model.data": 0, "model.seeds": 0, "model.intervals": 0, "model.provenance": 0,
     "model.results_folder": 0, "model.organisation": 1, "model.network": 1, "model.contagion": 1,
     "model.live_network": 1,
-    "model.processes": 2, "model.agents": 3, "model.outputs": 3, "model.trust": 4,
+    "model.processes": 2, "model.params": 3, "model.agents": 3, "model.outputs": 3, "model.trust": 4,
     # running it and writing what it gives
     "model.runner": 5, "model.pool": 5, "model.survey": 3, "model.report": 5, "model.figures": 5,
     # what users run on top
@@ -46,13 +49,25 @@ def modules() -> dict[str, Path]:
     return {module_name(p): p for p in sorted(PKG.rglob("*.py"))}
 
 
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """The statements under ``if TYPE_CHECKING:`` (annotations' imports: they never run)."""
+    out: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING"):
+            out.update(n for stmt in node.body for n in ast.walk(stmt))
+    return out
+
+
 def imports(path: Path, name: str) -> set[str]:
-    """Every model.* module this file imports, anywhere in it."""
+    """Every model.* module this file imports at run time, anywhere in it (not those for annotations only)."""
     tree = ast.parse(path.read_text())
     pkg = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     out = set()
     known = modules()
+    skip = _type_checking_only(tree)
     for node in ast.walk(tree):
+        if node in skip:
+            continue
         if isinstance(node, ast.Import):
             out.update(a.name for a in node.names if a.name.split(".")[0] == "model")
         elif isinstance(node, ast.ImportFrom):

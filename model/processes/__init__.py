@@ -13,8 +13,10 @@
 The schedule itself is ``model.trust.TrustModel.schedule``; docs/ODD.md
 section 3 describes each process.
 
-Every process is a class that holds its own parameters (read from its section
-of the parameter tree) and its own state, and offers:
+Every process module declares its own parameters, ``PARAMS: dict[str, Field]``
+(its section(s) of the tree, with unit, range, meaning and source;
+``model.params`` gathers them from ``MODULES`` below), and its process is a
+class that reads them from the tree, holds its own state, and offers:
 
 * ``update(...)``: the mechanism itself, on whole arrays passed in (what its
   unit tests call);
@@ -24,13 +26,15 @@ of the parameter tree) and its own state, and offers:
 * optionally ``outputs`` (names of weekly series) and ``record(model, week,
   history)``, which writes them: the trust model only gathers them.
 
-Adding a mechanism is a new module here and one line in the schedule (worked
-example: docs/ODD.md, "Adding a mechanism").
+Adding a mechanism is a new module here, its line in ``MODULES`` and one line
+in the schedule (worked example: docs/ODD.md, "Adding a mechanism").
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+from . import exchange, leadership, performance, rollout, rpiw, support, sustain, turnover
 
 #: (week, kind, text): one line of the model's event log.
 Event = tuple[int, str, str]
@@ -42,3 +46,11 @@ class Process(Protocol):
     def step(self, model: Any, week: int) -> list[Event]:
         """Apply this week's mechanism to ``model``'s state; return its events."""
         ...
+
+
+#: The process modules in schedule order. ``model.params`` gathers their
+#: ``PARAMS`` in this order (so it is the parameter tree's order too); the
+#: schedule itself is ``TrustModel.schedule`` in ``model/trust.py``, one
+#: instance of each of these, and tests/test_schema.py checks that the two
+#: lists agree.
+MODULES = (leadership, support, rpiw, rollout, exchange, sustain, turnover, performance)

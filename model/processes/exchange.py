@@ -25,10 +25,31 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..contagion import complex_candidates, rule_probability
-from ..params import Params
+from ..schema import F, Field
 
 if TYPE_CHECKING:
     from ..live_network import LiveNetwork
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "exchange" section of the tree (``model.params`` gathers
+#: every process's ``PARAMS``). The trust model reads ``initial_capability`` and
+#: ``initial_practising`` for week 0's state, and the live network the rule and
+#: ``transmission`` for its tie weights: all of them are peer exchange's, so here.
+PARAMS: dict[str, Field] = {
+    "exchange.rule": F("complex", "choice", "", "contagion rule", choices=("complex", "simple", "hybrid")),
+    "exchange.hybrid_mix": F(0.5, "float", "share", "weight of the simple rule in the hybrid rule", 0, 1),
+    "exchange.threshold": F(0.25, "float", "share", "mean adoption threshold (weighted share of practising in-contacts)", 0, 1),
+    "exchange.threshold_sd": F(0.08, "float", "share", "spread of thresholds across staff", 0, 0.5),
+    "exchange.adoption_rate": F(0.3, "float", "per week", "chance a person above threshold adopts in a week (complex rule)", 0, 1),
+    "exchange.transmission": F(0.05, "float", "per contact-week", "chance a practising contact passes the practice on (simple rule)", 0, 1),
+    "exchange.learning_rate": F(0.12, "float", "per week", "capability learned from capable contacts", 0, 1),
+    "exchange.practice_learning": F(0.02, "float", "per week", "capability learned by practising", 0, 1),
+    "exchange.forgetting": F(0.005, "float", "per week", "fading of capability that is not practised", 0, 1),
+    "exchange.initial_capability": F(0.15, "float", "0..1", "mean capability of staff at week 0 and of nobody's newcomers", 0, 1),
+    "exchange.initial_practising": F(0.0, "float", "share", "share of staff practising at week 0", 0, 1),
+}
+
 
 CAPABLE_LEVEL = 0.5
 

@@ -15,11 +15,29 @@ numbers: two runs that differ in one setting see the same hazard draws).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..params import Params
+from ..schema import F, Field
+
+if TYPE_CHECKING:
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "leadership" section of the tree: ``model.params``
+#: gathers every process's ``PARAMS`` (defaults are the baseline scenario).
+PARAMS: dict[str, Field] = {
+    "leadership.commitment": F(0.7, "float", "0..1", "the executive team's commitment to the programme", 0, 1),
+    "leadership.integration": F(0.5, "float", "0..1", "how far improvement is integrated in one strategy with competing priorities", 0, 1),
+    "leadership.ceo_changes": F([], "int_list", "weeks", "scheduled chief-executive changes (week numbers)", 0, 2000),
+    "leadership.ceo_hazard_annual": F(0.0, "float", "per year", "extra random chief-executive change hazard (median NHS tenure ~3 years -> 0.23)", 0, 2),
+    "leadership.successor_commitment": F(0.5, "float", "0..1", "mean commitment a new chief executive brings", 0, 1),
+    "leadership.successor_commitment_sd": F(0.15, "float", "0..1", "spread of a new chief executive's commitment", 0, 1),
+    "leadership.transition_weeks": F(26, "int", "weeks", "months after a change in which the board is 'not sighted'", 0, 260),
+    "leadership.not_sighted_factor": F(0.3, "float", "0..1", "attention multiplier during a transition", 0, 1),
+    "leadership.pressure": F([], "windows", "", "competing-priority windows (turnaround, special measures)"),
+}
 
 
 class Leadership:

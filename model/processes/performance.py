@@ -24,12 +24,38 @@ units are recognised only through leaders' attention to what was detected:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..organisation import Organisation
-from ..params import Params
+from ..schema import F, Field
+
+if TYPE_CHECKING:
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: Measurement scopes, narrowest first (``measurement.scope``, ``scope_matrix``).
+SCOPES = ("unit", "pathway", "directorate", "trust")
+
+#: This process's parameters: the "performance" and "measurement" sections of the
+#: tree (``model.params`` gathers every process's ``PARAMS``); measuring is part of
+#: this step.
+PARAMS: dict[str, Field] = {
+    "performance.max_waste_share": F(0.45, "float", "share", "share of baseline lead time that is removable waste (the cap)", 0, 0.95),
+    "performance.practice_effect": F(0.5, "float", "share", "share of remaining waste removed when all unit staff practise", 0, 1),
+    "performance.gain_decay": F(0.01, "float", "per week", "erosion of RPIW gains when nobody in the unit practises", 0, 1),
+    "performance.unit_noise": F(0.08, "float", "share", "weekly noise of a unit's lead time (sd, relative)", 0, 1),
+    "performance.shock_sd": F(0.04, "float", "share", "trust-wide common shock (sd, relative)", 0, 1),
+    "performance.shock_persistence": F(0.8, "float", "0..1", "week-to-week persistence (AR1) of the common shock", 0, 0.999),
+    "measurement.scope": F("pathway", "choice", "", "scope each pathway is measured at", choices=SCOPES),
+    "measurement.pathway_scopes": F([], "str_list", "", "per-pathway scopes overriding 'scope' for the first pathways", choices=SCOPES),
+    "measurement.baseline_weeks": F(12, "int", "weeks", "baseline period before a pathway's first RPIW", 2, 260),
+    "measurement.run_length": F(8, "int", "weeks", "consecutive weeks below the control limit that count as detection", 1, 104),
+    "measurement.sd_multiplier": F(1.0, "float", "sd", "control limit: baseline mean minus this many baseline sds", 0, 5),
+    "measurement.recognition_decay": F(0.05, "float", "per week", "fading of recognition when improvement is not seen", 0, 1),
+    "measurement.spillover": F(0.5, "float", "share", "recognition non-pilot units get from leaders' attention to detected gains", 0, 1),
+}
 
 
 def scope_matrix(org: Organisation, scopes: list[str]) -> np.ndarray:

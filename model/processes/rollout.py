@@ -30,10 +30,27 @@ rollout's own stream, whatever the parameters.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..organisation import Organisation
-from ..params import Params
+from ..schema import F, Field
+
+if TYPE_CHECKING:
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "rollout" section of the tree (``model.params`` gathers
+#: every process's ``PARAMS``).
+PARAMS: dict[str, Field] = {
+    "rollout.unit_share_annual": F(0.0, "float", "share/year", "share of non-pilot units a year that start a training cohort when their manager's support is 1 (the chance scales with support)", 0, 1,
+                                   basis="assumption (level); src: leaders 'willing to invest in developing the required improvement capabilities', the programme 'as something that will inform how all staff approach their jobs'"),
+    "rollout.cohort_size": F(4, "int", "people", "colleagues of one unit trained together in a rollout cohort (a handful, like an RPIW's trainees)", 0, 60,
+                             basis="assumption"),
+    "rollout.start_week": F(52, "int", "week", "week the rollout beyond the first value streams starts", 0, 2000,
+                            basis="assumption: after the first year of value streams"),
+}
 
 
 class Rollout:

@@ -13,12 +13,31 @@ hours" yields little until it is narrowed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..organisation import Organisation
-from ..params import Params
+from ..schema import F, Field
+
+if TYPE_CHECKING:
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "rpiw" section of the tree (``model.params`` gathers every
+#: process's ``PARAMS``). The rollout trains its cohorts to ``rpiw.trained_capability`` too.
+PARAMS: dict[str, Field] = {
+    "rpiw.start_week": F(13, "int", "week", "week of the first RPIW (after the measurement baseline)", 0, 2000),
+    "rpiw.stagger_weeks": F(8, "int", "weeks", "delay between the starts of successive value streams", 0, 260),
+    "rpiw.interval_weeks": F(13, "int", "weeks", "weeks between RPIWs in one pathway (about one a quarter)", 1, 260),
+    "rpiw.count": F(12, "int", "per pathway", "RPIWs per pathway over the programme", 0, 200),
+    "rpiw.trainees": F(6, "int", "people", "staff each RPIW trains", 0, 100),
+    "rpiw.trained_capability": F(0.8, "float", "0..1", "capability of an RPIW trainee", 0, 1),
+    "rpiw.waste_cut": F(0.25, "float", "share", "share of remaining removable waste one fully focused RPIW removes", 0, 1),
+    "rpiw.focus": F(0.9, "float", "0..1", "focus of the target at the start", 0, 1),
+    "rpiw.focus_final": F(0.9, "float", "0..1", "focus once narrowed", 0, 1),
+    "rpiw.focus_ramp_weeks": F(0, "int", "weeks", "weeks over which focus moves from start to final", 0, 2000),
+}
 
 
 class Workshops:

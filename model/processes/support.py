@@ -20,12 +20,32 @@ reaches no other unit: it does not carry practice beyond the pilots.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..organisation import Organisation
-from ..params import Params
+from ..schema import F, Field
+
+if TYPE_CHECKING:
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "managers" section of the tree (``model.params`` gathers
+#: every process's ``PARAMS``). Turnover reads ``managers.turnover_reset`` and the trust
+#: model ``managers.initial_support`` (week 0's state), but the section is the managers', so here.
+PARAMS: dict[str, Field] = {
+    "managers.alignment": F(0.7, "float", "0..1", "alignment of programme priorities with managers' objectives (a gate)", 0, 1),
+    "managers.base_support": F(0.3, "float", "0..1", "support a manager gives with no involvement or recognition", 0, 1),
+    "managers.involvement": F(0.2, "float", "0..1", "involvement of non-pilot managers in planning the programme", 0, 1),
+    "managers.pilot_involvement": F(0.5, "float", "0..1", "involvement of pilot units' managers (they count as involved)", 0, 1),
+    "managers.recognition_weight": F(0.3, "float", "0..1", "weight of recognition in the support target", 0, 1),
+    "managers.adjust_weeks": F(12, "float", "weeks", "time constant of support moving to its target", 1, 260),
+    "managers.initial_support": F(0.2, "float", "0..1", "support at week 0", 0, 1),
+    "managers.partnership_support": F(0.5, "float", "0..1", "floor on pilot units' support target: the partnership's coaches give pilot teams time, space and permission whatever the board's attention", 0, 1,
+                                      basis="assumption (level); src: the programme as 'a technical exercise ... led by a handful of experts working alongside front-line teams', and 'all five trusts achieved substantial and sustained improvements' in the pathways"),
+    "managers.turnover_reset": F(0.5, "float", "share", "share of a unit's support lost when its manager leaves", 0, 1),
+}
 
 
 class ManagerSupport:

@@ -11,11 +11,25 @@ contacts, manager support and recognition are absent.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..params import Params
+from ..schema import F, Field
+
+if TYPE_CHECKING:
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "sustain" section of the tree (``model.params`` gathers
+#: every process's ``PARAMS``).
+PARAMS: dict[str, Field] = {
+    "sustain.abandon_max": F(0.02, "float", "per week", "drop-out rate with no reinforcement, support or recognition", 0, 1),
+    "sustain.abandon_min": F(0.002, "float", "per week", "drop-out rate when all three are present", 0, 1),
+    "sustain.reinforcement_weight": F(0.4, "float", "share", "how much practising contacts keep a person practising", 0, 1),
+    "sustain.support_weight": F(0.4, "float", "share", "how much manager support keeps a person practising", 0, 1),
+    "sustain.recognition_weight": F(0.2, "float", "share", "how much recognition keeps a person practising", 0, 1),
+}
 
 
 class Sustain:

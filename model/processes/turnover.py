@@ -17,10 +17,29 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..organisation import CHIEF_EXECUTIVE, Organisation
-from ..params import Params
+from ..schema import F, Field
 
 if TYPE_CHECKING:
     from ..live_network import LiveNetwork
+    from ..params import Params  # for annotations: model.params gathers PARAMS from here
+
+
+#: This process's parameters, the "turnover" section, and the "forums" section
+#: (``model.params`` gathers every process's ``PARAMS``). Forums are not a step of
+#: their own: ``model.network`` schedules their arcs when it builds the network and
+#: ``LiveNetwork.refresh`` makes them live; they are declared here because they are
+#: the other way the cross-unit ties change over a run (the package docstring's
+#: "turnover: leavers, their replacements, peer-learning forums"), and because the
+#: tree's key order (``spread params``, sweep manifests) has them after turnover.
+PARAMS: dict[str, Field] = {
+    "turnover.staff_annual": F(0.12, "float", "per year", "staff leaving per year (NHS: about 10-15%)", 0, 1),
+    "turnover.manager_annual": F(0.12, "float", "per year", "managers leaving per year", 0, 1),
+    "turnover.newcomer_capability": F(0.0, "float", "0..1", "capability of a replacement", 0, 1),
+    "turnover.reform_weeks": F(26, "float", "weeks", "mean weeks for a replacement's cross-unit ties to re-form", 1, 520),
+    "forums.ties_per_person_annual": F(0.0, "float", "ties/person/year", "new cross-unit reciprocal ties per person per year from forums", 0, 20),
+    "forums.cohort_size": F(6, "int", "people", "people in one forum cohort", 2, 50),
+    "forums.start_week": F(0, "int", "week", "week the forums start", 0, 2000),
+}
 
 
 def weekly_rate(annual: float) -> float:
