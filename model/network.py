@@ -356,35 +356,88 @@ def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.
     )
 
 
+def undirected_edges(net: StaffNetwork, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each connected pair of the live network once, as ``(lo, hi)`` with lo < hi, and the live arcs' reverse flags.
+
+    A pair joined by two live arcs is listed once (by its arc from the lower
+    id); a one-directional pair by its one arc. The third array says, per
+    arc of the structure, whether its reverse arc is live too.
+    """
+    rev_live = np.zeros_like(live)
+    has = net.reverse >= 0
+    rev_live[has] = live[net.reverse[has]]
+    first = live & (~rev_live | (net.src < net.dst)) & (net.src != net.dst)
+    s, d = net.src[first], net.dst[first]
+    return np.minimum(s, d).astype(np.int64), np.maximum(s, d).astype(np.int64), rev_live
+
+
+def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+    """Number of triangles through each of ``n`` nodes of the simple undirected graph with edges ``(lo, hi)``.
+
+    Each edge is listed once, with lo < hi. The "forward" algorithm
+    (Schank and Wagner 2005; Latapy 2008): number the nodes by degree (ties
+    by id) and point every edge from its lower to its higher number, so
+    each triangle is found exactly once, from its lowest node, as a pair of
+    that node's out-edges whose ends are joined. The pairs are whole-array
+    ranges over the oriented CSR rows and the joins one sparse lookup. It
+    visits sum_v out_v (out_v - 1) / 2 pairs, far fewer than the wedges of
+    a sparse matrix square when degrees are uneven (a manager's large
+    team). Integer counts: the same numbers as ``diag(U^3) / 2``.
+    """
+    m = lo.size
+    if m == 0:
+        return np.zeros(n, dtype=np.int64)
+    deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
+    rl, rh = rank[lo], rank[hi]
+    D = sp.csr_array((np.ones(m, dtype=np.int8), (np.minimum(rl, rh), np.maximum(rl, rh))), shape=(n, n))
+    D.sort_indices()  # each row's ends ascending: a pair (x before y) has x < y, the edge's direction
+    ptr = D.indptr.astype(np.int64)
+    ends = D.indices.astype(np.int64)
+    row = np.repeat(np.arange(n), np.diff(ptr))
+    pos = np.arange(m)
+    stop = ptr[row + 1]
+    first = np.repeat(pos, stop - pos - 1)  # each out-edge with every later one of its row
+    second = _ranges(pos + 1, stop)
+    x, y = ends[first], ends[second]
+    hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
+    out = (np.bincount(row[first[hit]], minlength=n) + np.bincount(x[hit], minlength=n)
+           + np.bincount(y[hit], minlength=n))
+    return out[rank]
+
+
 def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
     """Social network analysis of the live network, set beside the evaluation's own.
 
     ``reciprocity_arcs`` is the share of arcs whose reverse arc also exists
     (the arc definition); ``reciprocity_pairs`` is the share of connected
     pairs that are mutual (the dyad definition). ``one_directional_share`` is
-    the share of arcs that are not reciprocated.
+    the share of arcs that are not reciprocated. Clustering is on the
+    undirected graph of connected pairs (networkx's ``average_clustering``
+    and ``transitivity`` of ``G.to_undirected()``), from exact triangle
+    counts (:func:`triangles`).
     """
     n = net.n
-    live = net.active(week) if live is None else live
+    live = net.active(week) if live is None else np.asarray(live, dtype=bool)
     arcs = int(live.sum())
-    rev_live = np.zeros_like(live)
-    has = net.reverse >= 0
-    rev_live[has] = live[net.reverse[has]]
+    lo, hi, rev_live = undirected_edges(net, live)
     rec_arcs = int((live & rev_live).sum())
     mutual_pairs = rec_arcs / 2
     one_way = arcs - rec_arcs
     connected_pairs = mutual_pairs + one_way
-    s, d = net.src[live], net.dst[live]
-    A = sp.csr_array((np.ones(arcs), (s, d)), shape=(n, n))
-    U = ((A + A.T) > 0).astype(np.float64)
-    k = np.asarray(U.sum(axis=1)).ravel()
-    tri = np.asarray((U @ U).multiply(U).sum(axis=1)).ravel() / 2
+    k = (np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)).astype(np.float64)
+    tri = triangles(lo, hi, n).astype(np.float64)
     denom = k * (k - 1) / 2
     local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
     triples = denom.sum()
+    # the live arcs in the structure's CSR order (rows = targets): weak components need no transpose
+    cs = np.concatenate([[0], np.cumsum(live, dtype=np.int64)])
+    s = net.src[live]
+    A = sp.csr_array((np.ones(arcs), s, cs[net.indptr]), shape=(n, n))
     n_comp, labels = csgraph.connected_components(A, directed=True, connection="weak")
     largest = np.bincount(labels).max() / n if n else 0.0
-    indeg = np.bincount(d, minlength=n)
+    indeg = np.diff(cs[net.indptr])
     outdeg = np.bincount(s, minlength=n)
     cross = int((live & net.cross).sum())
     return {
