@@ -391,16 +391,17 @@ def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
     rank = np.empty(n, dtype=np.int64)
     rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
     rl, rh = rank[lo], rank[hi]
-    D = sp.csr_array((np.ones(m, dtype=np.int8), (np.minimum(rl, rh), np.maximum(rl, rh))), shape=(n, n))
-    D.sort_indices()  # each row's ends ascending: a pair (x before y) has x < y, the edge's direction
-    ptr = D.indptr.astype(np.int64)
-    ends = D.indices.astype(np.int64)
-    row = np.repeat(np.arange(n), np.diff(ptr))
+    keys = np.sort(np.minimum(rl, rh) * n + np.maximum(rl, rh))  # oriented edges, by row then end
+    row = keys // n
+    ends = keys - row * n
+    ptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))])
+    idx = np.int32 if n < 2**31 - 1 and m < 2**31 - 1 else np.int64
+    D = sp.csr_array((np.ones(m, dtype=np.int8), ends.astype(idx), ptr.astype(idx)), shape=(n, n))
     pos = np.arange(m)
     stop = ptr[row + 1]
     first = np.repeat(pos, stop - pos - 1)  # each out-edge with every later one of its row
     second = _ranges(pos + 1, stop)
-    x, y = ends[first], ends[second]
+    x, y = ends[first], ends[second]  # x < y: the edge between them, if any, is x -> y
     hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
     out = (np.bincount(row[first[hit]], minlength=n) + np.bincount(x[hit], minlength=n)
            + np.bincount(y[hit], minlength=n))
