@@ -2,8 +2,8 @@
 
     python benchmarks/bench_fixed_costs.py [--reps 3] [--sizes baseline sash leeds]
 
-For each trust (``baseline``: 1,000 staff; ``sash``: 3,500; ``leeds``:
-20,000), 260 weeks, ``--reps`` runs with different seeds, timing each piece
+For each trust (``baseline-1000``: the baseline at 1,000 staff, the size
+sweeps run; ``sash``: 3,500; ``leeds``: 20,000), 260 weeks, ``--reps`` runs with different seeds, timing each piece
 of what ``runner.simulate`` does on the same finished model:
 
 * **engine**: building the trust (``TrustModel(..., agents=False)``) and its
@@ -47,7 +47,8 @@ from model.outputs import summarise  # noqa: E402
 from model.report import write_tables  # noqa: E402
 from model.survey import survey_model  # noqa: E402
 
-SIZES = {"baseline": "1,000", "sash": "3,500", "leeds": "20,000"}
+#: trust -> (scenario, overrides): the sweeps' 1,000-staff baseline, SASH and Leeds at their real sizes
+SIZES = {"baseline-1000": ("baseline", ["organisation.staff=1000"]), "sash": ("sash", []), "leeds": ("leeds", [])}
 
 
 def old_network_stats(net, week, live):
@@ -139,7 +140,8 @@ def main(argv=None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench_fixed_costs_") as tmp:
         for name in a.sizes:
-            params = load_scenario(name)
+            scenario, overrides = SIZES[name]
+            params = load_scenario(scenario, overrides)
             one_run(params, 999, Path(tmp))  # warm-up: imports, caches
             runs = []
             for r in range(a.reps):

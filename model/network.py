@@ -384,28 +384,36 @@ def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
     a sparse matrix square when degrees are uneven (a manager's large
     team). Integer counts: the same numbers as ``diag(U^3) / 2``.
     """
+    return _forward(lo, hi, n)[0]
+
+
+def _forward(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, sp.csr_array]:
+    """:func:`triangles`, and the oriented edges as a CSR matrix (node numbers by degree rank)."""
     m = lo.size
-    if m == 0:
-        return np.zeros(n, dtype=np.int64)
     deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
     rank = np.empty(n, dtype=np.int64)
     rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
     rl, rh = rank[lo], rank[hi]
     keys = np.sort(np.minimum(rl, rh) * n + np.maximum(rl, rh))  # oriented edges, by row then end
-    row = keys // n
-    ends = keys - row * n
-    ptr = np.concatenate([[0], np.cumsum(np.bincount(row, minlength=n))])
-    idx = np.int32 if n < 2**31 - 1 and m < 2**31 - 1 else np.int64
-    D = sp.csr_array((np.ones(m, dtype=np.int8), ends.astype(idx), ptr.astype(idx)), shape=(n, n))
-    pos = np.arange(m)
-    stop = ptr[row + 1]
-    first = np.repeat(pos, stop - pos - 1)  # each out-edge with every later one of its row
-    second = _ranges(pos + 1, stop)
+    # 32-bit positions where they fit: the pair arrays below are the bulk of the memory traffic
+    it = np.int32 if max(n, m) < 2**31 - 1 else np.int64
+    row = (keys // n).astype(it)
+    ends = (keys - row.astype(np.int64) * n).astype(it)
+    ptr = np.zeros(n + 1, dtype=it)
+    np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
+    D = sp.csr_array((np.ones(m, dtype=np.int8), ends, ptr), shape=(n, n))
+    pos = np.arange(m, dtype=it)
+    later = ptr[row + 1] - pos - 1  # later out-edges of the same row
+    start = np.cumsum(later, dtype=np.int64) - later  # where each edge's pairs begin
+    total = int(start[-1] + later[-1]) if m else 0
+    pt = it if total < 2**31 - 1 else np.int64
+    first = np.repeat(pos, later)  # each out-edge with every later one of its row
+    second = np.arange(total, dtype=pt) + np.repeat((pos + 1 - start).astype(pt), later)
     x, y = ends[first], ends[second]  # x < y: the edge between them, if any, is x -> y
     hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
     out = (np.bincount(row[first[hit]], minlength=n) + np.bincount(x[hit], minlength=n)
            + np.bincount(y[hit], minlength=n))
-    return out[rank]
+    return out[rank], D
 
 
 def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
@@ -428,18 +436,16 @@ def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) 
     one_way = arcs - rec_arcs
     connected_pairs = mutual_pairs + one_way
     k = (np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)).astype(np.float64)
-    tri = triangles(lo, hi, n).astype(np.float64)
+    tri, D = _forward(lo, hi, n)
+    tri = tri.astype(np.float64)
     denom = k * (k - 1) / 2
     local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
     triples = denom.sum()
-    # the live arcs in the structure's CSR order (rows = targets): weak components need no transpose
-    cs = np.concatenate([[0], np.cumsum(live, dtype=np.int64)])
-    s = net.src[live]
-    A = sp.csr_array((np.ones(arcs), s, cs[net.indptr]), shape=(n, n))
-    n_comp, labels = csgraph.connected_components(A, directed=True, connection="weak")
+    # weak components of the live arcs: those of the connected pairs, each once (D, nodes renumbered)
+    n_comp, labels = csgraph.connected_components(D, directed=True, connection="weak")
     largest = np.bincount(labels).max() / n if n else 0.0
-    indeg = np.diff(cs[net.indptr])
-    outdeg = np.bincount(s, minlength=n)
+    indeg = np.diff(np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr])  # rows = targets
+    outdeg = np.bincount(net.src[live], minlength=n)
     cross = int((live & net.cross).sum())
     return {
         "week": week,
