@@ -363,12 +363,24 @@ def undirected_edges(net: StaffNetwork, live: np.ndarray) -> tuple[np.ndarray, n
     id); a one-directional pair by its one arc. The third array says, per
     arc of the structure, whether its reverse arc is live too.
     """
-    rev_live = np.zeros_like(live)
-    has = net.reverse >= 0
-    rev_live[has] = live[net.reverse[has]]
-    first = live & (~rev_live | (net.src < net.dst)) & (net.src != net.dst)
+    rev, has, lower = _pair_structure(net)
+    rev_live = live[rev] & has
+    first = live & (~rev_live | lower)
     s, d = net.src[first], net.dst[first]
-    return np.minimum(s, d).astype(np.int64), np.maximum(s, d).astype(np.int64), rev_live
+    return np.minimum(s, d), np.maximum(s, d), rev_live
+
+
+def _pair_structure(net: StaffNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per arc: its reverse arc's id (itself if none), whether it has one, and whether it runs from the lower id.
+
+    Fixed with the structure, so worked out once per network and kept on it.
+    """
+    kept = net.__dict__.get("_pair_structure")
+    if kept is None or kept[0].size != net.n_arcs:
+        has = net.reverse >= 0
+        kept = (np.where(has, net.reverse, np.arange(net.n_arcs)), has, net.src < net.dst)
+        net.__dict__["_pair_structure"] = kept
+    return kept
 
 
 def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
