@@ -150,3 +150,16 @@ def test_a_run_s_start_and_end_statistics_are_the_old_code_s_bit_for_bit(name, o
     m.run()
     assert m.network_end == _reference_stats(m.net, m.week, m.live.live)
     assert not np.array_equal(m.live.live, m.live.live_at_start)  # the end network did change
+
+
+@settings(max_examples=40, deadline=None)
+@given(digraphs())
+def test_one_network_asked_again_with_other_live_arcs_gives_each_its_own_numbers(g):
+    """What network_stats keeps on a network (its arcs' reverses) does not leak one week's live arcs into another's."""
+    n, arcs, rng = g
+    net = staff_network(n, arcs, rng)
+    for week in (3, 0, 2, 1, 3):
+        live = net.active(week)
+        assert network_stats(net, week, live) == _reference_stats(net, week, live)
+    live = rng.random(net.n_arcs) < 0.5  # any subset, not only a schedule's
+    assert network_stats(net, 9, live) == _reference_stats(net, 9, live)
