@@ -419,11 +419,12 @@ def _forward(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, sp.csr
     start = np.cumsum(later, dtype=np.int64) - later  # where each edge's pairs begin
     total = int(start[-1] + later[-1]) if m else 0
     pt = it if total < 2**31 - 1 else np.int64
-    first = np.repeat(pos, later)  # each out-edge with every later one of its row
+    # each out-edge (a -> x) paired with every later one (a -> y) of its row: x < y, so the
+    # edge between them, if any, is x -> y (repeats run in order; only y needs a gather)
     second = np.arange(total, dtype=pt) + np.repeat((pos + 1 - start).astype(pt), later)
-    x, y = ends[first], ends[second]  # x < y: the edge between them, if any, is x -> y
+    x, y = np.repeat(ends, later), ends[second]
     hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
-    out = (np.bincount(row[first[hit]], minlength=n) + np.bincount(x[hit], minlength=n)
+    out = (np.bincount(np.repeat(row, later)[hit], minlength=n) + np.bincount(x[hit], minlength=n)
            + np.bincount(y[hit], minlength=n))
     return out[rank], D
 
