@@ -161,7 +161,170 @@ def in_contact_matrix(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix) -
     return M, flags
 
 
-def spread(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix, seeds: Iterable[int] | np.ndarray, steps: int,
+_PROBABILITIES = ("adoption_prob", "transmission", "one_directional_weight", "mix")
+
+
+def _check_arguments(steps: int, rule: str, attempts: str, **probabilities: float) -> None:
+    """The kernel's argument checks, in the order :func:`spread` has always made them."""
+    if rule not in RULES:
+        raise ValueError(f"rule = {rule!r}: allowed is one of {', '.join(RULES)}")
+    if attempts not in ("every_step", "once"):
+        raise ValueError(f"attempts = {attempts!r}: allowed is 'every_step' or 'once'")
+    if steps < 0:
+        raise ValueError(f"steps = {steps}: allowed is an integer >= 0")
+    for name in _PROBABILITIES:
+        v = probabilities[name]
+        if not 0.0 <= float(v) <= 1.0:
+            raise ValueError(f"{name} = {v}: allowed is a number from 0 to 1")
+
+
+#: weighted matrices a PreparedNetwork keeps, per (one_directional_weight, transmission)
+_KEEP = 8
+
+
+class PreparedNetwork:
+    """A graph converted once for the kernel: its in-contact matrix, degrees and reciprocity, reused by every call.
+
+    ``PreparedNetwork(G).spread(seeds, steps, ...)`` takes the arguments of
+    :func:`spread` less the graph and gives the same result bit for bit; a
+    researcher looping over seeds or parameters on one graph pays the
+    conversion from networkx once instead of on every call. The weighted
+    matrices (``W``, and ``log W`` for the simple rule) are kept for the
+    last few ``(one_directional_weight, transmission)`` pairs used.
+
+    The graph is read when the object is made: a networkx graph changed
+    afterwards is not seen (make a new one). That is why :func:`spread`
+    does not cache prepared networks for the graphs it is given: a graph
+    can change between calls without any sign.
+    """
+
+    def __init__(self, graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix):
+        M, recip = in_contact_matrix(graph)
+        self.matrix = M  # binary in-contact matrix, rows = listeners
+        self.reciprocal = recip  # per stored entry of ``matrix``: the reverse arc exists
+        self.n = int(M.shape[0])
+        self.in_degree = np.diff(M.indptr)
+        #: share of arcs reciprocated (ContagionResult.reciprocal_share)
+        self.reciprocal_share = float(recip.mean()) if recip.size else 0.0
+        self._denominator = np.maximum(self.in_degree, 1).astype(np.float64)  # exposure's, exactly
+        self._W: dict[float, sp.csr_array] = {}
+        self._log_W: dict[tuple[float, float], sp.csr_array] = {}
+
+    def weights(self, one_directional_weight: float) -> sp.csr_array:
+        """The weighted in-contact matrix: 1 on a reciprocal arc, ``one_directional_weight`` on a one-way one."""
+        key = float(one_directional_weight)
+        W = self._W.get(key)
+        if W is None:
+            M = self.matrix
+            data = np.where(self.reciprocal, 1.0, one_directional_weight)
+            W = sp.csr_array((data, M.indices, M.indptr), shape=M.shape)
+            self._W = _kept(self._W, key, W)
+        return W
+
+    def log_survival(self, one_directional_weight: float, transmission: float) -> sp.csr_array:
+        """Per-arc log(1 - transmission * w) as a matrix, for the simple rule (:func:`log_survival`)."""
+        key = (float(one_directional_weight), float(transmission))
+        L = self._log_W.get(key)
+        if L is None:
+            M = self.matrix
+            weights = np.where(self.reciprocal, 1.0, one_directional_weight)
+            L = sp.csr_array((log_survival(weights, transmission), M.indices, M.indptr), shape=M.shape)
+            self._log_W = _kept(self._log_W, key, L)
+        return L
+
+    def spread(self, seeds: Iterable[int] | np.ndarray, steps: int, rule: str = "complex", *,
+               threshold: float | np.ndarray = 0.25, adoption_prob: float = 1.0,
+               transmission: float = 0.1, one_directional_weight: float = 1.0, mix: float = 0.5,
+               attempts: str = "every_step", rng: np.random.Generator | int | None = None) -> ContagionResult:
+        """:func:`spread` on this network (same arguments less the graph, same result bit for bit)."""
+        _check_arguments(steps, rule, attempts, adoption_prob=adoption_prob, transmission=transmission,
+                         one_directional_weight=one_directional_weight, mix=mix)
+        return self._run(seeds, steps, rule, threshold, adoption_prob, transmission, one_directional_weight, mix,
+                         attempts, rng)
+
+    def _run(self, seeds, steps, rule, threshold, adoption_prob, transmission, one_directional_weight, mix,
+             attempts, rng_arg) -> ContagionResult:
+        rng = np.random.default_rng(rng_arg)
+        n = self.n
+        seeds = np.asarray(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
+        if seeds.dtype == bool:
+            seeds = np.flatnonzero(seeds)
+        if seeds.size and (seeds.min() < 0 or seeds.max() >= n):
+            raise ValueError(f"seeds: allowed are node positions 0..{n - 1}")
+        threshold = np.broadcast_to(np.asarray(threshold, dtype=float), (n,))
+        W = self.weights(one_directional_weight)
+        log_W = self.log_survival(one_directional_weight, transmission) if rule != "complex" else None
+        k = self.in_degree
+        states = np.zeros((steps + 1, n), dtype=bool)
+        x = states[0]
+        x[seeds.astype(np.int64)] = True
+        xf = x.astype(np.float64)
+        new = x.copy()
+        deterministic = rule == "complex" and adoption_prob >= 1.0
+        # the complex rule's test with the no-contact guard folded in: a person with no
+        # in-contacts gets an infinite threshold, which no (finite) exposure reaches
+        if rule == "complex":
+            reach_at = np.where(k > 0, threshold, np.inf)
+            expo = np.empty(n)
+            reached = np.empty(n, dtype=bool)
+        for t in range(1, steps + 1):
+            if rule == "complex":
+                np.divide(W @ xf, self._denominator, out=expo)  # exposure(W, xf, k), to the bit
+                np.greater_equal(expo, reach_at, out=reached)
+                adopt = reached & ~x
+                if not deterministic:
+                    # rng.random(n) < where(reached, adoption_prob, 0): a draw is never below 0
+                    adopt &= rng.random(n) < adoption_prob
+            else:
+                x_try = new.astype(np.float64) if attempts == "once" else xf
+                p, _ = rule_probability(rule, W, log_W, xf, x_try, k, threshold, adoption_prob, mix)
+                adopt = ~x & (rng.random(n) < p)
+            xt = states[t]
+            np.logical_or(x, adopt, out=xt)
+            if not adopt.any():
+                # Nobody adopted, so the state stays; is it a fixed point (nobody can ever adopt)?
+                if rule == "complex":  # the same state passes the same test next step
+                    settled = deterministic or adoption_prob <= 0 or not (reached & ~x).any()
+                else:  # nobody left with a chance next step (under "once", nobody left to try)
+                    if attempts == "once" and new.any():
+                        p, _ = rule_probability(rule, W, log_W, xf, np.zeros(n), k, threshold, adoption_prob, mix)
+                    settled = not (p[~x] > 0).any()
+                if settled:
+                    # every later state is this one; a generator the caller holds is moved on
+                    # as if every step had drawn
+                    states[t + 1:] = xt
+                    if not deterministic and isinstance(rng_arg, (np.random.Generator, np.random.BitGenerator)):
+                        _skip_draws(rng, (steps - t) * n)
+                    break
+            else:
+                xf[adopt] = 1.0
+            x = xt
+            new = adopt
+        return ContagionResult(states=states, reciprocal_share=self.reciprocal_share)
+
+
+def _kept(cache: dict, key, value) -> dict:
+    """``cache`` with ``key: value`` added, the oldest entries dropped beyond ``_KEEP``."""
+    cache[key] = value
+    while len(cache) > _KEEP:
+        cache.pop(next(iter(cache)))
+    return cache
+
+
+def _skip_draws(rng: np.random.Generator, count: int, chunk: int = 1 << 20) -> None:
+    """Move ``rng`` on by ``count`` uniform doubles, as ``rng.random`` would, in bounded memory."""
+    while count > 0:
+        rng.random(min(count, chunk))
+        count -= chunk
+
+
+def prepare(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix | PreparedNetwork) -> PreparedNetwork:
+    """The graph's :class:`PreparedNetwork` (a prepared one is returned as it is)."""
+    return graph if isinstance(graph, PreparedNetwork) else PreparedNetwork(graph)
+
+
+def spread(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix | PreparedNetwork,
+           seeds: Iterable[int] | np.ndarray, steps: int,
            rule: str = "complex", *,
            threshold: float | np.ndarray = 0.25, adoption_prob: float = 1.0,
            transmission: float = 0.1, one_directional_weight: float = 1.0, mix: float = 0.5,
@@ -170,52 +333,24 @@ def spread(graph: nx.Graph | nx.DiGraph | sp.sparray | sp.spmatrix, seeds: Itera
 
     Adoption is progressive (no abandonment) and synchronous: every node
     sees the state of the previous step. Returns the adoption state at every
-    step. Examples::
+    step. ``graph`` may be a :class:`PreparedNetwork` (``prepare(G)``), which
+    keeps the matrices between calls; otherwise the graph is converted on
+    every call. Once nothing can change any more (a fixed point: for the
+    deterministic complex rule, a step with no adoption; for a random rule,
+    a step with no adoption after which nobody left has any chance) the
+    remaining steps are filled with the final state instead of being run;
+    the result, and the state of a generator passed as ``rng``, are the
+    same as if every step had run. Examples::
 
         # Watts (2002) threshold model, phi = 0.18
         res = spread(G, seeds=[0], steps=50, rule="complex", threshold=0.18)
         # SI model with per-contact chance 0.1
         res = spread(G, seeds=[0], steps=50, rule="simple", transmission=0.1, rng=1)
+        # many seeds on one graph: convert it once
+        net = prepare(G)
+        runs = [net.spread([s], steps=50, threshold=0.18) for s in range(10)]
     """
-    if rule not in RULES:
-        raise ValueError(f"rule = {rule!r}: allowed is one of {', '.join(RULES)}")
-    if attempts not in ("every_step", "once"):
-        raise ValueError(f"attempts = {attempts!r}: allowed is 'every_step' or 'once'")
-    if steps < 0:
-        raise ValueError(f"steps = {steps}: allowed is an integer >= 0")
-    for name, v in (("adoption_prob", adoption_prob), ("transmission", transmission),
-                    ("one_directional_weight", one_directional_weight), ("mix", mix)):
-        if not 0.0 <= float(v) <= 1.0:
-            raise ValueError(f"{name} = {v}: allowed is a number from 0 to 1")
-    rng = np.random.default_rng(rng)
-    M, recip = in_contact_matrix(graph)
-    n = M.shape[0]
-    weights = np.where(recip, 1.0, one_directional_weight)
-    W = sp.csr_array((weights, M.indices, M.indptr), shape=(n, n))
-    log_W = sp.csr_array((log_survival(weights, transmission), M.indices, M.indptr), shape=(n, n))
-    k = np.diff(M.indptr)
-    seeds = np.asarray(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
-    if seeds.dtype == bool:
-        seeds = np.flatnonzero(seeds)
-    if seeds.size and (seeds.min() < 0 or seeds.max() >= n):
-        raise ValueError(f"seeds: allowed are node positions 0..{n - 1}")
-    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), (n,))
-    x = np.zeros(n, dtype=bool)
-    x[seeds.astype(np.int64)] = True
-    new = x.copy()
-    states = np.zeros((steps + 1, n), dtype=bool)
-    states[0] = x
-    deterministic = rule == "complex" and adoption_prob >= 1.0
-    for t in range(1, steps + 1):
-        xf = x.astype(np.float64)
-        x_try = new.astype(np.float64) if attempts == "once" else xf
-        p, _ = rule_probability(rule, W, log_W, xf, x_try, k, threshold, adoption_prob, mix)
-        if deterministic:
-            adopt = ~x & (p >= 1.0)
-        else:
-            adopt = ~x & (rng.random(n) < p)
-        new = adopt
-        x = x | adopt
-        states[t] = x
-    share = float(recip.mean()) if recip.size else 0.0
-    return ContagionResult(states=states, reciprocal_share=share)
+    _check_arguments(steps, rule, attempts, adoption_prob=adoption_prob, transmission=transmission,
+                     one_directional_weight=one_directional_weight, mix=mix)
+    return prepare(graph)._run(seeds, steps, rule, threshold, adoption_prob, transmission, one_directional_weight,
+                               mix, attempts, rng)

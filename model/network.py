@@ -356,36 +356,109 @@ def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.
     )
 
 
+def undirected_edges(net: StaffNetwork, live: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each connected pair of the live network once, as ``(lo, hi)`` with lo < hi, and the live arcs' reverse flags.
+
+    A pair joined by two live arcs is listed once (by its arc from the lower
+    id); a one-directional pair by its one arc. The third array says, per
+    arc of the structure, whether its reverse arc is live too.
+    """
+    rev, has, lower = _pair_structure(net)
+    rev_live = live[rev] & has
+    first = live & (~rev_live | lower)
+    s, d = net.src[first], net.dst[first]
+    return np.minimum(s, d), np.maximum(s, d), rev_live
+
+
+def _pair_structure(net: StaffNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per arc: its reverse arc's id (itself if none), whether it has one, and whether it runs from the lower id.
+
+    Fixed with the structure, so worked out once per network and kept on it.
+    """
+    kept = net.__dict__.get("_pair_structure")
+    if kept is None or kept[0].size != net.n_arcs:
+        has = net.reverse >= 0
+        kept = (np.where(has, net.reverse, np.arange(net.n_arcs)), has, net.src < net.dst)
+        net.__dict__["_pair_structure"] = kept
+    return kept
+
+
+def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+    """Number of triangles through each of ``n`` nodes of the simple undirected graph with edges ``(lo, hi)``.
+
+    Each edge is listed once, with lo < hi. The "forward" algorithm
+    (Schank and Wagner 2005; Latapy 2008): number the nodes by degree (ties
+    by id) and point every edge from its lower to its higher number, so
+    each triangle is found exactly once, from its lowest node, as a pair of
+    that node's out-edges whose ends are joined. The pairs are whole-array
+    ranges over the oriented CSR rows and the joins one sparse lookup. It
+    visits sum_v out_v (out_v - 1) / 2 pairs, far fewer than the wedges of
+    a sparse matrix square when degrees are uneven (a manager's large
+    team). Integer counts: the same numbers as ``diag(U^3) / 2``.
+    """
+    return _forward(lo, hi, n)[0]
+
+
+def _forward(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, sp.csr_array]:
+    """:func:`triangles`, and the oriented edges as a CSR matrix (node numbers by degree rank)."""
+    m = lo.size
+    deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
+    rl, rh = rank[lo], rank[hi]
+    keys = np.sort(np.minimum(rl, rh) * n + np.maximum(rl, rh))  # oriented edges, by row then end
+    # 32-bit positions where they fit: the pair arrays below are the bulk of the memory traffic
+    it = np.int32 if max(n, m) < 2**31 - 1 else np.int64
+    row = (keys // n).astype(it)
+    ends = (keys - row.astype(np.int64) * n).astype(it)
+    ptr = np.zeros(n + 1, dtype=it)
+    np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
+    D = sp.csr_array((np.ones(m, dtype=np.int8), ends, ptr), shape=(n, n))
+    pos = np.arange(m, dtype=it)
+    later = ptr[row + 1] - pos - 1  # later out-edges of the same row
+    start = np.cumsum(later, dtype=np.int64) - later  # where each edge's pairs begin
+    total = int(start[-1] + later[-1]) if m else 0
+    pt = it if total < 2**31 - 1 else np.int64
+    # each out-edge (a -> x) paired with every later one (a -> y) of its row: x < y, so the
+    # edge between them, if any, is x -> y (repeats run in order; only y needs a gather)
+    second = np.arange(total, dtype=pt) + np.repeat((pos + 1 - start).astype(pt), later)
+    x, y = np.repeat(ends, later), ends[second]
+    hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
+    out = (np.bincount(np.repeat(row, later)[hit], minlength=n) + np.bincount(x[hit], minlength=n)
+           + np.bincount(y[hit], minlength=n))
+    return out[rank], D
+
+
 def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
     """Social network analysis of the live network, set beside the evaluation's own.
 
     ``reciprocity_arcs`` is the share of arcs whose reverse arc also exists
     (the arc definition); ``reciprocity_pairs`` is the share of connected
     pairs that are mutual (the dyad definition). ``one_directional_share`` is
-    the share of arcs that are not reciprocated.
+    the share of arcs that are not reciprocated. Clustering is on the
+    undirected graph of connected pairs (networkx's ``average_clustering``
+    and ``transitivity`` of ``G.to_undirected()``), from exact triangle
+    counts (:func:`triangles`).
     """
     n = net.n
-    live = net.active(week) if live is None else live
+    live = net.active(week) if live is None else np.asarray(live, dtype=bool)
     arcs = int(live.sum())
-    rev_live = np.zeros_like(live)
-    has = net.reverse >= 0
-    rev_live[has] = live[net.reverse[has]]
+    lo, hi, rev_live = undirected_edges(net, live)
     rec_arcs = int((live & rev_live).sum())
     mutual_pairs = rec_arcs / 2
     one_way = arcs - rec_arcs
     connected_pairs = mutual_pairs + one_way
-    s, d = net.src[live], net.dst[live]
-    A = sp.csr_array((np.ones(arcs), (s, d)), shape=(n, n))
-    U = ((A + A.T) > 0).astype(np.float64)
-    k = np.asarray(U.sum(axis=1)).ravel()
-    tri = np.asarray((U @ U).multiply(U).sum(axis=1)).ravel() / 2
+    k = (np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)).astype(np.float64)
+    tri, D = _forward(lo, hi, n)
+    tri = tri.astype(np.float64)
     denom = k * (k - 1) / 2
     local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
     triples = denom.sum()
-    n_comp, labels = csgraph.connected_components(A, directed=True, connection="weak")
+    # weak components of the live arcs: those of the connected pairs, each once (D, nodes renumbered)
+    n_comp, labels = csgraph.connected_components(D, directed=True, connection="weak")
     largest = np.bincount(labels).max() / n if n else 0.0
-    indeg = np.bincount(d, minlength=n)
-    outdeg = np.bincount(s, minlength=n)
+    indeg = np.diff(np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr])  # rows = targets
+    outdeg = np.bincount(net.src[live], minlength=n)
     cross = int((live & net.cross).sum())
     return {
         "week": week,

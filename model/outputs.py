@@ -45,23 +45,32 @@ def first_week(series: np.ndarray, level: float) -> float:
     return float(hit[0]) if hit.size else np.nan
 
 
+def _skipna(reduce, values: np.ndarray) -> float:
+    """``reduce`` over the non-NaN values, NaN if none (pandas' ``Series.max``/``min``, exactly)."""
+    kept = values[~np.isnan(values)]
+    return float(reduce(kept)) if kept.size else np.nan
+
+
 def summarise(weekly: pd.DataFrame, params: Params, first_rpiw: np.ndarray, detected_week: np.ndarray,
               ceo_changes: int) -> dict:
     """One summary row: final and peak values, time to reach, sustainment, detection, regime."""
-    last = weekly.iloc[-1]
+    # the columns as float arrays, once (what weekly.iloc[-1] and each column's max/min read)
+    col = {k: weekly[k].to_numpy(dtype=np.float64) for k in (
+        "adoption_pilot", "adoption_rest", "adoption_trust", "reach", "capability_mean", "manager_support",
+        "attention", "lead_time_change_pilot", "lead_time_change_rest")}
     out: dict = {}
     for k in ("adoption_pilot", "adoption_rest", "adoption_trust", "reach", "capability_mean",
               "manager_support", "attention"):
-        out[f"{k}_final"] = float(last[k])
-        out[f"{k}_peak"] = float(weekly[k].max())
+        out[f"{k}_final"] = float(col[k][-1])
+        out[f"{k}_peak"] = _skipna(np.max, col[k])
     for k in ("lead_time_change_pilot", "lead_time_change_rest"):
-        out[f"{k}_final"] = float(last[k])
-        out[f"{k}_best"] = float(weekly[k].min())
+        out[f"{k}_final"] = float(col[k][-1])
+        out[f"{k}_best"] = _skipna(np.min, col[k])
     peak = out["adoption_trust_peak"]
-    out["sustainment"] = float(last["adoption_trust"] / peak) if peak > 0 else 0.0
-    out["sustainment_rest"] = float(last["adoption_rest"] / out["adoption_rest_peak"]) if out["adoption_rest_peak"] > 0 else 0.0
-    out["weeks_to_local_reach"] = first_week(weekly["reach"].to_numpy(), params.outputs.local_max_reach)
-    out["weeks_to_trustwide_reach"] = first_week(weekly["reach"].to_numpy(), params.outputs.trustwide_min_reach)
+    out["sustainment"] = float(col["adoption_trust"][-1] / peak) if peak > 0 else 0.0
+    out["sustainment_rest"] = float(col["adoption_rest"][-1] / out["adoption_rest_peak"]) if out["adoption_rest_peak"] > 0 else 0.0
+    out["weeks_to_local_reach"] = first_week(col["reach"], params.outputs.local_max_reach)
+    out["weeks_to_trustwide_reach"] = first_week(col["reach"], params.outputs.trustwide_min_reach)
     weeks = int(weekly["week"].iloc[-1])
     for window in (52, 104):
         due = first_rpiw + window <= weeks

@@ -83,7 +83,7 @@ import numpy as np
 from scipy import sparse as sp
 from scipy.sparse import csgraph
 
-from .network import StaffNetwork
+from .network import StaffNetwork, _ranges
 from .organisation import CHIEF_EXECUTIVE, DIRECTORATE_MANAGER, EXECUTIVE, UNIT_MANAGER, Organisation
 from .params import Params
 
@@ -126,6 +126,25 @@ def _pick(group: np.ndarray, strong: np.ndarray, key: np.ndarray, cap: int) -> n
     return order[rank < cap]
 
 
+def _closeness(net: StaffNetwork, live: np.ndarray, u: np.ndarray, arcs: np.ndarray, order: str,
+               one_directional_weight: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``arcs``' closeness key (ascending: named first) and whether it counts as strong.
+
+    A pair's two arcs share one random number (the one of its lower arc id),
+    so a close mutual colleague tends to be named in both lists.
+    """
+    rev = net.reverse[arcs]
+    has = rev >= 0
+    mutual = np.zeros(arcs.size, dtype=bool)
+    mutual[has] = live[arcs[has]] & live[rev[has]]
+    up = u[np.where(has, np.minimum(arcs, rev), arcs)]  # one random number per pair, the same in both directions
+    if order == "weighted":
+        w = np.where(mutual, 1.0, max(float(one_directional_weight), 1e-12))
+        # Efraimidis-Spirakis: ascending key = weighted draw without replacement
+        return -np.log1p(-up) / w, np.zeros(arcs.size, dtype=bool)
+    return up, mutual if order == "strongest" else np.zeros(arcs.size, dtype=bool)
+
+
 ORDERS = ("weighted", "strongest", "random")
 
 
@@ -147,31 +166,23 @@ def survey(net: StaffNetwork, org: Organisation, live: np.ndarray, rng: np.rando
     is_resp[resp] = True
 
     live = np.asarray(live, dtype=bool)
-    rev = net.reverse
-    has = rev >= 0
-    mutual = np.zeros(net.n_arcs, dtype=bool)
-    mutual[has] = live[has] & live[rev[has]]
-    pair = np.where(has, np.minimum(np.arange(net.n_arcs), rev), np.arange(net.n_arcs))
-    up = u[pair]  # one random number per pair, the same in both directions
-    if order == "weighted":
-        w = np.where(mutual, 1.0, max(float(one_directional_weight), 1e-12))
-        close = -np.log1p(-up) / w  # Efraimidis-Spirakis: ascending key = weighted draw without replacement
-        strong = np.zeros(net.n_arcs, dtype=bool)
-    else:
-        close = up
-        strong = mutual if order == "strongest" else np.zeros(net.n_arcs, dtype=bool)
+    # Only the respondents' own arcs can be named: find them through the CSR (arcs into a
+    # respondent) and the source order (arcs out of one), in arc-id order as a scan would give.
+    in_c = _ranges(net.indptr[resp], net.indptr[resp + 1])  # ascending: resp and the CSR are sorted
+    in_c = in_c[live[in_c]]  # "talks to me": arcs x -> r
+    out_c = np.sort(net.out_order[_ranges(net.out_ptr[resp], net.out_ptr[resp + 1])])
+    out_c = out_c[live[out_c]]  # "I talk to": arcs r -> x
+    out_close, out_strong = _closeness(net, live, u, out_c, order, one_directional_weight)
+    in_close, in_strong = _closeness(net, live, u, in_c, order, one_directional_weight)
 
-    src = net.src.astype(np.int64)
-    dst = net.dst.astype(np.int64)
-    out_c = np.flatnonzero(live & is_resp[src])  # "I talk to": arcs r -> x
-    in_c = np.flatnonzero(live & is_resp[dst])  # "talks to me": arcs x -> r
-    out_named = out_c[_pick(src[out_c], strong[out_c], close[out_c], max_names)]
-    in_named = in_c[_pick(dst[in_c], strong[in_c], close[in_c], max_names)]
+    src, dst = net.src, net.dst
+    out_named = out_c[_pick(src[out_c], out_strong, out_close, max_names)]
+    in_named = in_c[_pick(dst[in_c], in_strong, in_close, max_names)]
 
     names_out = np.bincount(src[out_named], minlength=n)[resp]
     names_in = np.bincount(dst[in_named], minlength=n)[resp]
     arc_ids = np.union1d(out_named, in_named)  # each arc once, whoever reported it
-    s, d = src[arc_ids], dst[arc_ids]
+    s, d = src[arc_ids].astype(np.int64), dst[arc_ids].astype(np.int64)
     arcs = int(arc_ids.size)
 
     keys = d * n + s  # sorted, as arc ids are sorted by target then source
