@@ -642,7 +642,12 @@ def _place_respondents(data: NetworkData, org: Organisation) -> np.ndarray:
         if idx.size > posts.size:
             raise _fail(f"{src_name}: unit {grp['u'].iloc[0]!r}", "respondents", int(idx.size),
                         f"at most the {posts.size} posts of the generated unit (raise organisation.unit_size_mean)")
-        person[idx] = posts[: idx.size]
+        # posts spread evenly round the unit's ring, so each respondent keeps ring neighbours who
+        # did not respond (their generated ties to the unit's staff); a unit manager keeps the first
+        lead = 1 if um.any() else 0
+        rest_posts = posts[lead:]
+        spread = rest_posts[np.floor(np.arange(idx.size - lead) * (rest_posts.size / max(idx.size - lead, 1))).astype(np.int64)]
+        person[idx] = np.concatenate([posts[:lead], spread])
     return person
 
 
