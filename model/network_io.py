@@ -21,8 +21,9 @@ reciprocal iff its reverse is in the data too. Self-loops and duplicate
 ties are dropped and counted (one warning line); anything else that cannot
 be used is a :class:`NetworkFileError`, one line naming the file, the row
 or element, the value and what is allowed. Files are read as data only: CSV
-with pandas, GraphML with networkx over a parse that refuses a DTD (so
-no entity expansion), each at most :data:`MAX_NETWORK_BYTES`.
+with pandas, GraphML with igraph's C reader after refusing a DTD and any
+encoding but UTF-8 (so no entity can expand), each at most
+:data:`MAX_NETWORK_BYTES`.
 
 Out: :func:`network_graph` gives the model's live network as a networkx
 DiGraph with unit, directorate, role, pathway, pilot, practising and
@@ -35,6 +36,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +52,7 @@ from .organisation import (CHIEF_EXECUTIVE, DIRECTORATE_MANAGER, EXECUTIVE, FRON
                            Organisation, build_organisation)
 from .params import ParameterError, Params
 
-if TYPE_CHECKING:  # networkx is imported where a graph is read or made
+if TYPE_CHECKING:  # networkx (export) and igraph (GraphML import) are imported where used
     import networkx as nx
 
 #: Largest network file read: a 20,000-person trust's GraphML is about 30 MB.
@@ -298,86 +301,86 @@ def read_csv_network(edges: Path, nodes: Path) -> NetworkData:
                        src=src, dst=dst, weight=weight, self_loops=loops, duplicates=dupes)
 
 
-def _parse_graphml(path: Path, data: bytes):
-    """GraphML to a networkx multigraph, parsed from UTF-8 with no DTD (so no entity can expand or reach out)."""
-    import xml.etree.ElementTree as ET
+_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
 
-    import networkx as nx
-    from networkx.readwrite.graphml import GraphMLReader
+
+def _parse_graphml(path: Path, data: bytes):
+    """GraphML to an igraph Graph (its C reader), after refusing a DTD and any encoding but UTF-8.
+
+    The bytes are UTF-8 (checked) and the document may declare no other
+    encoding, so the declarations searched for here cannot hide in another
+    one: without a DTD there is no entity to expand (billion laughs) and no
+    external one to fetch. igraph reads a private copy of the checked bytes."""
+    import tempfile
+
+    import igraph as ig
 
     kind = "a GraphML file (directed, UTF-8, no DTD)"
-    # The parser is told the bytes are UTF-8 whatever the document declares, so the
-    # declarations searched for here cannot hide in another encoding: without a
-    # DTD there is no entity to expand (billion laughs) and no external one to fetch.
+    declared = _XML_DECL.match(data[:500])
+    if declared and declared.group(1).decode("ascii", "replace").lower().replace("_", "-") not in ("utf-8", "utf8"):
+        raise _fail(f"{path}: XML declaration", "encoding", declared.group(1).decode("ascii", "replace"), f"{kind}: UTF-8")
     for marker in (b"<!DOCTYPE", b"<!ENTITY"):
         at = data.find(marker)
         if at >= 0:
             raise _fail(f"{path}: offset {at}", "XML", marker.decode(), f"{kind}: a DTD or entity declaration is refused")
-    try:
-        parser = ET.XMLParser(encoding="utf-8")
-        parser.feed(data)
-        root = parser.close()
-    except ET.ParseError as exc:
-        raise NetworkFileError(f"{path}: not GraphML: malformed XML ({exc}); allowed is {kind}") from None
-    if not root.tag.endswith("graphml"):
-        raise _fail(path, "root element", root.tag.split("}")[-1], f"{kind}: a <graphml> document")
-
-    class _Reader(GraphMLReader):
-        def __call__(self, xml):
-            self.xml = xml
-            keys, defaults = self.find_graphml_keys(xml)
-            for g in xml.findall(f"{{{self.NS_GRAPHML}}}graph"):
-                yield self.make_graph(g, keys, defaults, G=nx.MultiDiGraph())
-
-    graphs = [g for g in root.iter() if g.tag.endswith("}graph")]
-    if not graphs:
-        raise _fail(path, "<graph>", "none", f"{kind} with one <graph> element")
-    edgedefault = graphs[0].get("edgedefault")
-    if edgedefault != "directed":
-        raise _fail(path, '<graph edgedefault="…">', edgedefault, f'{kind}: edgedefault="directed" (ties have a direction)')
-    try:
-        (g,) = list(_Reader(node_type=str)(root))[:1] or [None]
-    except (nx.NetworkXError, ValueError, KeyError, TypeError) as exc:
-        raise NetworkFileError(f"{path}: not usable GraphML ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); "
-                               f"allowed is {kind}") from None
-    if g is None or g.number_of_nodes() == 0:
+    if b"<graphml" not in data[:5000]:
+        raise _fail(path, "root element", data.lstrip()[:20].decode("utf-8", "replace"), f"{kind}: a <graphml> document")
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "network.graphml"
+        copy.write_bytes(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # igraph warns about attributes it skips (e.g. yFiles graphics)
+                g = ig.Graph.Read_GraphML(str(copy))
+        except Exception as exc:  # igraph's C reader reports every parse failure as one exception
+            text = " ".join(str(exc).split()) or type(exc).__name__
+            text = re.sub(r"Error at \S+:\d+: ", "", text.replace(str(copy), "")).split(" -- ")[0][:160]
+            raise NetworkFileError(f"{path}: not usable GraphML ({text}); allowed is {kind}") from None
+    if g.vcount() == 0:
         raise _fail(path, "<node> elements", 0, f"{kind} with at least one node")
+    if not g.is_directed():
+        raise _fail(path, '<graph edgedefault="…">', "undirected", f'{kind}: edgedefault="directed" (ties have a direction)')
     return g
+
+
+def _label(v: Any) -> str:
+    """An attribute value as a label: igraph reads GraphML integers as floats, so 3.0 is "3"."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 def read_graphml_network(path: Path) -> NetworkData:
     """A GraphML file whose nodes carry unit, directorate[, role, pathway] and whose edges may carry a weight."""
     g = _parse_graphml(path, _read_bytes(path, "network.file", "a GraphML file"))
-    nodes = list(g.nodes(data=True))
-    ids = np.array([str(k) for k, _ in nodes], dtype=object)
+    names = g.vs.attributes()
+    n = g.vcount()
+    ids = np.array([_label(v) for v in g.vs["id"]], dtype=object) if "id" in names else np.arange(n).astype(str).astype(object)
 
     def col(name: str) -> np.ndarray:
-        return np.array(["" if a.get(name) is None else str(a.get(name)).strip() for _, a in nodes], dtype=object)
+        return np.array([_label(v) for v in g.vs[name]], dtype=object) if name in names else np.full(n, "", dtype=object)
 
     unit, directorate, role_text = col("unit"), col("directorate"), col("role")
-    has_pw = any("pathway" in a for _, a in nodes)
     pathway = None
-    if has_pw:
+    if "pathway" in names:
         p = col("pathway")
         pathway = np.where(np.isin(p, ("", "-1", "none", "None")), "", p)
     role, directorate = _check_nodes(ids, unit, directorate, role_text, pathway,
                                      lambda i: f'{path}: <node id="{ids[i]}">')
-    index = {k: i for i, k in enumerate(ids.tolist())}
-    edges = list(g.edges(data=True))
-    src = np.fromiter((index[str(u)] for u, _, _ in edges), dtype=np.int64, count=len(edges))
-    dst = np.fromiter((index[str(v)] for _, v, _ in edges), dtype=np.int64, count=len(edges))
+    ends = np.array(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    src, dst = ends[:, 0].copy(), ends[:, 1].copy()
+    wcol = next((c for c in WEIGHT_COLUMNS if c in g.es.attributes()), None)
     weight = np.ones(src.size)
-    for i, (u, v, a) in enumerate(edges):
-        w = next((a[c] for c in WEIGHT_COLUMNS if c in a), None)
-        if w is None:
-            continue
-        try:
-            x = float(w)
-        except (TypeError, ValueError):
-            x = float("nan")
-        if not (np.isfinite(x) and x >= 0):
-            raise _fail(f'{path}: <edge source="{u}" target="{v}">', "weight", w, "a number >= 0")
-        weight[i] = x
+    if wcol is not None:
+        raw = pd.Series(g.es[wcol], dtype=object)
+        num = pd.to_numeric(raw.where(raw.notna() & (raw.astype(str).str.strip() != ""), 1.0), errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(num) | (num < 0))
+        if bad.size:
+            i = int(bad[0])
+            raise _fail(f'{path}: <edge source="{ids[src[i]]}" target="{ids[dst[i]]}">', wcol, raw.iloc[i], "a number >= 0")
+        weight = num
     src, dst, weight, loops, dupes = _clean_ties(ids.size, src, dst, weight)
     return NetworkData(source=str(path), ids=ids, unit=unit, directorate=directorate, role=role, pathway=pathway,
                        src=src, dst=dst, weight=weight, self_loops=loops, duplicates=dupes)

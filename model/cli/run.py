@@ -65,7 +65,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_manifest(tmp, command="run", scenario=params.to_dict(), scenario_source=params.source,
                        overrides=args.overrides, root_seed=args.seed, seeds=seeds, reps=args.reps,
                        weeks=args.weeks or params.run.weeks, elapsed_s=round(elapsed, 3))
-    print_table(table, f"{params.trust.label}: {args.reps} replicates, {params.organisation.staff} staff, "
+    staff = params.organisation.staff
+    if faithful is not None:  # an imported network's trust has the staff it has
+        staff = int(faithful.set_index("measure").loc["staff", "model_trust" if "model_trust" in faithful else "model"])
+    print_table(table, f"{params.trust.label}: {args.reps} replicates, {staff} staff, "
                         f"{args.weeks or params.run.weeks} weeks ({elapsed:.1f} s)")
     print_network(net)
     if faithful is not None:
