@@ -516,10 +516,12 @@ def whole_organisation(data: NetworkData, params: Params) -> tuple[Organisation,
     new_role = role[order].astype(np.int8)
 
     def first_with(code: int, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The first person with role ``code`` in each id range [start, end), -1 where none."""
         hit = np.flatnonzero(new_role == code)
-        pos = np.searchsorted(hit, starts)
-        found = (pos < hit.size) & (hit[np.minimum(pos, max(hit.size - 1, 0))] < ends) if hit.size else np.zeros(starts.size, bool)
-        return np.where(found, hit[np.minimum(pos, max(hit.size - 1, 0))] if hit.size else 0, -1)
+        if hit.size == 0:
+            return np.full(starts.size, -1, dtype=np.int64)
+        cand = hit[np.minimum(np.searchsorted(hit, starts), hit.size - 1)]
+        return np.where((cand >= starts) & (cand < ends), cand, -1)
 
     ends = unit_start + unit_size
     um = first_with(UNIT_MANAGER, unit_start[:-1], ends[:-1])

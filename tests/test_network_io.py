@@ -291,6 +291,8 @@ BAD = {
     "GraphML node without unit": (graphml(unit=""), None, ".graphml", ['<node id="b">', "unit", "a unit name"]),
     "GraphML bad weight": (graphml(weight="lots"), None, ".graphml", ['<edge source="a" target="b">', "'lots'", "a number"]),
     "no node table": (TIES, "", ".csv", ["ties.csv", "network.nodes", "node table"]),
+    "no executive": ("".join(ln + "\n" for ln in TIES.splitlines() if "ceo" not in ln), NODES.replace("ceo,,,chief executive\n", ""),
+                     ".csv", ["ties.csv", "'no executive'", "'executive' or 'chief executive'"]),
     "missing file": (None, NODES, ".csv", ["ties.csv", "file not found"]),
 }
 
@@ -376,6 +378,11 @@ def test_surveyed_subgroup_too_big_for_the_trust_is_one_line(tmp_path):
     sc = scenario(tmp_path, t, n, mode="surveyed", extra="")
     with pytest.raises(NetworkFileError, match="directorates"):
         TrustModel(load_scenario(sc, overrides={"organisation.directorates": 1}), rng=1, weeks=5, agents=False)
+    crowd = NODES + "".join(f"z{i},ward1,med,frontline\n" for i in range(70))
+    t, n = files(tmp_path, nodes=crowd)
+    with pytest.raises(NetworkFileError, match="'ward1'.*posts of the generated unit") as err:
+        TrustModel(load_scenario(sc), rng=1, weeks=5, agents=False)
+    assert "\n" not in str(err.value)
 
 
 def test_the_visualiser_views_draw_an_imported_network(tmp_path):
