@@ -428,3 +428,18 @@ def test_surveyed_subgroup_keeps_every_surveyed_tie_property(tmp_path_factory, s
         set(zip(imp.person[imp.data.src].tolist(), imp.person[imp.data.dst].tolist()))
     assert m.org.unit_directorate[m.org.unit_of[imp.person[execs:]]].min() >= 0
     assert (m.org.unit_of[imp.person[:execs]] == m.org.board_unit).all()
+
+
+def test_export_opens_in_igraph_and_an_imported_trust_round_trips_too(tmp_path):
+    import igraph as ig
+
+    p = load_scenario("survey-example-teaching")
+    a = TrustModel(p, rng=2, weeks=30, agents=False)
+    write_graph(a.network_graph(), tmp_path / "s.graphml")
+    g = ig.Graph.Read_GraphML(str(tmp_path / "s.graphml"))
+    assert (g.vcount(), g.ecount()) == (a.n, a.live.n_live) and g.is_directed()
+    assert {"unit", "directorate", "role", "pilot", "practising", "capability", "label"} <= set(g.vs.attributes())
+    assert {"reciprocal", "weight"} <= set(g.es.attributes())
+    b = TrustModel(whole(p, export(a, tmp_path / "s.csv")), rng=2, weeks=30, agents=False)
+    assert_same_trust(a, b)
+    pd.testing.assert_frame_equal(a.run().weekly_frame(), b.run().weekly_frame())
