@@ -49,7 +49,7 @@ import pandas as pd
 from . import inputs
 from .network import StaffNetwork, _forum_pairs, build_network
 from .organisation import (CHIEF_EXECUTIVE, DIRECTORATE_MANAGER, EXECUTIVE, FRONTLINE, ROLE_NAMES, UNIT_MANAGER,
-                           Organisation, build_organisation)
+                           Organisation, build_organisation, pilot_pathways)
 from .params import ParameterError, Params
 
 if TYPE_CHECKING:  # networkx (export) and igraph (GraphML import) are imported where used
@@ -73,7 +73,7 @@ class NetworkFileError(ParameterError):
 class NetworkData:
     """A network as read from files, checked: nodes in the file's order, ties as indices into them."""
 
-    source: str  # the file(s), as named in messages
+    source: str  # the file(s), as named in messages: "ties.csv (nodes nodes.csv)" or "net.graphml"
     ids: np.ndarray  # (M,) node ids as strings, in the node table's order
     unit: np.ndarray  # (M,) unit label ("" for an executive without one)
     directorate: np.ndarray  # (M,) directorate label ("" for executives)
@@ -297,7 +297,7 @@ def read_csv_network(edges: Path, nodes: Path) -> NetworkData:
             raise _fail(f"{edges}: {_line(i)}", wcol, text.iloc[i], "a number >= 0 (or empty for 1)")
         weight = num
     src, dst, weight, loops, dupes = _clean_ties(ids.size, src.astype(np.int64), dst.astype(np.int64), weight)
-    return NetworkData(source=str(edges), ids=ids, unit=unit, directorate=directorate, role=role, pathway=pathway,
+    return NetworkData(source=f"{edges} (nodes {nodes})", ids=ids, unit=unit, directorate=directorate, role=role, pathway=pathway,
                        src=src, dst=dst, weight=weight, self_loops=loops, duplicates=dupes)
 
 
@@ -440,30 +440,6 @@ def _first_appearance(labels: np.ndarray) -> np.ndarray:
     return codes.astype(np.int64)
 
 
-def assign_pathways(directorate_units: tuple[np.ndarray, ...], n_units: int, pathways: int, units_per_pathway: int,
-                    where: str = "organisation.pathways") -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """Pilot pathways as model/organisation.py chooses them: adjacent units of one directorate, going round the directorates."""
-    d = len(directorate_units)
-    unit_pathway = np.full(n_units, -1, dtype=np.int64)
-    chosen_all = []
-    next_free = [0] * d
-    for p in range(pathways):
-        for k in range(d):
-            dd = (p + k) % d
-            units = directorate_units[dd]
-            if next_free[dd] + units_per_pathway <= units.size:
-                break
-        else:
-            raise NetworkFileError(f"{where}: organisation.pathways = {pathways}: allowed is at most the pathways of "
-                                   f"{units_per_pathway} adjacent units that fit in the imported directorates "
-                                   f"(or a pathway column in the node table)")
-        chosen = units[next_free[dd]: next_free[dd] + units_per_pathway]
-        next_free[dd] += units_per_pathway
-        unit_pathway[chosen] = p
-        chosen_all.append(chosen)
-    return unit_pathway, tuple(chosen_all)
-
-
 def whole_organisation(data: NetworkData, params: Params) -> tuple[Organisation, np.ndarray]:
     """The organisation of a whole-network import, and the person id of each data node.
 
@@ -543,8 +519,12 @@ def whole_organisation(data: NetworkData, params: Params) -> tuple[Organisation,
         pathway_units = tuple(np.flatnonzero(unit_pathway == p) for p in range(len(labels)))
     else:
         o = params.organisation
-        unit_pathway, pathway_units = assign_pathways(directorate_units, n_units, o.pathways, o.units_per_pathway,
-                                                      where=data.source)
+        try:
+            unit_pathway, pathway_units = pilot_pathways(directorate_units, n_units, o.pathways, o.units_per_pathway)
+        except ValueError:
+            raise NetworkFileError(f"{data.source}: organisation.pathways = {o.pathways}: allowed is at most the pathways "
+                                   f"of {o.units_per_pathway} adjacent units that fit in the imported directorates "
+                                   f"(or a pathway column in the node table)") from None
     org = Organisation(
         n_staff=m, n_units=n_units, n_directorates=d, unit_of=unit_of, role=new_role,
         unit_start=unit_start, unit_size=unit_size, unit_directorate=unit_directorate,

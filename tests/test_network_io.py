@@ -443,3 +443,12 @@ def test_export_opens_in_igraph_and_an_imported_trust_round_trips_too(tmp_path):
     b = TrustModel(whole(p, export(a, tmp_path / "s.csv")), rng=2, weeks=30, agents=False)
     assert_same_trust(a, b)
     pd.testing.assert_frame_equal(a.run().weekly_frame(), b.run().weekly_frame())
+
+
+def test_pathways_that_do_not_fit_the_imported_directorates_are_one_line(tmp_path):
+    t, n = files(tmp_path)
+    sc = scenario(tmp_path, t, n)
+    with pytest.raises(NetworkFileError, match="organisation.pathways = 2: allowed is at most") as err:
+        TrustModel(load_scenario(sc, overrides={"organisation.units_per_pathway": 2, "organisation.pathways": 2}),
+                   rng=1, weeks=5, agents=False)
+    assert str(n) in str(err.value) and "\n" not in str(err.value)
