@@ -74,8 +74,8 @@ def main(argv: list[str] | None = None) -> int:
             w = time.perf_counter() - t0
             nodes = str(out.with_name(out.stem + ".nodes.csv")) if suffix == ".csv" else ""
             p = big.with_values({"network.mode": "whole", "network.file": str(out), "network.nodes": nodes})
-            read = best(lambda: read_network(p.network.file, p.network.nodes), args.repeat)
-            build = best(lambda: TrustModel(p, rng=1, agents=False), args.repeat)
+            read = best(lambda p=p: read_network(p.network.file, p.network.nodes), args.repeat)
+            build = best(lambda p=p: TrustModel(p, rng=1, agents=False), args.repeat)
             size = sum(f.stat().st_size for f in Path(tmp).glob(f"trust{suffix}*")) + \
                 (Path(nodes).stat().st_size if nodes else 0)
             print(f"{suffix[1:]:>7}: written in {w:.2f} s ({size / 1e6:.1f} MB); read {read:.3f} s; model built "

@@ -48,8 +48,17 @@ import pandas as pd
 
 from . import inputs
 from .network import StaffNetwork, _forum_pairs, build_network
-from .organisation import (CHIEF_EXECUTIVE, DIRECTORATE_MANAGER, EXECUTIVE, FRONTLINE, ROLE_NAMES, UNIT_MANAGER,
-                           Organisation, build_organisation, pilot_pathways)
+from .organisation import (
+    CHIEF_EXECUTIVE,
+    DIRECTORATE_MANAGER,
+    EXECUTIVE,
+    FRONTLINE,
+    ROLE_NAMES,
+    UNIT_MANAGER,
+    Organisation,
+    build_organisation,
+    pilot_pathways,
+)
 from .params import ParameterError, Params
 
 if TYPE_CHECKING:  # networkx (export) and igraph (GraphML import) are imported where used
@@ -332,7 +341,7 @@ def _parse_graphml(path: Path, data: bytes):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # igraph warns about attributes it skips (e.g. yFiles graphics)
                 g = ig.Graph.Read_GraphML(str(copy))
-        except Exception as exc:  # igraph's C reader reports every parse failure as one exception
+        except (ig.InternalError, OSError, ValueError) as exc:  # igraph's C reader: InternalError for a bad document
             text = " ".join(str(exc).split()) or type(exc).__name__
             text = re.sub(r"Error at \S+:\d+: ", "", text.replace(str(copy), "")).split(" -- ")[0][:160]
             raise NetworkFileError(f"{path}: not usable GraphML ({text}); allowed is {kind}") from None

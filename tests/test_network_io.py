@@ -20,8 +20,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.cli import main
-from model.network_io import (NetworkFileError, data_network, import_comparison, read_network, write_graph)
 from model.network import network_stats
+from model.network_io import (
+    NetworkFileError,
+    data_network,
+    import_comparison,
+    read_network,
+    write_graph,
+)
 from model.organisation import CHIEF_EXECUTIVE, UNIT_MANAGER
 from model.params import ParameterError, load_scenario
 from model.trust import TrustModel

@@ -70,7 +70,7 @@ def ties(df: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     # six non-respondents (named, name nobody) and two isolates
     staff = np.flatnonzero(role == "frontline")
     quiet = rng.choice(staff, size=8, replace=False)
-    nonresp, isolates = quiet[:6], quiet[6:]
+    isolates = quiet[6:]  # quiet[:6] are named by others but name nobody
     df.loc[quiet, "responded"] = "no"
     named_ok = np.ones(n, bool)
     named_ok[isolates] = False
