@@ -1,4 +1,4 @@
-"""A trust's own knowledge-sharing network, in and out (issue 14; ODD section 2.4).
+"""A trust's own knowledge-sharing network, in and out (issue 14; docs/ODD.md section 2, "A trust's own network").
 
 In: a scenario's ``[network]`` section may name files (``network.file``, an
 edge list CSV or a GraphML file; ``network.nodes``, the node table CSV that
@@ -588,7 +588,7 @@ def _with_forums(org: Organisation, params: Params, weeks: int, src: np.ndarray,
 
 
 def _place_respondents(data: NetworkData, org: Organisation) -> np.ndarray:
-    """Each respondent's post in a generated organisation (see ODD 2.4); an error if the trust has too few."""
+    """Each respondent's post in a generated organisation (docs/ODD.md section 2); an error if the trust has too few."""
     src_name = data.source
     person = np.full(data.n, -1, dtype=np.int64)
     execs = np.flatnonzero((data.role == EXECUTIVE) | (data.role == CHIEF_EXECUTIVE))

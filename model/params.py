@@ -92,7 +92,7 @@ FIELDS: dict[str, Field] = {
     "network.bridge_width": F(3, "int", "people", "colleagues per side of a wide bridge (clustered mode)", 1, 20),
     "network.one_directional_weight": F(0.3, "float", "weight", "weight of a one-directional tie relative to a reciprocal one (1 = pure simple contagion)", 0, 1),
     "network.manager_reciprocity": F(0.5, "float", "probability", "chance a team member's tie back up to the manager exists", 0, 1),
-    # -- a trust's own network from files (model/network_io.py; ODD 2.4) --
+    # -- a trust's own network from files (model/network_io.py; ODD section 2, "A trust's own network") --
     "network.mode": F("generated", "choice", "", "where the network comes from: generated, a whole network from files, or a surveyed subgroup from files with the rest generated", choices=("generated", "whole", "surveyed")),
     "network.file": F("", "str", "path", "edge list CSV (source, target[, weight]) or GraphML file; relative to the scenario file", hi=1000),
     "network.nodes": F("", "str", "path", "node table CSV (id, unit, directorate[, role, pathway]) beside an edge-list CSV; relative to the scenario file", hi=1000),
