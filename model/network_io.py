@@ -180,7 +180,8 @@ def _file_kind(path: Path, key: str) -> str:
 def _read_csv(path: Path, key: str, kind: str, required: tuple[str, ...]) -> pd.DataFrame:
     data = _read_bytes(path, key, kind)
     try:
-        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True)
+        # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise NetworkFileError(f"{path}: {key}: the file is empty; allowed is {kind} with a header row and data") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -577,14 +578,12 @@ def assemble(n: int, unit_of: np.ndarray, src: np.ndarray, dst: np.ndarray, star
 
 
 def _with_forums(org: Organisation, params: Params, weeks: int, src: np.ndarray, dst: np.ndarray,
-                 forum_rng: np.random.Generator, structural_start: np.ndarray | None = None,
-                 structural_forum: np.ndarray | None = None) -> StaffNetwork:
-    """Arcs plus the forum cohorts' ties (drawn as for a generated trust), assembled."""
+                 forum_rng: np.random.Generator) -> StaffNetwork:
+    """The data's arcs (live from week 0) plus the forum cohorts' ties, drawn as for a generated trust, assembled."""
     fa, fb, fw = _forum_pairs(org, params, weeks, forum_rng)
-    s0 = np.zeros(src.size, np.int32) if structural_start is None else structural_start
-    f0 = np.zeros(src.size, bool) if structural_forum is None else structural_forum
     return assemble(org.n_staff, org.unit_of, np.concatenate([src, fa, fb]), np.concatenate([dst, fb, fa]),
-                    np.concatenate([s0, fw, fw]), np.concatenate([f0, np.ones(2 * fa.size, bool)]))
+                    np.concatenate([np.zeros(src.size, np.int32), fw, fw]),
+                    np.concatenate([np.zeros(src.size, bool), np.ones(2 * fa.size, bool)]))
 
 
 def _place_respondents(data: NetworkData, org: Organisation) -> np.ndarray:

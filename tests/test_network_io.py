@@ -231,6 +231,12 @@ def test_self_loops_and_duplicates_are_dropped_with_one_warning_line(tmp_path, c
     assert len(err) == 1 and "2 self-loop" in err[0] and "1 duplicate" in err[0] and str(t) in err[0]
 
 
+def test_a_spreadsheet_csv_with_a_byte_order_mark_reads(tmp_path):
+    t, n = files(tmp_path, nodes="\ufeff" + NODES, ties="\ufeff" + TIES)
+    d = read_network(t, n)
+    assert d.n == 9 and d.src.size == 8 and d.ids[0] == "ceo"
+
+
 def test_paths_are_relative_to_the_scenario_file(tmp_path):
     t, n = files(tmp_path)
     p = load_scenario(scenario(tmp_path, t, n))
