@@ -34,6 +34,7 @@ capability on the nodes and reciprocity and weight on the edges;
 
 from __future__ import annotations
 
+import html
 import io
 import os
 import re
@@ -364,10 +365,13 @@ def _label(v: Any) -> str:
 
 def read_graphml_network(path: Path) -> NetworkData:
     """A GraphML file whose nodes carry unit, directorate[, role, pathway] and whose edges may carry a weight."""
-    g = _parse_graphml(path, _read_bytes(path, "network.file", "a GraphML file"))
+    data_bytes = _read_bytes(path, "network.file", "a GraphML file")
+    g = _parse_graphml(path, data_bytes)
     names = g.vs.attributes()
     n = g.vcount()
-    ids = np.array([_label(v) for v in g.vs["id"]], dtype=object) if "id" in names else np.arange(n).astype(str).astype(object)
+    # igraph hands back an id's "&amp;" as "&#38;" (XML attribute text not unescaped): unescape it
+    ids = np.array([html.unescape(_label(v)) for v in g.vs["id"]], dtype=object) if "id" in names \
+        else np.arange(n).astype(str).astype(object)
 
     def col(name: str) -> np.ndarray:
         return np.array([_label(v) for v in g.vs[name]], dtype=object) if name in names else np.full(n, "", dtype=object)
@@ -377,6 +381,12 @@ def read_graphml_network(path: Path) -> NetworkData:
     if "pathway" in names:
         p = col("pathway")
         pathway = np.where(np.isin(p, ("", "-1", "none", "None")), "", p)
+    # igraph adds a node that an edge names without a <node> element: find such a node by its id
+    declared = {html.unescape(m.decode("utf-8"))
+                for m in re.findall(rb'<node\s[^>]*?\bid\s*=\s*["\']([^"\']*)["\']', data_bytes)}
+    if len(declared) < n:
+        ghost = next(k for k in ids.tolist() if k not in declared)
+        raise _fail(f"{path}: an <edge>", "node", ghost, "a node declared by a <node> element")
     role, directorate = _check_nodes(ids, unit, directorate, role_text, pathway,
                                      lambda i: f'{path}: <node id="{ids[i]}">')
     ends = np.array(g.get_edgelist(), dtype=np.int64).reshape(-1, 2)

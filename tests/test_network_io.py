@@ -301,6 +301,8 @@ BAD = {
     "undirected GraphML": (graphml(edgedefault="undirected"), None, ".graphml", ["ties.graphml", "'undirected'", "directed"]),
     "GraphML bad role": (graphml(role="boss"), None, ".graphml", ['<node id="a">', "'boss'", "'unit manager'"]),
     "GraphML node without unit": (graphml(unit=""), None, ".graphml", ['<node id="b">', "unit", "a unit name"]),
+    "GraphML edge to an undeclared node": (graphml().replace('target="b"', 'target="ghost"'), None, ".graphml",
+                                           ["ties.graphml", "<edge>", "'ghost'", "<node> element"]),
     "GraphML bad weight": (graphml(weight="lots"), None, ".graphml", ['<edge source="a" target="b">', "'lots'", "a number"]),
     "no node table": (TIES, "", ".csv", ["ties.csv", "network.nodes", "node table"]),
     "no executive": ("".join(ln + "\n" for ln in TIES.splitlines() if "ceo" not in ln), NODES.replace("ceo,,,chief executive\n", ""),
@@ -464,3 +466,14 @@ def test_pathways_that_do_not_fit_the_imported_directorates_are_one_line(tmp_pat
         TrustModel(load_scenario(sc, overrides={"organisation.units_per_pathway": 2, "organisation.pathways": 2}),
                    rng=1, weeks=5, agents=False)
     assert str(n) in str(err.value) and "\n" not in str(err.value)
+
+
+def test_graphml_ids_and_names_with_markup_characters_read_back_as_written(tmp_path):
+    g = nx.DiGraph()
+    g.add_node("ceo", unit="", directorate="", role="chief executive")
+    g.add_node('A&E "1" <nurse>', unit="A&E", directorate="Urgent & Emergency", role="frontline")
+    g.add_edge('A&E "1" <nurse>', "ceo")
+    nx.write_graphml(g, tmp_path / "m.graphml")
+    d = read_network(tmp_path / "m.graphml")
+    assert d.ids.tolist() == ["ceo", 'A&E "1" <nurse>'] and d.unit[1] == "A&E" and d.directorate[1] == "Urgent & Emergency"
+    assert (d.src.tolist(), d.dst.tolist()) == ([1], [0])
