@@ -78,6 +78,16 @@ def test_round_trip_with_forums_that_start_later_is_exact(tmp_path):
     pd.testing.assert_frame_equal(a.run().weekly_frame(), b.run().weekly_frame())
 
 
+@pytest.mark.parametrize("name", ["sash-teaching", "leeds-teaching"])  # peer-learning forums from week 0
+def test_round_trip_of_the_trusts_with_forums(tmp_path, name):
+    p = load_scenario(name)
+    a = TrustModel(p, rng=5, weeks=80, agents=False)
+    assert not (a.net.forum & (a.net.active_from == 0)).any()  # else those forum ties would be exported as ties
+    b = TrustModel(whole(p, export(a, tmp_path / "t.csv")), rng=5, weeks=80, agents=False)
+    assert_same_trust(a, b)
+    pd.testing.assert_frame_equal(a.run().weekly_frame(), b.run().weekly_frame())
+
+
 def test_round_trip_notices_a_changed_file(tmp_path):
     """The round trip's check is not vacuous: one tie fewer in the file, and the trusts differ."""
     p = load_scenario("baseline-teaching")
