@@ -92,6 +92,7 @@ class NetworkData:
     src: np.ndarray  # (T,) tie source, index into ids
     dst: np.ndarray  # (T,) tie target
     weight: np.ndarray  # (T,) the data's weight or tie strength (1 where none is given)
+    forum: np.ndarray  # (T,) bool: the data marks the tie as made by a peer-learning forum (column ``forum``)
     self_loops: int  # dropped
     duplicates: int  # dropped (the first of each is kept)
 
@@ -256,16 +257,31 @@ def _check_nodes(ids: np.ndarray, unit: np.ndarray, directorate: np.ndarray, rol
     return role, directorate
 
 
-def _clean_ties(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray):
+def _clean_ties(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, forum: np.ndarray):
     """Drop self-loops and duplicate ties (keeping the first of each); count both."""
     loops = src == dst
     n_loops = int(loops.sum())
-    src, dst, weight = src[~loops], dst[~loops], weight[~loops]
+    src, dst, weight, forum = src[~loops], dst[~loops], weight[~loops], forum[~loops]
     key = src.astype(np.int64) * n + dst
     _, first = np.unique(key, return_index=True)
     first.sort()
     dupes = int(src.size - first.size)
-    return src[first], dst[first], weight[first], n_loops, dupes
+    return src[first], dst[first], weight[first], forum[first], n_loops, dupes
+
+
+_TRUE = ("true", "1", "yes")
+_FALSE = ("false", "0", "no", "")
+
+
+def _forum_flags(values: list, where) -> np.ndarray:
+    """A ``forum`` column (true/false, 1/0, yes/no, empty for false) as bools; ``where(i)`` names entry i."""
+    text = pd.Series(values, dtype=object).map(lambda v: str(v).strip().lower() if v is not None else "")
+    text = text.replace({"nan": "", "1.0": "1", "0.0": "0"})
+    ok = text.isin(_TRUE + _FALSE).to_numpy()
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise _fail(where(i), "forum", values[i], "true or false (empty for false)")
+    return text.isin(_TRUE).to_numpy()
 
 
 def _pathway_labels(df: pd.DataFrame) -> np.ndarray | None:
@@ -307,9 +323,11 @@ def read_csv_network(edges: Path, nodes: Path) -> NetworkData:
             i = int(bad[0])
             raise _fail(f"{edges}: {_line(i)}", wcol, text.iloc[i], "a number >= 0 (or empty for 1)")
         weight = num
-    src, dst, weight, loops, dupes = _clean_ties(ids.size, src.astype(np.int64), dst.astype(np.int64), weight)
+    forum = _forum_flags(ed["forum"].tolist(), lambda i: f"{edges}: {_line(i)}") if "forum" in ed.columns \
+        else np.zeros(src.size, bool)
+    src, dst, weight, forum, loops, dupes = _clean_ties(ids.size, src.astype(np.int64), dst.astype(np.int64), weight, forum)
     return NetworkData(source=f"{edges} (nodes {nodes})", ids=ids, unit=unit, directorate=directorate, role=role, pathway=pathway,
-                       src=src, dst=dst, weight=weight, self_loops=loops, duplicates=dupes)
+                       src=src, dst=dst, weight=weight, forum=forum, self_loops=loops, duplicates=dupes)
 
 
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
@@ -401,9 +419,12 @@ def read_graphml_network(path: Path) -> NetworkData:
             i = int(bad[0])
             raise _fail(f'{path}: <edge source="{ids[src[i]]}" target="{ids[dst[i]]}">', wcol, raw.iloc[i], "a number >= 0")
         weight = num
-    src, dst, weight, loops, dupes = _clean_ties(ids.size, src, dst, weight)
+    forum = np.zeros(src.size, bool)
+    if "forum" in g.es.attributes():
+        forum = _forum_flags(g.es["forum"], lambda i: f'{path}: <edge source="{ids[src[i]]}" target="{ids[dst[i]]}">')
+    src, dst, weight, forum, loops, dupes = _clean_ties(ids.size, src, dst, weight, forum)
     return NetworkData(source=str(path), ids=ids, unit=unit, directorate=directorate, role=role, pathway=pathway,
-                       src=src, dst=dst, weight=weight, self_loops=loops, duplicates=dupes)
+                       src=src, dst=dst, weight=weight, forum=forum, self_loops=loops, duplicates=dupes)
 
 
 def _stamp(path: Path) -> tuple:
@@ -588,12 +609,13 @@ def assemble(n: int, unit_of: np.ndarray, src: np.ndarray, dst: np.ndarray, star
 
 
 def _with_forums(org: Organisation, params: Params, weeks: int, src: np.ndarray, dst: np.ndarray,
-                 forum_rng: np.random.Generator) -> StaffNetwork:
-    """The data's arcs (live from week 0) plus the forum cohorts' ties, drawn as for a generated trust, assembled."""
+                 forum: np.ndarray, forum_rng: np.random.Generator) -> StaffNetwork:
+    """The data's arcs (live from week 0; ``forum`` as the data marks them) plus the forum cohorts' ties,
+    drawn as for a generated trust, assembled."""
     fa, fb, fw = _forum_pairs(org, params, weeks, forum_rng)
     return assemble(org.n_staff, org.unit_of, np.concatenate([src, fa, fb]), np.concatenate([dst, fb, fa]),
                     np.concatenate([np.zeros(src.size, np.int32), fw, fw]),
-                    np.concatenate([np.zeros(src.size, bool), np.ones(2 * fa.size, bool)]))
+                    np.concatenate([forum, np.ones(2 * fa.size, bool)]))
 
 
 def _place_respondents(data: NetworkData, org: Organisation) -> np.ndarray:
@@ -664,7 +686,7 @@ def build_structure(params: Params, weeks: int, org_rng: np.random.Generator, ne
     data = read_for(params)
     if mode == "whole":
         org, person = whole_organisation(data, params)
-        net = _with_forums(org, params, weeks, person[data.src], person[data.dst], forum_rng)
+        net = _with_forums(org, params, weeks, person[data.src], person[data.dst], data.forum, forum_rng)
         return Structure(org, net, Imported(mode, data, person))
     # surveyed: the trust generated as today, the respondents placed in it, their ties replaced by the survey's
     org = build_organisation(params, org_rng)
@@ -676,7 +698,7 @@ def build_structure(params: Params, weeks: int, org_rng: np.random.Generator, ne
     src = np.concatenate([gen.src[keep], person[data.src]])
     dst = np.concatenate([gen.dst[keep], person[data.dst]])
     start = np.concatenate([gen.active_from[keep], np.zeros(data.src.size, np.int32)])
-    forum = np.concatenate([gen.forum[keep], np.zeros(data.src.size, bool)])
+    forum = np.concatenate([gen.forum[keep], data.forum])
     net = assemble(org.n_staff, org.unit_of, src, dst, start, forum)
     return Structure(org, net, Imported(mode, data, person))
 

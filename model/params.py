@@ -94,7 +94,7 @@ FIELDS: dict[str, Field] = {
     "network.manager_reciprocity": F(0.5, "float", "probability", "chance a team member's tie back up to the manager exists", 0, 1),
     # -- a trust's own network from files (model/network_io.py; ODD section 2, "A trust's own network") --
     "network.mode": F("generated", "choice", "", "where the network comes from: generated, a whole network from files, or a surveyed subgroup from files with the rest generated", choices=("generated", "whole", "surveyed")),
-    "network.file": F("", "str", "path", "edge list CSV (source, target[, weight]) or GraphML file; relative to the scenario file", hi=1000),
+    "network.file": F("", "str", "path", "edge list CSV (source, target[, weight, forum]) or GraphML file; relative to the scenario file", hi=1000),
     "network.nodes": F("", "str", "path", "node table CSV (id, unit, directorate[, role, pathway]) beside an edge-list CSV; relative to the scenario file", hi=1000),
     # -- leadership --------------------------------------------------------
     "leadership.commitment": F(0.7, "float", "0..1", "the executive team's commitment to the programme", 0, 1),

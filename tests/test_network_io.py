@@ -79,11 +79,13 @@ def test_round_trip_with_forums_that_start_later_is_exact(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["sash-teaching", "leeds-teaching"])  # peer-learning forums from week 0
-def test_round_trip_of_the_trusts_with_forums(tmp_path, name):
+@pytest.mark.parametrize("suffix", [".csv", ".graphml"])
+def test_round_trip_of_the_trusts_with_forums(tmp_path, name, suffix):
+    """Forum ties formed in week 0 are exported with forum = true and stay forum ties on import."""
     p = load_scenario(name)
     a = TrustModel(p, rng=5, weeks=80, agents=False)
-    assert not (a.net.forum & (a.net.active_from == 0)).any()  # else those forum ties would be exported as ties
-    b = TrustModel(whole(p, export(a, tmp_path / "t.csv")), rng=5, weeks=80, agents=False)
+    assert (a.net.forum & (a.net.active_from == 0)).any()  # the case this test is for
+    b = TrustModel(whole(p, export(a, tmp_path / f"t{suffix}")), rng=5, weeks=80, agents=False)
     assert_same_trust(a, b)
     pd.testing.assert_frame_equal(a.run().weekly_frame(), b.run().weekly_frame())
 
@@ -313,6 +315,8 @@ BAD = {
     "GraphML node without unit": (graphml(unit=""), None, ".graphml", ['<node id="b">', "unit", "a unit name"]),
     "GraphML edge to an undeclared node": (graphml().replace('target="b"', 'target="ghost"'), None, ".graphml",
                                            ["ties.graphml", "<edge>", "'ghost'", "<node> element"]),
+    "bad forum flag": (TIES.replace("source,target,weight", "source,target,weight,forum").replace("e,f,3", "e,f,3,maybe"),
+                       NODES, ".csv", ["ties.csv", "line 6", "'maybe'", "true or false"]),
     "GraphML bad weight": (graphml(weight="lots"), None, ".graphml", ['<edge source="a" target="b">', "'lots'", "a number"]),
     "no node table": (TIES, "", ".csv", ["ties.csv", "network.nodes", "node table"]),
     "no executive": ("".join(ln + "\n" for ln in TIES.splitlines() if "ceo" not in ln), NODES.replace("ceo,,,chief executive\n", ""),
