@@ -16,7 +16,9 @@ goes with an edge list) and a ``network.mode``:
   respondents are exactly the surveyed ones.
 
 A tie ``source -> target`` means "source talks to target about improvement"
-(the model's arc direction). Reciprocity is read from the data: an arc is
+(the model's arc direction); an edge list may add ``weight`` (or
+``strength``, checked and kept, not used by the exchange rule) and
+``forum`` (true for a tie a peer-learning forum made). Reciprocity is read from the data: an arc is
 reciprocal iff its reverse is in the data too. Self-loops and duplicate
 ties are dropped and counted (one warning line); anything else that cannot
 be used is a :class:`NetworkFileError`, one line naming the file, the row
@@ -275,8 +277,8 @@ _FALSE = ("false", "0", "no", "")
 
 def _forum_flags(values: list, where) -> np.ndarray:
     """A ``forum`` column (true/false, 1/0, yes/no, empty for false) as bools; ``where(i)`` names entry i."""
-    text = pd.Series(values, dtype=object).map(lambda v: str(v).strip().lower() if v is not None else "")
-    text = text.replace({"nan": "", "1.0": "1", "0.0": "0"})
+    text = pd.Series(values, dtype=object).astype(str).str.strip().str.lower()
+    text = text.replace({"nan": "", "none": "", "1.0": "1", "0.0": "0"})
     ok = text.isin(_TRUE + _FALSE).to_numpy()
     if not ok.all():
         i = int(np.flatnonzero(~ok)[0])
