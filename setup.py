@@ -27,6 +27,6 @@ DATA = {"model._data.scenarios": "scenarios", "model._data.experiments": "experi
 setup(
     packages=find_packages(include=["model", "model.*"]) + list(DATA),
     package_dir=DATA,
-    package_data={"model._data.scenarios": ["*.toml", "what-if/*.toml"],
+    package_data={"model._data.scenarios": ["*.toml", "what-if/*.toml", "networks/*.csv"],
                   "model._data.experiments": ["*.toml"]},
 )

@@ -90,6 +90,34 @@ def _unit_sizes(total: int, mean: float, lo: int, hi: int, rng: np.random.Genera
     return sizes
 
 
+def pilot_pathways(directorate_units: tuple[np.ndarray, ...], n_units: int, pathways: int,
+                   units_per_pathway: int) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+    """Pilot pathways: per unit its pathway (-1 none), and per pathway its units.
+
+    Each pathway spans ``units_per_pathway`` adjacent units of one
+    directorate; pathways go round the directorates so that value streams
+    sit in different ones. ValueError if the directorates cannot hold them
+    (parameter validation excludes that for a generated trust)."""
+    d = len(directorate_units)
+    unit_pathway = np.full(n_units, -1, dtype=np.int64)
+    chosen_units = []
+    next_free = [0] * d
+    for p in range(pathways):
+        # Choose the directorate with room, going round from p.
+        for k in range(d):
+            dd = (p + k) % d
+            units = directorate_units[dd]
+            if next_free[dd] + units_per_pathway <= units.size:
+                break
+        else:
+            raise ValueError("not enough units for the pathways")
+        chosen = units[next_free[dd]: next_free[dd] + units_per_pathway]
+        next_free[dd] += units_per_pathway
+        unit_pathway[chosen] = p
+        chosen_units.append(chosen)
+    return unit_pathway, tuple(chosen_units)
+
+
 def build_organisation(params: Params, rng: np.random.Generator) -> Organisation:
     """Units, directorates, roles and pilot pathways for one trust."""
     o = params.organisation
@@ -119,29 +147,12 @@ def build_organisation(params: Params, rng: np.random.Generator) -> Organisation
     role[chief] = CHIEF_EXECUTIVE
     unit_manager[board] = chief
 
-    # Pilot pathways: each spans adjacent units of one directorate; pathways
-    # go round the directorates so that value streams sit in different ones.
-    unit_pathway = np.full(n_units, -1, dtype=np.int64)
-    pathway_units = []
-    next_free = [0] * d
-    for p in range(o.pathways):
-        # Choose the directorate with room, going round from p.
-        for k in range(d):
-            dd = (p + k) % d
-            units = directorate_units[dd]
-            if next_free[dd] + o.units_per_pathway <= units.size:
-                break
-        else:  # pragma: no cover - excluded by parameter validation
-            raise ValueError("not enough units for the pathways")
-        chosen = units[next_free[dd]: next_free[dd] + o.units_per_pathway]
-        next_free[dd] += o.units_per_pathway
-        unit_pathway[chosen] = p
-        pathway_units.append(chosen)
+    unit_pathway, pathway_units = pilot_pathways(directorate_units, n_units, o.pathways, o.units_per_pathway)
 
     return Organisation(
         n_staff=n, n_units=n_units, n_directorates=d, unit_of=unit_of, role=role,
         unit_start=unit_start, unit_size=unit_size, unit_directorate=unit_directorate,
         unit_pathway=unit_pathway, unit_manager=unit_manager,
         directorate_manager=directorate_manager, directorate_units=directorate_units,
-        pathway_units=tuple(pathway_units), board_unit=board, chief_executive=chief,
+        pathway_units=pathway_units, board_unit=board, chief_executive=chief,
     )

@@ -52,6 +52,10 @@ TRUST_FIELDS: dict[str, Field] = {
     "network.bridge_width": F(3, "int", "people", "colleagues per side of a wide bridge (clustered mode)", 1, 20),
     "network.one_directional_weight": F(0.3, "float", "weight", "weight of a one-directional tie relative to a reciprocal one (1 = pure simple contagion)", 0, 1),
     "network.manager_reciprocity": F(0.5, "float", "probability", "chance a team member's tie back up to the manager exists", 0, 1),
+    # -- a trust's own network from files (model/network_io.py; ODD section 2, "A trust's own network") --
+    "network.mode": F("generated", "choice", "", "where the network comes from: generated, a whole network from files, or a surveyed subgroup from files with the rest generated", choices=("generated", "whole", "surveyed")),
+    "network.file": F("", "str", "path", "edge list CSV (source, target[, weight, forum]) or GraphML file; relative to the scenario file", hi=1000),
+    "network.nodes": F("", "str", "path", "node table CSV (id, unit, directorate[, role, pathway]) beside an edge-list CSV; relative to the scenario file", hi=1000),
 }
 
 #: What a run reports: the thresholds of its summary and regimes, and the network survey.
@@ -106,6 +110,8 @@ def build_fields(owned: Iterable[tuple[str, Mapping[str, Field]]]) -> dict[str, 
 FIELDS: dict[str, Field] = build_fields(declarations())
 
 SECTIONS = tuple(dict.fromkeys(k.split(".")[0] for k in FIELDS))
+#: Fields that name a file, resolved relative to the scenario file that sets them.
+PATH_KEYS = ("network.file", "network.nodes")
 
 
 def _describe(value: Any) -> str:
@@ -281,6 +287,12 @@ class Params:
         if v["organisation.pathways"] > blocks:
             raise ParameterError(f"{src}: organisation.pathways = {v['organisation.pathways']}: allowed is at most {blocks} "
                                  f"(pathways of {upp} adjacent units that fit in {d} directorates of {units} units)")
+        if v["network.mode"] != "generated" and not v["network.file"]:
+            raise ParameterError(f"{src}: network.file = '': allowed is an edge list .csv or a .graphml file when network.mode = {v['network.mode']!r}")
+        if v["network.mode"] == "generated" and (v["network.file"] or v["network.nodes"]):
+            key = "network.file" if v["network.file"] else "network.nodes"
+            raise ParameterError(f"{src}: {key} = {_describe(v[key])}: allowed is '' when network.mode = 'generated' "
+                                 "(set network.mode = 'whole' or 'surveyed' to import it)")
         if v["sustain.abandon_min"] > v["sustain.abandon_max"]:
             raise ParameterError(f"{src}: sustain.abandon_min = {v['sustain.abandon_min']}: allowed is at most sustain.abandon_max ({v['sustain.abandon_max']})")
         if len(v["measurement.pathway_scopes"]) > v["organisation.pathways"]:
@@ -425,6 +437,9 @@ def _load_chain(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
         values.update(_load_chain(ppath, here))
     for key, value in flat.items():
         values[key] = _check(where, key, value)
+        if key in PATH_KEYS and values[key] and not Path(values[key]).is_absolute():
+            # a network file is named relative to the scenario file that names it
+            values[key] = str(path.parent / values[key])
     return values
 
 

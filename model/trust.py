@@ -18,8 +18,8 @@ from .agents import StaffAgent
 from .processes.exchange import CAPABLE_LEVEL, PeerExchange
 from .processes.leadership import Leadership
 from .live_network import LiveNetwork
-from .network import build_network, network_stats
-from .organisation import build_organisation
+from .network import network_stats
+from .network_io import build_structure, network_graph
 from .params import Params, load_scenario
 from .processes.performance import Performance
 from .processes.rollout import Rollout
@@ -70,8 +70,9 @@ class TrustModel(mesa.Model):
         s = self.streams
 
         # -- structure --------------------------------------------------
-        self.org = org = build_organisation(params, s["organisation"])
-        self.net = build_network(org, params, self.weeks, s["network"], s["forums"])
+        structure = build_structure(params, self.weeks, s["organisation"], s["network"], s["forums"])
+        self.org = org = structure.org
+        self.net, self.imported = structure.net, structure.imported  # imported: None unless network.mode imports files
         n, U = org.n_staff, org.n_units
         self.n = n
 
@@ -189,6 +190,10 @@ class TrustModel(mesa.Model):
             "lead_time_change": true[u] - 1.0, "manager_support": self.support[u],
             "recognition": self.recognition[u],
         })
+
+    def network_graph(self):
+        """The live network now as a networkx DiGraph with node and edge attributes (model/network_io.py)."""
+        return network_graph(self)
 
     def network_stats(self) -> dict:
         """Social network analysis of the live network now."""

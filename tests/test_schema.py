@@ -31,7 +31,7 @@ organisation.unit_size_min organisation.unit_size_max organisation.directorates
 organisation.executive_team organisation.pathways organisation.units_per_pathway
 network.ties_per_person network.cross_unit_ties network.reciprocity network.same_directorate_share
 network.cross_unit_mode network.bridge_width network.one_directional_weight
-network.manager_reciprocity leadership.commitment leadership.integration leadership.ceo_changes
+network.manager_reciprocity network.mode network.file network.nodes leadership.commitment leadership.integration leadership.ceo_changes
 leadership.ceo_hazard_annual leadership.successor_commitment leadership.successor_commitment_sd
 leadership.transition_weeks leadership.not_sighted_factor leadership.pressure managers.alignment
 managers.base_support managers.involvement managers.pilot_involvement managers.recognition_weight

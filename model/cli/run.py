@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -45,27 +46,64 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = load_scenario(args.scenario, overrides=args.overrides)
     out = args.out or Path("results") / safe_name(params.trust.name, "run")
     check_target(out, "run", args.overwrite)  # before any work: a refusal costs nothing
+    imported = network_import(params)  # an unusable network file fails here, before any work
     t0 = time.perf_counter()
     weekly, summaries, net, seeds, survey = run_many(params, args)
     elapsed = time.perf_counter() - t0
+    faithful = import_table(params, seeds[0], args.weeks) if imported else None
     table = summary_table(summaries.assign(scenario=params.trust.name), by="scenario")
     with atomic_dir(out, "run", args.overwrite) as tmp:
         write_tables(tmp, "weekly", weekly)
         write_tables(tmp, "summary", summaries)
         write_tables(tmp, "network", net)
         write_tables(tmp, "survey", survey)
+        if faithful is not None:
+            write_tables(tmp, "network_import", faithful)
         table.to_csv(tmp / "summary_table.csv", index=False)
         fig = run_figure(weekly, params.trust.label)
         fig.savefig(tmp / "figure.png", dpi=120)
         write_manifest(tmp, command="run", scenario=params.to_dict(), scenario_source=params.source,
                        overrides=args.overrides, root_seed=args.seed, seeds=seeds, reps=args.reps,
                        weeks=args.weeks or params.run.weeks, elapsed_s=round(elapsed, 3))
-    print_table(table, f"{params.trust.label}: {args.reps} replicates, {params.organisation.staff} staff, "
+    staff = params.organisation.staff
+    if faithful is not None:  # an imported network's trust has the staff it has
+        staff = int(faithful.set_index("measure").loc["staff", "model_trust" if "model_trust" in faithful else "model"])
+    print_table(table, f"{params.trust.label}: {args.reps} replicates, {staff} staff, "
                         f"{args.weeks or params.run.weeks} weeks ({elapsed:.1f} s)")
     print_network(net)
+    if faithful is not None:
+        print_import(faithful, params)
     print_survey(survey, params)
     print(f"results written to {out}/")
     return 0
+
+
+def network_import(params: Params) -> bool:
+    """Read and check the scenario's network files, if it imports one; print the warning line about dropped ties."""
+    from model.network_io import read_for
+
+    data = read_for(params)
+    if data is not None and data.warning:
+        print(f"spread: warning: {data.warning}", file=sys.stderr)
+    return data is not None
+
+
+def import_table(params: Params, seed: int, weeks: int | None) -> pd.DataFrame:
+    """The imported data's network statistics beside the model's at week 0 (first replicate's seed)."""
+    from model.network_io import import_comparison
+    from model.trust import TrustModel
+
+    return import_comparison(TrustModel(params, rng=seed, weeks=weeks, agents=False))
+
+
+def print_import(table: pd.DataFrame, params: Params) -> None:
+    """Print the imported network's statistics as given beside the model's network at week 0."""
+    mode = params.network.mode
+    who = "every person" if mode == "whole" else "the respondents (model_trust: the whole trust)"
+    print(f"\nImported network ({mode}, {params.network.file}): the data as given beside the model's network at "
+          f"week 0 over {who}:")
+    with pd.option_context("display.width", 200):
+        print(table.set_index("measure").round(4).to_string())
 
 
 def print_table(table: pd.DataFrame, title: str) -> None:

@@ -28,9 +28,11 @@ from model.viz import views  # noqa: E402
 from model.params import FIELDS, ParameterError, bundled_scenarios, load_scenario  # noqa: E402
 from model.trust import TrustModel  # noqa: E402
 
-#: The picker: the baseline and the five trusts, all at teaching size (600 staff).
+#: The picker: the baseline and the five trusts, all at teaching size (600 staff), and a trust
+#: around an imported (synthetic) network survey.
 TEACHING_SCENARIOS = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching",
-                      "bhr-teaching", "sath-teaching")
+                      "bhr-teaching", "sath-teaching",
+                      "survey-example-teaching")
 DEFAULT_SCENARIO = "baseline-teaching"
 DEFAULT_SEED = 1
 

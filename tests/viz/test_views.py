@@ -10,7 +10,8 @@ from model.viz import views
 from model.params import load_scenario
 from model.trust import TrustModel
 
-TEACHING = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching", "bhr-teaching", "sath-teaching")
+TEACHING = ("baseline-teaching", "sash-teaching", "leeds-teaching", "uhcw-teaching", "bhr-teaching", "sath-teaching",
+            "survey-example-teaching")  # the last around an imported (synthetic) network survey
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +102,7 @@ def test_settings_checks_give_messages_not_crashes():
     assert v["reading"] and len(v["charts"]) == 5
 
 
-def test_scenario_picker_offers_the_six_teaching_trusts():
+def test_scenario_picker_offers_the_teaching_trusts():
     pytest.importorskip("solara")
     from model.viz import app
 
