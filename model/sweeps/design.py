@@ -724,10 +724,15 @@ def _sample(exp: Experiment) -> list[dict]:
         X = _salib_sample(exp)
         for row in X:
             pts.append({"name": "", "scenario": exp.scenario,
-                        "values": {v.key: v.cast(math.exp(x) if v.log else x) for v, x in zip(vs, row)}})
+                        "values": {v.key: v.cast(_from_log(v, x) if v.log else x) for v, x in zip(vs, row)}})
     for i, p in enumerate(pts):
         p["name"] = f"p{i}"
     return pts
+
+
+def _from_log(v: Varied, x: float) -> float:
+    """A value sampled on the log scale, back on its own, kept inside [lo, hi] despite rounding."""
+    return min(max(math.exp(x), v.lo), v.hi)
 
 
 def salib_problem(exp: Experiment) -> dict:
