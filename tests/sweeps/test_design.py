@@ -229,3 +229,16 @@ def test_log_range_is_sampled_on_a_log_scale_by_sobol_and_morris(tmp_path, sampl
         assert set(sizes) <= {int(round(v)) for v in np.geomspace(10, 100000, 4)}
     from model.sweeps.design import salib_problem
     assert salib_problem(e)["bounds"][-1] == pytest.approx([np.log(10), np.log(100000)])
+
+
+def test_real_size_experiments_reach_20000_staff():
+    """Issue 11, criterion 7: the sensitivity analysis and the growth maps cover real headcounts."""
+    pytest.importorskip("model.runner")
+    e8 = load_experiment(ROOT / "experiments" / "E8_sensitivity_real.toml")
+    staff = np.array([p["values"]["organisation.staff"] for p in e8.points])
+    assert staff.min() < 1500 and staff.max() > 18000
+    assert 3000 < np.median(staff) < 6500  # log scale: the median near the geometric mean, 4,472
+    assert {"rollout.unit_share_annual", "rollout.cohort_size"} <= set(e8.varied_keys)
+    for name in ("E2_regime_map_growth", "E2_regime_map_commitment"):
+        e = load_experiment(ROOT / "experiments" / f"{name}.toml")
+        assert e.fixed["organisation.staff"] == 20000 and "rollout.unit_share_annual" in e.varied_keys
