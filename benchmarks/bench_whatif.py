@@ -64,13 +64,14 @@ def crn(reps: int, roots: int, workers: int) -> None:
 
 def matrix(reps: int) -> None:
     out = Path("/tmp") / f"bench-whatif-matrix-{os.getpid()}"
-    cmd = [str(ROOT / ".venv/bin/spread"), "compare", "--matrix", "--teaching", "--reps", str(reps),
+    # this interpreter and this checkout's model (a worktree has no .venv/bin/spread of its own)
+    cmd = [sys.executable, "-m", "model", "compare", "--matrix", "--teaching", "--reps", str(reps),
            "--out", str(out), "--quiet"]
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
     wall = time.perf_counter() - t0
     load = os.getloadavg()
-    print(f"matrix bar: {' '.join(cmd[1:])}: {wall:.1f} s wall on {os.cpu_count()} cores "
+    print(f"matrix bar: spread {' '.join(cmd[3:])}: {wall:.1f} s wall on {os.cpu_count()} cores "
           f"(load average now {load[0]:.1f}, {load[1]:.1f}, {load[2]:.1f})")
 
 

@@ -407,9 +407,13 @@ def _edges(v):
 def _sensitivity(ctx, ok, exp, numeric, opts):
     plt = _plt()
     names = [v["key"] for v in exp["varied"]]
-    problem = {"num_vars": len(names), "names": names, "bounds": [v["range"] for v in exp["varied"]]}
+    logs = np.array([bool(v.get("log")) for v in exp["varied"]])
+    # a log-scaled range was sampled on its logarithm (design.salib_problem): analyse it there too
+    bounds = [list(np.log(v["range"])) if lg else v["range"] for v, lg in zip(exp["varied"], logs)]
+    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
     n_points = len(exp["points"])
     X = np.array([[p["values"][k] for k in names] for p in exp["points"]], dtype=float)
+    X[:, logs] = np.log(X[:, logs])
     outs = opts.get("outcomes") or numeric[:3]
     tables = []
     for o in outs:

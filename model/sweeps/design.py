@@ -94,7 +94,7 @@ class Varied:
     ``key`` is the scenario key path (or ``scenario``); ``levels`` the discrete
     values, or None for a range from ``lo`` to ``hi``; ``n`` the number of grid
     levels on that range (grid sampler only); ``log`` spaces a range
-    geometrically (grid and lhs; sobol and morris sample it linearly, see
+    geometrically (every sampler: sobol and morris sample its logarithm, see
     ``salib_problem``); ``integer`` rounds values to whole numbers.
     """
 
@@ -724,18 +724,28 @@ def _sample(exp: Experiment) -> list[dict]:
         X = _salib_sample(exp)
         for row in X:
             pts.append({"name": "", "scenario": exp.scenario,
-                        "values": {v.key: v.cast(x) for v, x in zip(vs, row)}})
+                        "values": {v.key: v.cast(_from_log(v, x) if v.log else x) for v, x in zip(vs, row)}})
     for i, p in enumerate(pts):
         p["name"] = f"p{i}"
     return pts
 
 
+def _from_log(v: Varied, x: float) -> float:
+    """A value sampled on the log scale, back on its own, kept inside [lo, hi] despite rounding."""
+    return min(max(math.exp(x), v.lo), v.hi)
+
+
 def salib_problem(exp: Experiment) -> dict:
-    """The SALib problem of a sobol or morris experiment: its varied key paths and their [lo, hi] bounds."""
+    """The SALib problem of a sobol or morris experiment: its varied key paths and their [lo, hi] bounds.
+
+    A range with ``log = true`` is sampled on its logarithm, bounds
+    [ln lo, ln hi], so the design spreads evenly over orders of magnitude (a
+    headcount from 1,000 to 20,000) and the indices are those of ln x.
+    """
     return {
         "num_vars": len(exp.varied),
         "names": [v.key for v in exp.varied],
-        "bounds": [[v.lo, v.hi] for v in exp.varied],
+        "bounds": [[math.log(v.lo), math.log(v.hi)] if v.log else [v.lo, v.hi] for v in exp.varied],
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from model.intervals import newcombe_paired, paired_t_interval
+from model.intervals import paired_t_interval, tango_paired
 from model.params import ParameterError, Params, load_scenario
 from model.whatif.files import WhatIf, load_whatif
 from model.whatif.wording import sentence
@@ -104,8 +104,8 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
         a = base.summaries[col].to_numpy(float)
         b = arm.summaries[col].to_numpy(float)
         if col == "trustwide":
-            m, lo, hi = newcombe_paired(a, b)
-            method = "Newcombe paired score"
+            m, lo, hi = tango_paired(a, b)
+            method = "Tango paired score"
         else:
             m, lo, hi = paired_t_interval(a, b)
             method = "paired t"

@@ -351,7 +351,7 @@ and a what-if that changes nothing gives exactly zero difference.</li>
 no clear effect at this number of runs. "Points" are percentage points.</li>
 <li><b>Chance of trust-wide spread</b> is the share of runs ending in the <i>trust-wide</i> regime (reach beyond the pilots at
 or above the scenario's threshold, 50% by default). It is a yes/no outcome, so with {reps} runs it moves in steps of
-{step:.1f} points and its interval (Newcombe's paired method) is wide; <b>reach</b> and <b>adoption</b> are smooth
+{step:.1f} points and its interval (Tango's paired score method) is wide; <b>reach</b> and <b>adoption</b> are smooth
 versions of the same question.</li>
 <li>This is a model, not a forecast. Its trusts are built from a published evaluation and public records, with many
 assumed levels. The model tips sharply: one change can move a trust near the boundary a long way and a trust far

@@ -148,3 +148,21 @@ def test_sensitivity_indices_rank_the_levers(tmp_path, sampler, n, col):
     order = t.sort_values(col, ascending=False)["param"].tolist()
     assert order[0] == "leadership.commitment"
     assert order[-1] == "network.connectedness"
+
+
+@pytest.mark.parametrize("sampler,n", [("sobol", 64), ("morris", 20)])
+def test_sensitivity_with_a_log_scaled_factor(tmp_path, sampler, n):
+    """A log-scaled range (a headcount, issue 11) is analysed on the scale it was sampled on: the
+    levers keep their ranking and the size, which the stand-in model ignores, comes last (its index
+    is the run noise alone)."""
+    text = SOBOL.format(sampler=sampler, n=n).replace(
+        '"network.connectedness" = { range = [0.0, 1.0] }',
+        '"network.connectedness" = { range = [0.0, 1.0] }\n"trust.size" = { range = [10, 100000], log = true }')
+    p = tmp_path / f"{sampler}.toml"
+    p.write_text(textwrap.dedent(text))
+    run_sweep(p, out=tmp_path / "o", workers=1, progress=False, log=lambda m: None)
+    t = pd.read_csv(tmp_path / "o" / "analysis" / "sensitivity.csv").set_index("param")
+    col = "ST" if sampler == "sobol" else "mu_star"
+    assert t[col].idxmax() == "leadership.commitment"
+    assert t[col].idxmin() == "trust.size"
+    assert abs(t.loc["trust.size", col]) < 0.5 * t.loc["leadership.commitment", col]

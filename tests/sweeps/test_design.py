@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import sys as _sys
@@ -203,3 +204,41 @@ def test_canonical_experiments_validate(path):
     e = load_experiment(path)
     assert e.n_runs >= 50
     assert e.engine == "model.sweep_engine"
+
+
+LOG_SIZE = GOOD.replace("[set]\n\"trust.size\" = 50\n", "").replace(
+    '[vary."network.reciprocity"]\nlevels = [0.2, 0.8]',
+    '[vary."network.reciprocity"]\nrange = [0.2, 0.8]\n[vary."trust.size"]\nrange = [10, 100000]\nlog = true').replace(
+    "n = 3\n", "")
+
+
+@pytest.mark.parametrize("sampler,extra", [("sobol", "samples = 64"), ("morris", "samples = 40")])
+def test_log_range_is_sampled_on_a_log_scale_by_sobol_and_morris(tmp_path, sampler, extra):
+    """A headcount from 10 to 100,000 with log = true spreads over the orders of magnitude (issue 11:
+    it used to be sampled linearly by sobol and morris, so nearly every point was above 10,000)."""
+    p = tmp_path / "exp.toml"
+    p.write_text(textwrap.dedent(LOG_SIZE.replace('sampler = "grid"', f'sampler = "{sampler}"\n{extra}')))
+    e = load_experiment(p)
+    sizes = np.array([pt["values"]["trust.size"] for pt in e.points])
+    assert all(isinstance(pt["values"]["trust.size"], int) for pt in e.points)
+    assert sizes.min() >= 10 and sizes.max() <= 100000
+    # on the log scale each decade holds about a quarter of the points; linear sampling puts ~90% in the top one
+    decades = np.histogram(np.log10(sizes), bins=[1, 2, 3, 4, 5])[0] / len(sizes)
+    assert decades.min() > 0.1, decades
+    if sampler == "morris":  # morris steps on a grid of 4 levels: geometric, not arithmetic
+        assert set(sizes) <= {int(round(v)) for v in np.geomspace(10, 100000, 4)}
+    from model.sweeps.design import salib_problem
+    assert salib_problem(e)["bounds"][-1] == pytest.approx([np.log(10), np.log(100000)])
+
+
+def test_real_size_experiments_reach_20000_staff():
+    """Issue 11, criterion 7: the sensitivity analysis and the growth maps cover real headcounts."""
+    pytest.importorskip("model.runner")
+    e8 = load_experiment(ROOT / "experiments" / "E8_sensitivity_real.toml")
+    staff = np.array([p["values"]["organisation.staff"] for p in e8.points])
+    assert staff.min() < 1500 and staff.max() > 18000
+    assert 3000 < np.median(staff) < 6500  # log scale: the median near the geometric mean, 4,472
+    assert {"rollout.unit_share_annual", "rollout.cohort_size"} <= set(e8.varied_keys)
+    for name in ("E2_regime_map_growth", "E2_regime_map_commitment"):
+        e = load_experiment(ROOT / "experiments" / f"{name}.toml")
+        assert e.fixed["organisation.staff"] == 20000 and "rollout.unit_share_annual" in e.varied_keys

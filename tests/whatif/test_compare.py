@@ -7,7 +7,7 @@ import pytest
 
 from model.cli import main as spread
 from model.params import ParameterError, load_scenario
-from model.intervals import newcombe_paired as paired_proportion_ci
+from model.intervals import tango_paired as paired_proportion_ci
 from model.intervals import paired_t_interval as paired_ci
 from model.intervals import welch_interval as unpaired_ci
 from model.whatif.compare import OUTCOMES, compare, run_arms
@@ -128,7 +128,7 @@ def test_each_what_if_moves_its_outcome_the_expected_way():
     assert rows.loc[("all-recommendations", "trustwide"), "ci_low"] > 0
 
 
-def test_newcombe_paired_interval():
+def test_paired_proportion_interval():
     z = np.zeros(30)
     d, lo, hi = paired_proportion_ci(z, z)
     assert d == 0 and lo == pytest.approx(-0.1135, abs=2e-3) and hi == pytest.approx(0.1135, abs=2e-3)
