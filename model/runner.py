@@ -11,6 +11,7 @@ from .params import Params
 from .pool import process_pool, worker_count
 from .survey import empty_survey, survey_model
 from .seeds import replicate_seeds  # noqa: F401  (re-exported: runner.replicate_seeds)
+from .batch import TrustBatch, batch_size
 from .trust import TrustModel
 
 
@@ -35,20 +36,40 @@ class RunResult:
 
 
 def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
-    """Build and run one trust to the horizon; no Mesa agents are made (not needed for outputs)."""
-    m = TrustModel(params, rng=seed, weeks=weeks, agents=False)
+    """Build and run one trust to the horizon (a batch of one, ``simulate_batch``); no Mesa agents are made."""
+    return simulate_batch(params, [seed], weeks)[0]
+
+
+def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
+                   size: int | None = None) -> list[RunResult]:
+    """``simulate(params, seed, weeks)`` for every seed, run ``size`` at a time in one array pass (model/batch.py).
+
+    ``size`` defaults to ``batch.batch_size(params)`` (memory bounded); results in
+    seed order, each the same, bit for bit, as the run alone.
+    """
+    out: list[RunResult] = []
+    size = size or batch_size(params)
     week = params.outputs.survey_week
-    taken = empty_survey()
-    if week <= m.weeks:  # run to the survey week, survey (its own stream), run on: the schedule is unchanged
-        while m.week < week:
-            m.step()
-        taken = survey_model(m)
-    m.run()
+    for i in range(0, len(seeds), size):
+        batch = TrustBatch(params, list(seeds[i: i + size]), weeks)
+        surveys = [empty_survey()] * batch.B
+        if week <= batch.weeks:  # run to the survey week, survey (its own stream), run on: the schedule is unchanged
+            while batch.week < week:
+                batch.step()
+            surveys = [survey_model(m) for m in batch.sync()]
+        batch.run()
+        out.extend(result_of(m, s) for m, s in zip(batch.sync(), surveys))
+    return out
+
+
+def result_of(m: TrustModel, survey: dict) -> RunResult:
+    """The RunResult of a model run to its horizon, with the survey taken on the way."""
+    params = m.params
     weekly = m.weekly_frame()
     summary = summarise(weekly, params, m.workshops.first_week, m.performance.detected_week,
                         len(m.leadership.change_weeks))
-    return RunResult(seed=seed, weekly=weekly, summary=summary, network_start=m.network_start,
-                     network_end=m.network_end or m.network_stats(), events=m.events, survey=taken)
+    return RunResult(seed=m.seed, weekly=weekly, summary=summary, network_start=m.network_start,
+                     network_end=m.network_end or m.network_stats(), events=m.events, survey=survey)
 
 
 def _one(args) -> RunResult:
