@@ -89,8 +89,9 @@ def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1
 
     With a fixed size every task has that many runs. Without one, tasks
     shrink as the sweep nears its end (guided self-scheduling): about a
-    sixteenth of the runs left per worker, at most 64, so early tasks keep
-    the per-task overhead small and the last ones keep the tail short.
+    quarter of the runs left per worker, at most 64, so early tasks are
+    large enough for the engine to batch a point's replicates
+    (model/batch.py) and the last ones keep the tail short.
     """
     remaining = exp.n_runs - len(done)
     cur = size or _guided(remaining, workers)
@@ -110,7 +111,7 @@ def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1
 
 
 def _guided(remaining: int, workers: int) -> int:
-    return max(1, min(64, remaining // max(1, workers * 16)))
+    return max(1, min(64, remaining // max(1, workers * 4)))
 
 
 def auto_batch(n_runs: int, workers: int) -> int:
