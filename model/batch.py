@@ -145,7 +145,7 @@ class TrustBatch:
     """B replicates of one ``Params`` (one seed each) run as one disjoint union, week by week."""
 
     def __init__(self, params: Params, seeds: list[int], weeks: int | None = None):
-        models = [TrustModel(params, rng=s, weeks=weeks, agents=False) for s in seeds]
+        models = [TrustModel(params, rng=s, weeks=weeks, agents=False, bare=True) for s in seeds]
         self.models = models
         self.params = params
         m0 = models[0]
