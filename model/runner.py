@@ -35,9 +35,22 @@ class RunResult:
     survey: dict = field(default_factory=dict)
 
 
-def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
-    """Build and run one trust to the horizon (a batch of one, ``simulate_batch``); no Mesa agents are made."""
-    return simulate_batch(params, [seed], weeks)[0]
+def simulate(params: Params, seed: int, weeks: int | None = None, extras: bool = True) -> RunResult:
+    """Build and run one trust to the horizon; no Mesa agents are made (not needed for outputs).
+
+    One run goes through ``TrustModel`` itself (a batch's per-week bookkeeping
+    would only add to it); several replicates go through ``simulate_batch``,
+    which gives each the same numbers (tests/test_batch.py).
+    """
+    m = TrustModel(params, rng=seed, weeks=weeks, agents=False)
+    week = params.outputs.survey_week
+    taken = empty_survey()
+    if extras and week <= m.weeks:  # run to the survey week, survey (its own stream), run on: the schedule is unchanged
+        while m.week < week:
+            m.step()
+        taken = survey_model(m)
+    m.run()
+    return result_of(m, taken, extras)
 
 
 def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
@@ -53,6 +66,9 @@ def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
     size = size or batch_size(params)
     week = params.outputs.survey_week
     for i in range(0, len(seeds), size):
+        if len(seeds) - i == 1 or size == 1:  # a batch of one: the run alone
+            out.extend(simulate(params, s, weeks, extras) for s in seeds[i: i + size])
+            continue
         batch = TrustBatch(params, list(seeds[i: i + size]), weeks)
         surveys = [empty_survey()] * batch.B
         if extras and week <= batch.weeks:  # run to the survey week, survey (its own stream), run on
