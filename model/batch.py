@@ -236,9 +236,8 @@ class TrustBatch:
             for m in models:
                 m.events.extend(m.leadership.step(m, t))
         models[0].manager_support.update(self.support, attention[:, None], self.recognition)  # 2.
-        if t in models[0].workshops.schedule:  # 3. RPIWs (the same weeks in every replicate)
-            for m in models:
-                m.events.extend(m.workshops.step(m, t))
+        if t in models[0].workshops.schedule:  # 3. RPIWs (the same weeks and pathways in every replicate)
+            self._workshops(t)
         self._rollout(t)  # 3b.
         self.exposure = self._exchange(t)  # 4.
         self._sustain(t)  # 5.
@@ -253,6 +252,32 @@ class TrustBatch:
         return self
 
     # -- the processes over the batch -------------------------------------------------
+    def _workshops(self, t: int) -> None:
+        """Workshops.update over the batch: each replicate's draws in one call (its pathways' in turn)."""
+        ws = self.models[0].workshops
+        held = ws.schedule[t]
+        r = ws.params
+        staff = np.concatenate([m.workshops.staff[p] + b * self.n for b, m in enumerate(self.models) for p in held])
+        sizes = np.array([m.workshops.staff[p].size for m in self.models for p in held])
+        keys = np.concatenate([m.streams["rpiw"].random(int(sizes[b * len(held):(b + 1) * len(held)].sum()))
+                               for b, m in enumerate(self.models)])
+        prac = self.practising.reshape(-1)
+        keys += prac[staff]  # people not practising first, then at random
+        seg = np.repeat(np.arange(sizes.size), sizes)
+        order = np.lexsort((keys, seg))  # stable within a pathway, as argsort(kind="stable") alone
+        rank = np.arange(order.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        chosen = staff[order][rank < r.trainees]
+        cap = self.capability.reshape(-1)
+        cap[chosen] = np.maximum(cap[chosen], r.trained_capability)
+        prac[chosen] = True
+        cut = r.waste_cut * ws.focus(t)
+        for p in held:
+            units = ws.org.pathway_units[p]
+            self.gain[:, units] += cut * (1.0 - self.gain[:, units])
+        events = [(t, "rpiw", f"RPIW in pathway {p + 1}") for p in held]
+        for m in self.models:
+            m.events.extend(events)
+
     def _rollout(self, t: int) -> None:
         ro = self.models[0].rollout
         uv = self.draw_rollout.week(t)  # every week: common random numbers
@@ -274,17 +299,23 @@ class TrustBatch:
         self.cohorts += np.bincount(rows, minlength=self.B)
 
     def _in_sum(self, sparse_values, nonzero, per_trust, dense) -> np.ndarray:
-        """``W @ v`` over the union, each trust by the route it takes alone (``StaffNetwork.in_sum``)."""
+        """``W @ v`` over the union, each trust by the route it takes alone (``StaffNetwork.in_sum``).
+
+        ``nonzero`` and ``dense`` are callables: the people whose value counts,
+        and ``v`` itself, made only when a route needs them.
+        """
         live, net = self.live, self.union
         scatter = per_trust * 5 < self.n  # StaffNetwork.scatter_pays, per trust
+        if not scatter.any():
+            return live.W @ dense()
+        nonzero = nonzero()
         if scatter.all():
             return net.in_sum(live.W, sparse_values, nonzero, live.w_out, scatter=True)
-        out = live.W @ dense()
-        if scatter.any():
-            nz = nonzero[scatter[nonzero // self.n]]
-            sc = net.in_sum(live.W, sparse_values, nz, live.w_out, scatter=True)
-            rows = np.repeat(scatter, self.n)
-            out[rows] = sc[rows]
+        out = live.W @ dense()  # some trusts scatter, some not: each its own route
+        nz = nonzero[scatter[nonzero // self.n]]
+        sc = net.in_sum(live.W, sparse_values, nz, live.w_out, scatter=True)
+        rows = np.repeat(scatter, self.n)
+        out[rows] = sc[rows]
         return out
 
     def _exchange(self, t: int) -> np.ndarray:
@@ -296,7 +327,7 @@ class TrustBatch:
         support = self.support.reshape(-1)
         doing = np.flatnonzero(prac)
         k = np.count_nonzero(self.practising, axis=1)
-        expo = self._in_sum(None, doing, k, lambda: prac.astype(np.float64))
+        expo = self._in_sum(None, lambda: doing, k, lambda: prac.astype(np.float64))
         expo *= live.inv_degree
         if ex.rule == "complex":
             cand = complex_candidates(expo, self.threshold, prac, live.in_degree)
@@ -311,9 +342,8 @@ class TrustBatch:
             gate = cap[cand] * support[self.unit_of[cand]]
             prac[cand[u[cand] < p * gate]] = True
         is_capable = cap >= CAPABLE_LEVEL
-        capable_idx = np.flatnonzero(is_capable)
         k_cap = np.count_nonzero(is_capable.reshape(self.B, self.n), axis=1)
-        peer = self._in_sum(cap, capable_idx, k_cap, lambda: cap * is_capable)
+        peer = self._in_sum(cap, lambda: np.flatnonzero(is_capable), k_cap, lambda: cap * is_capable)
         peer *= live.inv_degree
         # as PeerExchange.update, term by term in place
         per_unit = ex.learning_rate * self.support

@@ -230,3 +230,19 @@ def test_run_replicates_equals_runs_alone():
     got = run_replicates(params, 4, seed=9, weeks=50, workers=1)
     for s, r in zip(replicate_seeds(9, 4), got):
         assert_same_run(alone(params, s, 50), r)
+
+
+def test_mixed_routes_are_exercised(monkeypatch):
+    """In the cases above some weeks have trusts that scatter beside trusts that take the mat-vec."""
+    seen = []
+    orig = batch_mod.TrustBatch._in_sum
+
+    def spy(self, sparse_values, nonzero, per_trust, dense):
+        scatter = per_trust * 5 < self.n
+        seen.append((bool(scatter.any()), bool(scatter.all())))
+        return orig(self, sparse_values, nonzero, per_trust, dense)
+
+    monkeypatch.setattr(batch_mod.TrustBatch, "_in_sum", spy)
+    simulate_batch(load_scenario(*CASES["baseline-1000"]), [11, 12, 13, 14, 15], size=5)
+    assert (True, False) in seen  # mixed
+    assert (True, True) in seen and (False, False) in seen
