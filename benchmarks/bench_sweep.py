@@ -52,12 +52,13 @@ n = 10
 """
 
 
-def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp: Path) -> dict:
+def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp: Path, root: Path = ROOT) -> dict:
+    """One sweep as its own process, with the model of the checkout at ``root``."""
     exp = tmp / f"bench_{engine}_{n_runs}.toml"
     exp.write_text(textwrap.dedent(EXP.format(engine=engine, reps=max(1, n_runs // 10), weeks=weeks, staff=staff)))
-    out = tmp / f"out_{engine}_{n_runs}"
+    out = tmp / f"out_{engine}_{n_runs}_{staff}_{abs(hash(str(root)))}"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "benchmarks"), str(root), env.get("PYTHONPATH", "")])
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "model", "sweep", str(exp), "--out", str(out),
                              "--workers", str(workers), "--no-analyse"], env=env,
@@ -142,6 +143,8 @@ def main() -> int:
     ap.add_argument("--staff", type=int, nargs="*", default=[1000, 2000])
     ap.add_argument("--weeks", type=int, default=260)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--against", type=Path, help="another checkout (e.g. the main branch): its sweeps run "
+                    "alternately with this one's, and the speed ratio is printed (robust to other load)")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
     print("cpu s/run: CPU time of the whole process tree (driver, workers, start-up) per run; unlike wall time "
@@ -157,11 +160,18 @@ def main() -> int:
             print(f"  {'runs':>6} {'wall s':>8} {'floor s':>8} {'wall/floor':>10} {'cpu/floor':>10} {'cpu s/run':>10} "
                   f"{'driver MB':>10} {'tree MB':>9}")
             for n in args.runs:
-                r = run_one(n, staff, args.weeks, args.workers, "model.sweep_engine", Path(d))
-                fw = floor * r["runs"] / args.workers
-                print(f"  {r['runs']:>6} {r['wall']:>8.1f} {fw:>8.2f} {r['wall'] / fw:>9.1f}x "
-                      f"{r['cpu'] / (floor * r['runs']):>9.1f}x {r['cpu'] / r['runs']:>10.4f} "
-                      f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}", flush=True)
+                roots = [("this", ROOT)] + ([("against", args.against.resolve())] if args.against else [])
+                got = {}
+                for label, root in roots:
+                    r = got[label] = run_one(n, staff, args.weeks, args.workers, "model.sweep_engine", Path(d), root)
+                    fw = floor * r["runs"] / args.workers
+                    print(f"  {r['runs']:>6} {r['wall']:>8.1f} {fw:>8.2f} {r['wall'] / fw:>9.1f}x "
+                          f"{r['cpu'] / (floor * r['runs']):>9.1f}x {r['cpu'] / r['runs']:>10.4f} "
+                          f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}  {label}: {root}", flush=True)
+                if args.against:
+                    a, b = got["against"], got["this"]
+                    print(f"  this checkout against {args.against}: {a['wall'] / b['wall']:.2f}x faster in wall time, "
+                          f"{a['cpu'] / b['cpu']:.2f}x in CPU time", flush=True)
         if args.null:
             print(f"\n{'engine':<7} {'runs':>6} {'wall s':>8} {'runs/s':>8} {'cpu s/run':>10} {'driver MB':>10} {'tree MB':>9}")
         for n in args.null:
