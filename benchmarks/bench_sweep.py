@@ -61,7 +61,7 @@ def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp:
     env["PYTHONPATH"] = os.pathsep.join([str(root / "benchmarks"), str(root), env.get("PYTHONPATH", "")])
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "model", "sweep", str(exp), "--out", str(out),
-                             "--workers", str(workers), "--no-analyse"], env=env,
+                             "--workers", str(workers), "--no-analyse"], env=env, cwd=str(root),  # -m puts the cwd first on sys.path
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = {"driver": 0, "tree": 0}
     cpu: dict[int, float] = {}

@@ -89,7 +89,7 @@ def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1
 
     With a fixed size every task has that many runs. Without one, tasks
     shrink as the sweep nears its end (guided self-scheduling): about a
-    quarter of the runs left per worker, at most 64, so early tasks are
+    half of each worker's share of the runs left, at most 64, so early tasks are
     large enough for the engine to batch a point's replicates
     (model/batch.py; a task holds whole points where they fit) and the last
     ones keep the tail short.
@@ -112,9 +112,13 @@ def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1
 
 
 def _guided(remaining: int, workers: int, reps: int = 1) -> int:
-    size = max(1, min(64, remaining // max(1, workers * 4)))
-    # whole points where they fit, so that a task's batches are a point's replicates
-    return size // reps * reps if reps <= size else size
+    size = max(1, min(64, remaining // max(1, workers * 2)))
+    # whole points where they fit, so that a task's batches are a point's replicates;
+    # else a point in near-equal parts (not 17 + 3), so no batch is left small
+    if reps <= size:
+        return size // reps * reps
+    parts = -(-reps // size)
+    return -(-reps // parts)
 
 
 def auto_batch(n_runs: int, workers: int, reps: int = 1) -> int:
