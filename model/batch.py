@@ -54,7 +54,7 @@ from .trust import WEEKLY, TrustModel
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
 BATCH_PEOPLE = 50_000
 #: Random numbers drawn ahead per stream (block of weeks x batch people).
-BLOCK_NUMBERS = 2_000_000
+BLOCK_NUMBERS = 500_000
 
 
 def batch_size(params: Params, people: int = BATCH_PEOPLE) -> int:
