@@ -81,8 +81,9 @@ def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
 
 
 def chunks(seeds: list[int], workers: int, size: int) -> list[list[int]]:
-    """Seeds cut into batches of at most ``size``, at least two per worker while there are enough seeds."""
-    per = max(1, min(size, -(-len(seeds) // max(1, 2 * workers)) if workers > 1 else size))
+    """Seeds cut into near-equal batches of at most ``size``, at least one per worker while there are enough seeds."""
+    parts = max(-(-len(seeds) // max(1, size)), min(max(1, workers), len(seeds)))
+    per = max(1, -(-len(seeds) // parts))
     return [list(seeds[i: i + per]) for i in range(0, len(seeds), per)]
 
 

@@ -246,3 +246,14 @@ def test_mixed_routes_are_exercised(monkeypatch):
     simulate_batch(load_scenario(*CASES["baseline-1000"]), [11, 12, 13, 14, 15], size=5)
     assert (True, False) in seen  # mixed
     assert (True, True) in seen and (False, False) in seen
+
+
+def test_run_replicates_on_two_processes_equals_one():
+    """Batches spread over worker processes give each replicate the numbers of one process."""
+    from model.runner import run_replicates
+
+    params = load_scenario("baseline", ["organisation.staff=300", "organisation.pathways=2"])
+    one = run_replicates(params, 5, seed=3, weeks=40, workers=1)
+    two = run_replicates(params, 5, seed=3, weeks=40, workers=2)
+    for a, b in zip(one, two):
+        assert_same_run(a, b)
