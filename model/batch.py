@@ -58,8 +58,13 @@ BLOCK_NUMBERS = 500_000
 
 
 def batch_size(params: Params, people: int = BATCH_PEOPLE) -> int:
-    """How many replicates of ``params`` run in one batch: B x staff within ``people``; large trusts alone."""
-    return max(1, people // max(1, params.organisation.staff))
+    """How many replicates of ``params`` run in one batch: B x staff within ``people``.
+
+    Trusts above a quarter of ``people`` run alone: there the per-person work
+    dominates and a batch gains nothing (Leeds, 20,000 staff: 0.7-1.0x).
+    """
+    staff = max(1, params.organisation.staff)
+    return 1 if 4 * staff > people else people // staff
 
 
 def union_network(nets: list[StaffNetwork]) -> tuple[StaffNetwork, np.ndarray]:

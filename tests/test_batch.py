@@ -104,7 +104,8 @@ def test_cases_exercise_the_mechanisms():
 
 def test_default_batch_size_bounds_people():
     assert batch_mod.batch_size(load_scenario("baseline", ["organisation.staff=1000"])) == 50
-    assert batch_mod.batch_size(load_scenario("leeds")) >= 1
+    assert batch_mod.batch_size(load_scenario("leeds")) == 1  # 20,000 staff: alone
+    assert batch_mod.batch_size(load_scenario("bhr")) == 6
     assert batch_mod.batch_size(load_scenario("baseline", ["organisation.staff=1000"])) * 1000 <= batch_mod.BATCH_PEOPLE
 
 
