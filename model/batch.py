@@ -35,9 +35,15 @@ The result: replicate r of a batch of any size gives the same numbers, bit
 for bit, as ``TrustModel(params, rng=seed_r)`` run alone
 (tests/test_batch.py). The single-run ``TrustModel`` stays: it is the Mesa
 model the visualiser steps and inspects week by week and whose processes'
-``step`` methods the tests and the ODD describe; this module is the
-throughput path for the outputs of whole runs, and ``runner.simulate`` uses
-it for every run, so the golden fingerprints check it against the original.
+``step`` methods the tests and the ODD describe, and one run alone is
+cheapest there (a batch of one only adds bookkeeping); this module is the
+throughput path for replicates (``runner.simulate_batch``, used by
+``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
+``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
+against the original, and tests/test_batch.py against ``TrustModel`` alone.
+Where the two must agree: each process's formulas appear here once more
+(exchange, rollout, RPIWs, turnover, performance, the weekly record); a
+change to a mechanism changes both, and the tests fail until it does.
 """
 
 from __future__ import annotations
