@@ -1,14 +1,21 @@
-"""Sweep benchmark: wall time for 1,000 runs of a 1,000-staff trust x 260 weeks, and peak
-memory against the number of runs.
+"""Sweep benchmark: sweeps of 1,000- and 2,000-staff trusts x 260 weeks against the floor
+work, and peak memory against the number of runs.
 
-    .venv/bin/python benchmarks/bench_sweep.py                 # the bar: 1,000 runs, 2 workers
-    .venv/bin/python benchmarks/bench_sweep.py --runs 100 300 1000 --workers 2
+    .venv/bin/python benchmarks/bench_sweep.py                 # the bar: 200 runs at 1,000 and 2,000 staff
+    .venv/bin/python benchmarks/bench_sweep.py --runs 200 1000 --staff 1000 --workers 2
     .venv/bin/python benchmarks/bench_sweep.py --null 1000 10000   # the runner alone (no model work)
 
 Each sweep runs as its own process (`spread sweep`, local process pool); a sampler thread
 records the peak resident memory of the sweep process (driver) and of its whole process
-tree. The serial time of one run is measured first, so the runner's own overhead can be
-told apart from the model's cost. Bar (issue 3): <= 60 s wall on 2 cores, memory flat.
+tree, and the CPU time of the tree.
+
+The floor (issue 12): one CSR mat-vec of the trust's in-contact matrix and one uniform
+draw per person, per week, on one core, measured here in the same run; the floor work of
+a sweep is that times the number of runs, divided by the cores used. Printed: wall /
+floor work (the bar: within 4x at 1,000 staff, 3x at 2,000) and CPU / (floor x runs),
+which other work on the machine disturbs less. The in-process engine alone (one batch of
+replicates, no sweep machinery) and one run alone are printed beside them, so the
+sweep's own overhead can be told apart from the model's cost. Bar (issue 3): memory flat.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's model, whatever is installed
 
 EXP = """
 name = "bench"
@@ -44,15 +52,16 @@ n = 10
 """
 
 
-def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp: Path) -> dict:
+def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp: Path, root: Path = ROOT) -> dict:
+    """One sweep as its own process, with the model of the checkout at ``root``."""
     exp = tmp / f"bench_{engine}_{n_runs}.toml"
     exp.write_text(textwrap.dedent(EXP.format(engine=engine, reps=max(1, n_runs // 10), weeks=weeks, staff=staff)))
-    out = tmp / f"out_{engine}_{n_runs}"
+    out = tmp / f"out_{engine}_{n_runs}_{staff}_{abs(hash(str(root)))}"
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "benchmarks"), str(ROOT), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join([str(root / "benchmarks"), str(root), env.get("PYTHONPATH", "")])
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "model", "sweep", str(exp), "--out", str(out),
-                             "--workers", str(workers), "--no-analyse"], env=env,
+                             "--workers", str(workers), "--no-analyse"], env=env, cwd=str(root),  # -m puts the cwd first on sys.path
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = {"driver": 0, "tree": 0}
     cpu: dict[int, float] = {}
@@ -92,40 +101,83 @@ def run_one(n_runs: int, staff: int, weeks: int, workers: int, engine: str, tmp:
             "cpu": sum(cpu.values())}
 
 
-def serial_run_time(staff: int, weeks: int, n: int = 3) -> float:
+def floor_per_run(staff: int, weeks: int, repeats: int = 5) -> float:
+    """CPU seconds of the floor for one run: ``weeks`` x (one CSR mat-vec + one uniform draw per person)."""
+    import numpy as np
+
     from model.params import load_scenario
-    from model.runner import simulate
+    from model.trust import TrustModel
+    m = TrustModel(load_scenario("baseline").with_values({"organisation.staff": staff}), rng=1, agents=False)
+    W, n = m.live.W, m.n
+    rng = np.random.default_rng(0)
+    x = (rng.random(n) < 0.5).astype(np.float64)
+    best = float("inf")
+    for _ in range(repeats):
+        c0 = time.process_time()
+        for _ in range(weeks):
+            W @ x
+            rng.random(n)
+        best = min(best, time.process_time() - c0)
+    return best
+
+
+def engine_per_run(staff: int, weeks: int, reps: int) -> tuple[float, float]:
+    """CPU seconds per run of ``reps`` replicates in the engine alone: batched, and one at a time."""
+    from model.params import load_scenario
+    from model.runner import simulate_batch
     p = load_scenario("baseline").with_values({"organisation.staff": staff})
-    simulate(p, seed=0, weeks=weeks)
-    t0, c0 = time.perf_counter(), time.process_time()
-    for s in range(n):
-        simulate(p, seed=s + 1, weeks=weeks)
-    return (time.perf_counter() - t0) / n, (time.process_time() - c0) / n
+    simulate_batch(p, [0], weeks=5, extras=False)
+    c0 = time.process_time()
+    simulate_batch(p, list(range(1, reps + 1)), weeks=weeks, extras=False)
+    batched = (time.process_time() - c0) / reps
+    c0 = time.process_time()
+    for s in range(1, 4):
+        simulate_batch(p, [s], weeks=weeks, extras=False)
+    return batched, (time.process_time() - c0) / 3
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--runs", type=int, nargs="*", default=[1000], help="sweep sizes with the real model")
+    ap.add_argument("--runs", type=int, nargs="*", default=[200], help="sweep sizes with the real model")
     ap.add_argument("--null", type=int, nargs="*", default=[], help="sweep sizes with a no-work engine (runner alone)")
-    ap.add_argument("--staff", type=int, default=1000)
+    ap.add_argument("--staff", type=int, nargs="*", default=[1000, 2000])
     ap.add_argument("--weeks", type=int, default=260)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--against", type=Path, help="another checkout (e.g. the main branch): its sweeps run "
+                    "alternately with this one's, and the speed ratio is printed (robust to other load)")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
-    if args.runs:
-        t1, c1 = serial_run_time(args.staff, args.weeks)
-        print(f"one run, serial, {args.staff} staff x {args.weeks} weeks: {t1:.3f} s wall, {c1:.3f} s CPU "
-              f"-> 1,000 runs on {args.workers} idle cores would take about {1000 * c1 / args.workers:.1f} s")
     print("cpu s/run: CPU time of the whole process tree (driver, workers, start-up) per run; unlike wall time "
           "it does not grow when other work shares the cores")
-    print(f"{'engine':<7} {'runs':>6} {'wall s':>8} {'runs/s':>8} {'cpu s/run':>10} {'driver MB':>10} {'tree MB':>9}")
     with tempfile.TemporaryDirectory() as d:
-        for engine, sizes in (("model.sweep_engine", args.runs), ("null_engine", args.null)):
-            for n in sizes:
-                r = run_one(n, args.staff, args.weeks, args.workers, engine, Path(d))
-                label = "model" if engine.startswith("model") else "null"
-                print(f"{label:<7} {r['runs']:>6} {r['wall']:>8.1f} {r['runs'] / r['wall']:>8.1f} {r['cpu'] / r['runs']:>10.4f} "
-                      f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}", flush=True)
+        for staff in args.staff if args.runs else []:
+            floor = floor_per_run(staff, args.weeks)
+            batched, alone = engine_per_run(staff, args.weeks, min(50, max(args.runs)))
+            print(f"\n{staff} staff x {args.weeks} weeks: floor {floor * 1e3:.1f} ms CPU a run "
+                  f"(mat-vec + uniform draw per person per week, one core)")
+            print(f"  engine alone, CPU a run: batched {batched * 1e3:.1f} ms ({batched / floor:.1f}x floor), "
+                  f"one at a time {alone * 1e3:.1f} ms ({alone / floor:.1f}x floor)")
+            print(f"  {'runs':>6} {'wall s':>8} {'floor s':>8} {'wall/floor':>10} {'cpu/floor':>10} {'cpu s/run':>10} "
+                  f"{'driver MB':>10} {'tree MB':>9}")
+            for n in args.runs:
+                roots = [("this", ROOT)] + ([("against", args.against.resolve())] if args.against else [])
+                got = {}
+                for label, root in roots:
+                    r = got[label] = run_one(n, staff, args.weeks, args.workers, "model.sweep_engine", Path(d), root)
+                    fw = floor * r["runs"] / args.workers
+                    print(f"  {r['runs']:>6} {r['wall']:>8.1f} {fw:>8.2f} {r['wall'] / fw:>9.1f}x "
+                          f"{r['cpu'] / (floor * r['runs']):>9.1f}x {r['cpu'] / r['runs']:>10.4f} "
+                          f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}  {label}: {root}", flush=True)
+                if args.against:
+                    a, b = got["against"], got["this"]
+                    print(f"  this checkout against {args.against}: {a['wall'] / b['wall']:.2f}x faster in wall time, "
+                          f"{a['cpu'] / b['cpu']:.2f}x in CPU time", flush=True)
+        if args.null:
+            print(f"\n{'engine':<7} {'runs':>6} {'wall s':>8} {'runs/s':>8} {'cpu s/run':>10} {'driver MB':>10} {'tree MB':>9}")
+        for n in args.null:
+            r = run_one(n, args.staff[0], args.weeks, args.workers, "null_engine", Path(d))
+            print(f"{'null':<7} {r['runs']:>6} {r['wall']:>8.1f} {r['runs'] / r['wall']:>8.1f} {r['cpu'] / r['runs']:>10.4f} "
+                  f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}", flush=True)
     return 0
 
 

@@ -103,7 +103,7 @@ class StaffNetwork:
         return k * 5 < self.n
 
     def in_sum(self, W: sp.csr_array, values: np.ndarray | None, nonzero: np.ndarray | None = None,
-               out_data: np.ndarray | None = None) -> np.ndarray:
+               out_data: np.ndarray | None = None, scatter: bool | None = None) -> np.ndarray:
         """``W @ v`` where ``v`` is ``values`` on ``nonzero`` and zero elsewhere.
 
         ``nonzero`` (optional) lists the people whose value counts; without
@@ -114,8 +114,11 @@ class StaffNetwork:
         ``nonzero``. Both give the same sums up to rounding order.
         ``out_data`` (optional) is ``W.data`` laid out in ``out_order``, kept
         by the caller so the scatter reads each sender's weights in one run.
+        ``scatter`` (optional) forces the choice (a batch of trusts decides per trust, model/batch.py).
         """
-        if nonzero is None or not self.scatter_pays(nonzero.size):
+        if scatter is None:
+            scatter = nonzero is not None and self.scatter_pays(nonzero.size)
+        if not scatter:
             return W @ values
         starts, ends = self.out_ptr[nonzero], self.out_ptr[nonzero + 1]
         pos = _ranges(starts, ends)

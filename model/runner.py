@@ -11,6 +11,7 @@ from .params import Params
 from .pool import process_pool, worker_count
 from .survey import empty_survey, survey_model
 from .seeds import replicate_seeds  # noqa: F401  (re-exported: runner.replicate_seeds)
+from .batch import TrustBatch, batch_size
 from .trust import TrustModel
 
 
@@ -34,35 +35,86 @@ class RunResult:
     survey: dict = field(default_factory=dict)
 
 
-def simulate(params: Params, seed: int, weeks: int | None = None) -> RunResult:
-    """Build and run one trust to the horizon; no Mesa agents are made (not needed for outputs)."""
+def simulate(params: Params, seed: int, weeks: int | None = None, extras: bool = True) -> RunResult:
+    """Build and run one trust to the horizon; no Mesa agents are made (not needed for outputs).
+
+    One run goes through ``TrustModel`` itself (a batch's per-week bookkeeping
+    would only add to it); several replicates go through ``simulate_batch``,
+    which gives each the same numbers (tests/test_batch.py).
+    """
     m = TrustModel(params, rng=seed, weeks=weeks, agents=False)
     week = params.outputs.survey_week
     taken = empty_survey()
-    if week <= m.weeks:  # run to the survey week, survey (its own stream), run on: the schedule is unchanged
+    if extras and week <= m.weeks:  # run to the survey week, survey (its own stream), run on: the schedule is unchanged
         while m.week < week:
             m.step()
         taken = survey_model(m)
     m.run()
+    return result_of(m, taken, extras)
+
+
+def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
+                   size: int | None = None, extras: bool = True) -> list[RunResult]:
+    """``simulate(params, seed, weeks)`` for every seed, run ``size`` at a time in one array pass (model/batch.py).
+
+    ``size`` defaults to ``batch.batch_size(params)`` (memory bounded); results in
+    seed order, each the same, bit for bit, as the run alone. ``extras=False``
+    skips what only ``spread run`` reports (network statistics, survey: left
+    empty), for sweeps and what-ifs, which read the weekly table and summary.
+    """
+    out: list[RunResult] = []
+    size = size or batch_size(params)
+    week = params.outputs.survey_week
+    for i in range(0, len(seeds), size):
+        if len(seeds) - i == 1 or size == 1:  # a batch of one: the run alone
+            out.extend(simulate(params, s, weeks, extras) for s in seeds[i: i + size])
+            continue
+        batch = TrustBatch(params, list(seeds[i: i + size]), weeks)
+        surveys = [empty_survey()] * batch.B
+        if extras and week <= batch.weeks:  # run to the survey week, survey (its own stream), run on
+            while batch.week < week:
+                batch.step()
+            surveys = [survey_model(m) for m in batch.sync()]
+        batch.run()
+        out.extend(result_of(m, s, extras) for m, s in zip(batch.sync(), surveys))
+    return out
+
+
+def chunks(seeds: list[int], workers: int, size: int) -> list[list[int]]:
+    """Seeds cut into near-equal batches of at most ``size``, at least one per worker while there are enough seeds."""
+    parts = max(-(-len(seeds) // max(1, size)), min(max(1, workers), len(seeds)))
+    per = max(1, -(-len(seeds) // parts))
+    return [list(seeds[i: i + per]) for i in range(0, len(seeds), per)]
+
+
+def result_of(m: TrustModel, survey: dict, extras: bool = True) -> RunResult:
+    """The RunResult of a model run to its horizon, with the survey taken on the way (network statistics if ``extras``)."""
+    params = m.params
     weekly = m.weekly_frame()
     summary = summarise(weekly, params, m.workshops.first_week, m.performance.detected_week,
                         len(m.leadership.change_weeks))
-    return RunResult(seed=seed, weekly=weekly, summary=summary, network_start=m.network_start,
-                     network_end=m.network_end or m.network_stats(), events=m.events, survey=taken)
+    if not extras:
+        return RunResult(seed=m.seed, weekly=weekly, summary=summary, network_start={}, network_end={},
+                         events=m.events, survey=survey)
+    return RunResult(seed=m.seed, weekly=weekly, summary=summary, network_start=m.network_start,
+                     network_end=m.network_end or m.network_stats(), events=m.events, survey=survey)
 
 
-def _one(args) -> RunResult:
-    params, seed, weeks = args
-    return simulate(params, seed, weeks)
+def _batch(args) -> list[RunResult]:
+    params, seeds, weeks = args
+    return simulate_batch(params, seeds, weeks)
 
 
 def run_replicates(params: Params, reps: int, seed: int = 0, weeks: int | None = None,
                    workers: int | None = None) -> list[RunResult]:
-    """Run ``reps`` replicates; in parallel processes when reps > 1. Results in replicate order."""
+    """Run ``reps`` replicates as batches (``simulate_batch``); in parallel processes when reps > 1.
+
+    Results in replicate order, each the same as the run alone.
+    """
     seeds = replicate_seeds(seed, reps)
-    jobs = [(params, s, weeks) for s in seeds]
     workers = worker_count(workers, reps)
+    jobs = [(params, c, weeks) for c in chunks(seeds, workers, batch_size(params))]
     if workers <= 1:
-        return [_one(j) for j in jobs]
+        return [r for j in jobs for r in _batch(j)]
     with process_pool(workers) as ex:
-        return list(ex.map(_one, jobs, chunksize=max(1, reps // (4 * workers))))
+        return [r for rs in ex.map(_batch, jobs) for r in rs]

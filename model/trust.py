@@ -56,9 +56,14 @@ class TrustModel(mesa.Model):
     """One trust, one seed. ``TrustModel(load_scenario("sash"), rng=1).run()``."""
 
     def __init__(self, params: Params | str = "baseline", rng=None, weeks: int | None = None,
-                 agents: bool = True):
+                 agents: bool = True, bare: bool = False):
+        # bare: a replicate for the batch engine (model/batch.py), without Mesa's model
+        # machinery (agent registry, its own generators), which it never uses
         self.seed = seed_entropy(rng)
-        super().__init__(rng=self.seed)
+        if not bare:
+            super().__init__(rng=self.seed)
+        elif agents:
+            raise ValueError("a bare TrustModel has no Mesa agents: pass agents=False")
         if isinstance(params, str):
             params = load_scenario(params)
         self.params = params

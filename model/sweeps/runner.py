@@ -89,11 +89,13 @@ def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1
 
     With a fixed size every task has that many runs. Without one, tasks
     shrink as the sweep nears its end (guided self-scheduling): about a
-    sixteenth of the runs left per worker, at most 64, so early tasks keep
-    the per-task overhead small and the last ones keep the tail short.
+    half of each worker's share of the runs left, at most 64, so early tasks are
+    large enough for the engine to batch a point's replicates
+    (model/batch.py; a task holds whole points where they fit) and the last
+    ones keep the tail short.
     """
     remaining = exp.n_runs - len(done)
-    cur = size or _guided(remaining, workers)
+    cur = size or _guided(remaining, workers, exp.reps)
     batch: list[tuple] = []
     for point, rep, seed in exp.runs():
         if run_key(point, rep) in done:
@@ -104,18 +106,24 @@ def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1
             remaining -= len(batch)
             yield batch
             batch = []
-            cur = size or _guided(remaining, workers)
+            cur = size or _guided(remaining, workers, exp.reps)
     if batch:
         yield batch
 
 
-def _guided(remaining: int, workers: int) -> int:
-    return max(1, min(64, remaining // max(1, workers * 16)))
+def _guided(remaining: int, workers: int, reps: int = 1) -> int:
+    size = max(1, min(64, remaining // max(1, workers * 2)))
+    # whole points where they fit, so that a task's batches are a point's replicates;
+    # else a point in near-equal parts (not 17 + 3), so no batch is left small
+    if reps <= size:
+        return size // reps * reps
+    parts = -(-reps // size)
+    return -(-reps // parts)
 
 
-def auto_batch(n_runs: int, workers: int) -> int:
+def auto_batch(n_runs: int, workers: int, reps: int = 1) -> int:
     """Size of the first task when none is given (later ones shrink)."""
-    return _guided(n_runs, workers)
+    return _guided(n_runs, workers, reps)
 
 
 def probe(exp: Experiment, engine: Any = None) -> list[str]:
@@ -211,7 +219,7 @@ def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse
             "weekly": exp.weekly, "weekly_every": exp.weekly_every}
     remaining = total - len(done)
     handle = make_executor(workers, scheduler) if remaining else ExecutorHandle(SerialExecutor(), "serial", 1)
-    bsize = batch or auto_batch(remaining, handle.workers)  # first task; later ones shrink
+    bsize = batch or auto_batch(remaining, handle.workers, exp.reps)  # first task; later ones shrink
     log(f"sweep {exp.name}: {remaining} runs to do ({exp.n_points} points x {exp.reps} reps), "
         f"{handle.kind} executor with {handle.workers} worker(s), "
         f"{bsize if batch else f'up to {bsize}'} runs per task -> {out}")

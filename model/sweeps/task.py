@@ -48,58 +48,97 @@ def _scalar(v):
 
 
 def run_batch(spec: dict, runs: list[tuple]) -> tuple[list[dict], pd.DataFrame | None]:
-    """Run a batch of runs; never raises for a run's own failure (it is recorded)."""
+    """Run a batch of runs; never raises for a run's own failure (it is recorded).
+
+    Consecutive runs of one design point go to the engine together when it
+    has ``simulate_batch(params, seeds, weeks)`` (the built-in trust model:
+    replicates in one array pass, model/batch.py); other engines run one
+    at a time. Either way each run's row and weekly rows are the same.
+    """
     eng_name = spec["engine"]
+    rows: list[dict] = []
+    weekly_frames: list[pd.DataFrame] = []
+    i = 0
+    while i < len(runs):
+        j = i + 1
+        while j < len(runs) and runs[j][2:4] == runs[i][2:4]:  # same scenario and values: one point
+            j += 1
+        group = runs[i:j]
+        results = _group_results(spec, eng_name, group)
+        for run, res in zip(group, results):
+            row, wf = _row(spec, eng_name, run, res)
+            rows.append(row)
+            if wf is not None:
+                weekly_frames.append(wf)
+        i = j
+    weekly = pd.concat(weekly_frames, ignore_index=True) if weekly_frames else None
+    return rows, weekly
+
+
+def _group_results(spec: dict, eng_name: str, group: list[tuple]) -> list:
+    """The engine's results for runs of one point, batched where the engine can; None where it must run alone."""
+    try:
+        eng = _engine(eng_name)
+        batch = getattr(eng, "simulate_batch", None)
+        if batch is None or len(group) < 2:
+            return [None] * len(group)
+        _, _, scenario, values, _, _ = group[0]
+        params, _ = _point_params(eng_name, scenario, json.dumps({**spec["fixed"], **values}, sort_keys=True))
+        return list(batch(params, [run[5] for run in group], spec.get("weeks")))
+    except Exception:  # a failing batch: each run again alone, so its own error is recorded
+        return [None] * len(group)
+
+
+def _row(spec: dict, eng_name: str, run: tuple, res: Any) -> tuple[dict, pd.DataFrame | None]:
+    """One run's row (and weekly rows), from its result or, when ``res`` is None, by running it."""
+    point, pname, scenario, values, rep, seed = run
     outcomes = spec.get("outcomes")
     weekly_cols = spec.get("weekly") or []
     every = spec.get("weekly_every", 1)
-    rows: list[dict] = []
-    weekly_frames = []
-    for point, pname, scenario, values, rep, seed in runs:
-        row: dict[str, Any] = {
-            "run_key": run_key(point, rep), "point": point, "point_name": pname, "rep": rep,
-            "seed": seed, "scenario": scenario,
-        }
-        for k, v in values.items():
-            row[PARAM_PREFIX + k] = _scalar(v)
-        try:
-            eng = _engine(eng_name)
-            params, flat = _point_params(eng_name, scenario, json.dumps({**spec["fixed"], **values}, sort_keys=True))
-            row.update(flat)
+    wf = None
+    row: dict[str, Any] = {
+        "run_key": run_key(point, rep), "point": point, "point_name": pname, "rep": rep,
+        "seed": seed, "scenario": scenario,
+    }
+    for k, v in values.items():
+        row[PARAM_PREFIX + k] = _scalar(v)
+    try:
+        eng = _engine(eng_name)
+        params, flat = _point_params(eng_name, scenario, json.dumps({**spec["fixed"], **values}, sort_keys=True))
+        row.update(flat)
+        if res is None:
             res = eng.simulate(params, seed=seed, weeks=spec.get("weeks"))
-            summary = res.summary
-            keep = outcomes if outcomes is not None else [k for k, v in summary.items() if _is_scalar(v)]
-            missing = [o for o in keep if o not in summary]
-            if missing:
-                raise KeyError(f"outcome(s) {missing} not in the run's summary (it has: {', '.join(summary)})")
-            for o in keep:
-                row[o] = _scalar(summary[o])
-            if weekly_cols:
-                w = res.weekly
-                miss = [c for c in weekly_cols if c not in w.columns]
-                if miss:
-                    raise KeyError(f"weekly column(s) {miss} not in the run's weekly table (it has: {', '.join(map(str, w.columns))})")
-                wk = w["week"].to_numpy() if "week" in w.columns else np.arange(len(w))
-                sel = np.arange(0, len(w), every)
-                if len(w) and sel[-1] != len(w) - 1:
-                    sel = np.append(sel, len(w) - 1)
-                wf = pd.DataFrame({c: w[c].to_numpy()[sel] for c in weekly_cols})
-                wf.insert(0, "week", wk[sel])
-                wf.insert(0, "rep", rep)
-                wf.insert(0, "point", point)
-                wf.insert(0, "run_key", row["run_key"])
-                weekly_frames.append(wf)
-            row["error"] = None
-        except Exception as e:  # a run that raises is recorded, and the sweep goes on
-            tb = traceback.extract_tb(e.__traceback__)
-            where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-            msg = str(e).strip().splitlines()
-            row["error"] = f"{type(e).__name__}: {msg[0] if msg else ''}{where}"
-            for o in outcomes or []:
-                row.setdefault(o, None)
-        rows.append(row)
-    weekly = pd.concat(weekly_frames, ignore_index=True) if weekly_frames else None
-    return rows, weekly
+        summary = res.summary
+        keep = outcomes if outcomes is not None else [k for k, v in summary.items() if _is_scalar(v)]
+        missing = [o for o in keep if o not in summary]
+        if missing:
+            raise KeyError(f"outcome(s) {missing} not in the run's summary (it has: {', '.join(summary)})")
+        for o in keep:
+            row[o] = _scalar(summary[o])
+        if weekly_cols:
+            w = res.weekly
+            miss = [c for c in weekly_cols if c not in w.columns]
+            if miss:
+                raise KeyError(f"weekly column(s) {miss} not in the run's weekly table (it has: {', '.join(map(str, w.columns))})")
+            wk = w["week"].to_numpy() if "week" in w.columns else np.arange(len(w))
+            sel = np.arange(0, len(w), every)
+            if len(w) and sel[-1] != len(w) - 1:
+                sel = np.append(sel, len(w) - 1)
+            wf = pd.DataFrame({c: w[c].to_numpy()[sel] for c in weekly_cols})
+            wf.insert(0, "week", wk[sel])
+            wf.insert(0, "rep", rep)
+            wf.insert(0, "point", point)
+            wf.insert(0, "run_key", row["run_key"])
+        row["error"] = None
+    except Exception as e:  # a run that raises is recorded, and the sweep goes on
+        wf = None
+        tb = traceback.extract_tb(e.__traceback__)
+        where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
+        msg = str(e).strip().splitlines()
+        row["error"] = f"{type(e).__name__}: {msg[0] if msg else ''}{where}"
+        for o in outcomes or []:
+            row.setdefault(o, None)
+    return row, wf
 
 
 def _is_scalar(v) -> bool:

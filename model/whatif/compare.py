@@ -43,12 +43,14 @@ class Arm:
 
 
 def _job(args):
-    from model.runner import simulate
-    key, rep, params, seed, weeks = args
-    r = simulate(params, seed, weeks)
-    s = dict(r.summary)
-    s["trustwide"] = float(s["regime"] == "trust-wide")
-    return key, rep, s, {c: r.weekly[c].to_numpy(dtype=np.float32) for c in TRAJECTORIES}
+    from model.runner import simulate_batch
+    key, reps, params, seeds, weeks = args
+    out = []
+    for rep, r in zip(reps, simulate_batch(params, seeds, weeks, extras=False)):
+        s = dict(r.summary)
+        s["trustwide"] = float(s["regime"] == "trust-wide")
+        out.append((key, rep, s, {c: r.weekly[c].to_numpy(dtype=np.float32) for c in TRAJECTORIES}))
+    return out
 
 
 def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | None = None,
@@ -68,8 +70,16 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
             unique.append(key)
         else:
             alias[key] = twin
-    jobs = [(key, i, arms[key], s, weeks) for key in unique for i, s in enumerate(seeds)]
-    workers = worker_count(workers, len(jobs))
+    from model.batch import batch_size
+    from model.runner import chunks
+    n_jobs = len(unique) * reps
+    workers = worker_count(workers, n_jobs)
+    # each arm's replicates in batches (one array pass each), at least two batches per worker
+    per = max(1, -(-n_jobs // (2 * workers))) if workers > 1 else n_jobs
+    jobs = []
+    for key in unique:
+        for c in chunks(list(range(reps)), 1, min(batch_size(arms[key]), per)):
+            jobs.append((key, c, arms[key], [seeds[i] for i in c], weeks))
     results: dict[Any, list] = {k: [None] * reps for k in unique}
     done = 0
     if workers <= 1:
@@ -77,13 +87,14 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
         pool = None
     else:
         pool = process_pool(workers)
-        it = pool.map(_job, jobs, chunksize=max(1, min(8, len(jobs) // (8 * workers))))
+        it = pool.map(_job, jobs)
     try:
-        for key, rep, s, w in it:
-            results[key][rep] = (s, w)
-            done += 1
+        for batch in it:
+            for key, rep, s, w in batch:
+                results[key][rep] = (s, w)
+                done += 1
             if progress:
-                progress(done, len(jobs))
+                progress(done, n_jobs)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -1,0 +1,503 @@
+"""Replicates in one array pass: B trusts of the same parameters, different seeds, run as one.
+
+A sweep, ``spread run --reps`` and a what-if arm run many replicates of a
+small trust. One trust of 1,000 staff spends most of its week in fixed
+per-call costs (a few dozen small numpy calls); B of them side by side pay
+those costs once. :class:`TrustBatch` is that engine:
+
+* structure: each replicate is built exactly as alone (a ``TrustModel``
+  without agents: organisation, network, thresholds, leadership series and
+  initial state from the run's own streams, ``trust.STREAMS``), then the B
+  networks are joined into one disjoint union (block-diagonal in-contact
+  matrix, people and arcs offset per replicate) owned by one live network;
+* state: per-person arrays shaped (B, n), per-unit (B, U), per-trust scalars
+  (attention, the AR(1) shock) length B. Replicates of one ``Params`` have
+  the same n and U (only unit sizes are random), which is what a batch needs;
+* random numbers: every replicate draws from its own streams exactly the
+  numbers it draws alone, in the same order. Streams with one consumer and a
+  fixed count a week (exchange, sustain, turnover, rollout, noise) are
+  drawn a block of weeks at a time per replicate (PCG64 ``random((k, n))``
+  gives the numbers of k calls of ``random(n)``); the rest per replicate
+  when used;
+* the weekly schedule is ``TrustModel.step``'s, each process applied to
+  all replicates in one call, its own functions reused where they are
+  elementwise (``ManagerSupport.update``, ``Sustain.rate``,
+  ``Performance.true_lead_time``, the contagion rule). A choice the single
+  run makes from its own counts (scatter-add or mat-vec in ``in_sum``) is
+  made per replicate, so every sum is formed in the same order;
+* outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
+  sum per row, as ``.sum()`` alone), written back into each replicate's own
+  ``TrustModel`` (history, events, detection weeks, live arcs), so
+  ``runner.simulate``'s outputs (weekly table, summary, events, network
+  statistics, survey) are read from it unchanged.
+
+The result: replicate r of a batch of any size gives the same numbers, bit
+for bit, as ``TrustModel(params, rng=seed_r)`` run alone
+(tests/test_batch.py). The single-run ``TrustModel`` stays: it is the Mesa
+model the visualiser steps and inspects week by week and whose processes'
+``step`` methods the tests and the ODD describe, and one run alone is
+cheapest there (a batch of one only adds bookkeeping); this module is the
+throughput path for replicates (``runner.simulate_batch``, used by
+``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
+``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
+against the original, and tests/test_batch.py against ``TrustModel`` alone.
+Where the two must agree: each process's formulas appear here once more
+(exchange, rollout, RPIWs, turnover, performance, the weekly record); a
+change to a mechanism changes both, and the tests fail until it does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .live_network import LiveNetwork
+from .network import StaffNetwork
+from .params import Params
+from .processes.exchange import CAPABLE_LEVEL
+from .contagion import complex_candidates, rule_probability
+from .trust import WEEKLY, TrustModel
+
+#: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
+BATCH_PEOPLE = 50_000
+#: Random numbers drawn ahead per stream (block of weeks x batch people).
+BLOCK_NUMBERS = 500_000
+
+
+def batch_size(params: Params, people: int = BATCH_PEOPLE) -> int:
+    """How many replicates of ``params`` run in one batch: B x staff within ``people``.
+
+    Trusts above a quarter of ``people`` run alone: there the per-person work
+    dominates and a batch gains nothing (Leeds, 20,000 staff: 0.7-1.0x).
+    """
+    staff = max(1, params.organisation.staff)
+    return 1 if 4 * staff > people else people // staff
+
+
+def union_network(nets: list[StaffNetwork]) -> tuple[StaffNetwork, np.ndarray]:
+    """The disjoint union of ``nets`` (people and arcs offset per network) and each network's first arc."""
+    n = np.array([g.n for g in nets])
+    A = np.array([g.n_arcs for g in nets])
+    noff = np.concatenate([[0], np.cumsum(n)])
+    aoff = np.concatenate([[0], np.cumsum(A)])
+
+    def cat(attr, node=False, arc=False):
+        parts = []
+        for b, g in enumerate(nets):
+            v = getattr(g, attr)
+            if node:
+                v = v + noff[b]
+            elif arc:
+                v = np.where(v >= 0, v + aoff[b], v)
+            parts.append(v)
+        return np.concatenate(parts)
+
+    def ptr(attr):
+        return np.concatenate([getattr(g, attr)[:-1] + aoff[b] for b, g in enumerate(nets)] + [aoff[-1:]])
+
+    union = StaffNetwork(
+        n=int(noff[-1]), indptr=ptr("indptr"), src=cat("src", node=True), dst=cat("dst", node=True),
+        reciprocal=cat("reciprocal"), reverse=cat("reverse", arc=True), cross=cat("cross"),
+        active_from=cat("active_from"), out_order=cat("out_order", arc=True), out_ptr=ptr("out_ptr"),
+        forum=cat("forum"),
+    )
+    return union, aoff
+
+
+class BatchLiveNetwork(LiveNetwork):
+    """The live network of a disjoint union of trusts, with live and cross-unit arc counts per trust."""
+
+    def __init__(self, net: StaffNetwork, params: Params, weeks: int, arc_offsets: np.ndarray):
+        self.blocks = arc_offsets.size - 1
+        self.arc_block = np.repeat(np.arange(self.blocks), np.diff(arc_offsets))
+        super().__init__(net, params, weeks)
+        self.block_live = np.bincount(self.arc_block[self.live], minlength=self.blocks)
+        self.block_cross = np.bincount(self.arc_block[self.live & net.cross], minlength=self.blocks)
+
+    def set_live(self, arcs: np.ndarray, live: bool) -> None:
+        """As LiveNetwork.set_live, keeping each trust's live and cross-unit arc counts."""
+        arcs = arcs[self.live[arcs] != live]
+        if arcs.size == 0:
+            return
+        sign = 1 if live else -1
+        blk = self.arc_block[arcs]
+        self.block_live += sign * np.bincount(blk, minlength=self.blocks)
+        self.block_cross += sign * np.bincount(blk[self.structure.cross[arcs]], minlength=self.blocks)
+        super().set_live(arcs, live)
+
+
+class _Draws:
+    """A block of weeks of one stream's fixed-count weekly draws, per replicate, laid out (weeks, B, count)."""
+
+    def __init__(self, gens: list[np.random.Generator], count: int, weeks: int, normal: bool = False):
+        self.gens, self.count, self.weeks, self.normal = gens, count, weeks, normal
+        self.block = max(1, min(weeks, BLOCK_NUMBERS // max(1, len(gens) * count)))
+        self.first = 1  # week of buf[0]
+        self.buf = np.empty((0, len(gens), count))
+
+    def week(self, t: int) -> np.ndarray:
+        """Week ``t``'s draws, (B, count); weeks are asked for in order."""
+        k = t - self.first
+        if k >= self.buf.shape[0]:
+            self.first = t
+            rows = max(1, min(self.block, self.weeks - t + 1))
+            buf = np.empty((rows, len(self.gens), self.count))
+            for b, g in enumerate(self.gens):
+                buf[:, b, :] = g.standard_normal((rows, self.count)) if self.normal else g.random((rows, self.count))
+            self.buf, k = buf, 0
+        return self.buf[k]
+
+
+def _rowsum(a: np.ndarray) -> np.ndarray:
+    """Sum of each row, as ``row.sum()`` alone would give (pairwise, needs C order)."""
+    return np.ascontiguousarray(a).sum(axis=1)
+
+
+class TrustBatch:
+    """B replicates of one ``Params`` (one seed each) run as one disjoint union, week by week."""
+
+    def __init__(self, params: Params, seeds: list[int], weeks: int | None = None):
+        models = [TrustModel(params, rng=s, weeks=weeks, agents=False, bare=True) for s in seeds]
+        self.models = models
+        self.params = params
+        m0 = models[0]
+        self.weeks = m0.weeks
+        self.B = B = len(models)
+        self.n = n = m0.n
+        self.U = U = m0.org.n_units
+        for m in models:
+            if m.n != n or m.org.n_units != U or not np.array_equal(m.org.unit_pathway, m0.org.unit_pathway):
+                raise ValueError("a batch needs replicates of one structure (same staff, units and pilot units)")
+
+        # -- state: (B, n) and (B, U), each replicate's own arrays become views -----
+        def stack(name):
+            arr = np.stack([getattr(m, name) for m in models])
+            for b, m in enumerate(models):
+                setattr(m, name, arr[b])
+            return arr
+
+        self.capability = stack("capability")
+        self.practising = stack("practising")
+        self.tenure = stack("tenure")
+        self.support = stack("support")
+        self.recognition = stack("recognition")
+        self.gain = stack("gain")
+        self.exposure = np.zeros(B * n)  # last week's exposure, flat, read by sustain
+
+        # -- the network: one disjoint union -----------------------------------
+        union, aoff = union_network([m.net for m in models])
+        self.union = union
+        self.live = BatchLiveNetwork(union, params, self.weeks, aoff)
+        for b, m in enumerate(models):
+            m.live.live = self.live.live[aoff[b]: aoff[b + 1]]  # each run's live arcs, for statistics and survey
+            m.live.W = m.live.log_W = None  # the union's matrices serve
+
+        # -- per-person and per-unit constants, flat over the batch -----------
+        self.unit_of = (np.stack([m.org.unit_of for m in models]) + np.arange(B)[:, None] * U).ravel()
+        self.unit_start = (np.stack([m.org.unit_start for m in models]) + np.arange(B)[:, None] * n).ravel()
+        self.unit_size = np.stack([m.org.unit_size for m in models])
+        self.inv_size = np.stack([m.performance.inv_size for m in models])
+        self.threshold = np.concatenate([m.exchange.threshold for m in models])
+        self.leave_rate = np.concatenate([m.turnover.rate for m in models])
+        self.is_manager = np.concatenate([m.org.is_manager for m in models])
+        lead = [m.leadership for m in models]
+        self.attention_series = np.stack([ld.attention for ld in lead])
+        self.changes = set().union(*(ld._changes for ld in lead))
+
+        ro = m0.rollout
+        self.ro_size = np.stack([m.rollout.size for m in models])
+        self.ro_k = np.stack([m.rollout.k for m in models])
+        self.ro_first = np.stack([m.rollout.first for m in models]) + np.arange(B)[:, None] * n
+        self.cohorts = np.zeros(B, dtype=np.int64)
+
+        pf = m0.performance
+        self.P = P = len(m0.org.pathway_units)
+        self.measured = np.full((B, self.weeks + 1, P), np.nan)
+        self.limit = np.full((B, P), -np.inf)
+        self.run_len = np.zeros((B, P), dtype=np.int64)
+        self.detected_week = np.full((B, P), -1, dtype=np.int64)
+        self.shock = np.zeros(B)
+        self.pilot_staff = np.array([m.performance.pilot_staff for m in models])
+        self.rest_staff = np.array([m.performance.rest_staff for m in models])
+        self.pf = pf
+
+        s = [m.streams for m in models]
+        self.draw_exchange = _Draws([x["exchange"] for x in s], n, self.weeks)
+        self.draw_sustain = _Draws([x["sustain"] for x in s], n, self.weeks)
+        self.draw_turnover = _Draws([x["turnover"] for x in s], n, self.weeks)
+        self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * ro.units.size, self.weeks)
+        self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
+        self.rewire = [x["rewire"] for x in s]
+
+        # -- outputs: each replicate's week-0 record, as made alone ------------
+        keys = set(m0.history)
+        if keys != set(WEEKLY):
+            raise ValueError(f"a batch records {sorted(WEEKLY)}; this model records {sorted(keys)}")
+        self.history = {k: np.stack([m.history[k] for m in models]) for k in WEEKLY}
+        self.leavers = np.zeros(B, dtype=np.int64)
+        self.week = 0
+
+    # -- the weekly schedule: TrustModel.step, every process over the batch ---------
+    def step(self) -> None:
+        """One week for every replicate: the network's scheduled changes, then the processes in order."""
+        t = self.week = self.week + 1
+        self.live.refresh(t)
+        attention = self.attention_series[:, min(t, self.weeks)]
+        models = self.models
+        if t in self.changes:  # 1. leadership (its series was drawn at the start)
+            for m in models:
+                m.events.extend(m.leadership.step(m, t))
+        models[0].manager_support.update(self.support, attention[:, None], self.recognition)  # 2.
+        if t in models[0].workshops.schedule:  # 3. RPIWs (the same weeks and pathways in every replicate)
+            self._workshops(t)
+        self._rollout(t)  # 3b.
+        self.exposure = self._exchange(t)  # 4.
+        self._sustain(t)  # 5.
+        self._turnover(t)  # 6.
+        counts, true = self._performance(t, attention)  # 7.
+        self._record(t, counts, true)
+
+    def run(self) -> "TrustBatch":
+        """Run every replicate to the horizon."""
+        while self.week < self.weeks:
+            self.step()
+        return self
+
+    # -- the processes over the batch -------------------------------------------------
+    def _workshops(self, t: int) -> None:
+        """Workshops.update over the batch: each replicate's draws in one call (its pathways' in turn)."""
+        ws = self.models[0].workshops
+        held = ws.schedule[t]
+        r = ws.params
+        staff = np.concatenate([m.workshops.staff[p] + b * self.n for b, m in enumerate(self.models) for p in held])
+        sizes = np.array([m.workshops.staff[p].size for m in self.models for p in held])
+        keys = np.concatenate([m.streams["rpiw"].random(int(sizes[b * len(held):(b + 1) * len(held)].sum()))
+                               for b, m in enumerate(self.models)])
+        prac = self.practising.reshape(-1)
+        keys += prac[staff]  # people not practising first, then at random
+        seg = np.repeat(np.arange(sizes.size), sizes)
+        order = np.lexsort((keys, seg))  # stable within a pathway, as argsort(kind="stable") alone
+        rank = np.arange(order.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        chosen = staff[order][rank < r.trainees]
+        cap = self.capability.reshape(-1)
+        cap[chosen] = np.maximum(cap[chosen], r.trained_capability)
+        prac[chosen] = True
+        cut = r.waste_cut * ws.focus(t)
+        for p in held:
+            units = ws.org.pathway_units[p]
+            self.gain[:, units] += cut * (1.0 - self.gain[:, units])
+        events = [(t, "rpiw", f"RPIW in pathway {p + 1}") for p in held]
+        for m in self.models:
+            m.events.extend(events)
+
+    def _rollout(self, t: int) -> None:
+        ro = self.models[0].rollout
+        uv = self.draw_rollout.week(t)  # every week: common random numbers
+        if t < ro.start_week or ro.weekly <= 0 or ro.cohort <= 0:
+            return
+        nu = ro.units.size
+        u, v = uv[:, :nu], uv[:, nu:]
+        rows, cols = np.nonzero(u < ro.weekly * self.support[:, ro.units])
+        if rows.size == 0:
+            return
+        size, k = self.ro_size[rows, cols], self.ro_k[rows, cols]
+        start = np.floor(v[rows, cols] * size).astype(np.int64)
+        reps = np.repeat(np.arange(rows.size), k)
+        j = np.arange(reps.size) - np.repeat(np.cumsum(k) - k, k)
+        ids = self.ro_first[rows, cols][reps] + (start[reps] + j) % size[reps]
+        cap, prac = self.capability.reshape(-1), self.practising.reshape(-1)
+        cap[ids] = np.maximum(cap[ids], ro.capability)
+        prac[ids] = True
+        self.cohorts += np.bincount(rows, minlength=self.B)
+
+    def _in_sum(self, sparse_values, nonzero, per_trust, dense) -> np.ndarray:
+        """``W @ v`` over the union, each trust by the route it takes alone (``StaffNetwork.in_sum``).
+
+        ``nonzero`` and ``dense`` are callables: the people whose value counts,
+        and ``v`` itself, made only when a route needs them.
+        """
+        live, net = self.live, self.union
+        scatter = per_trust * 5 < self.n  # StaffNetwork.scatter_pays, per trust
+        if not scatter.any():
+            return live.W @ dense()
+        nonzero = nonzero()
+        if scatter.all():
+            return net.in_sum(live.W, sparse_values, nonzero, live.w_out, scatter=True)
+        out = live.W @ dense()  # some trusts scatter, some not: each its own route
+        nz = nonzero[scatter[nonzero // self.n]]
+        sc = net.in_sum(live.W, sparse_values, nz, live.w_out, scatter=True)
+        rows = np.repeat(scatter, self.n)
+        out[rows] = sc[rows]
+        return out
+
+    def _exchange(self, t: int) -> np.ndarray:
+        ex = self.models[0].exchange
+        live = self.live
+        u = self.draw_exchange.week(t).reshape(-1)
+        prac = self.practising.reshape(-1)
+        cap = self.capability.reshape(-1)
+        support = self.support.reshape(-1)
+        doing = np.flatnonzero(prac)
+        k = np.count_nonzero(self.practising, axis=1)
+        expo = self._in_sum(None, lambda: doing, k, lambda: prac.astype(np.float64))
+        expo *= live.inv_degree
+        if ex.rule == "complex":
+            cand = complex_candidates(expo, self.threshold, prac, live.in_degree)
+            p = ex.adoption_rate
+        else:
+            x = prac.astype(np.float64)
+            p_all, _ = rule_probability(ex.rule, live.W, live.log_W, x, x, live.in_degree, self.threshold,
+                                        ex.adoption_rate, ex.mix)
+            cand = np.flatnonzero((p_all > 0) & ~prac)
+            p = p_all[cand]
+        if cand.size:
+            gate = cap[cand] * support[self.unit_of[cand]]
+            prac[cand[u[cand] < p * gate]] = True
+        is_capable = cap >= CAPABLE_LEVEL
+        k_cap = np.count_nonzero(is_capable.reshape(self.B, self.n), axis=1)
+        peer = self._in_sum(cap, lambda: np.flatnonzero(is_capable), k_cap, lambda: cap * is_capable)
+        peer *= live.inv_degree
+        # as PeerExchange.update, term by term in place
+        per_unit = ex.learning_rate * self.support
+        gain = np.repeat(per_unit.reshape(-1), self.unit_size.reshape(-1))
+        gain *= peer
+        gain[doing] += ex.practice_learning
+        room = np.subtract(1.0, cap)
+        gain *= room
+        fade = np.multiply(cap, ex.forgetting, out=room)
+        fade[doing] = 0.0
+        gain -= fade
+        cap += gain
+        np.clip(cap, 0.0, 1.0, out=cap)
+        return expo
+
+    def _sustain(self, t: int) -> None:
+        su = self.models[0].sustain
+        u = self.draw_sustain.week(t).reshape(-1)
+        prac = self.practising.reshape(-1)
+        who = np.flatnonzero(prac)
+        if who.size:
+            unit = self.unit_of[who]
+            drop = u[who] < su.rate(self.exposure[who], self.support.reshape(-1)[unit],
+                                    self.recognition.reshape(-1)[unit])
+            prac[who[drop]] = False
+
+    def _turnover(self, t: int) -> None:
+        to = self.models[0].turnover
+        u = self.draw_turnover.week(t).reshape(-1)
+        leavers = np.flatnonzero(u < self.leave_rate)
+        self.tenure += 1
+        self.leavers = np.bincount(leavers // self.n, minlength=self.B)
+        if leavers.size == 0:
+            return
+        self.capability.reshape(-1)[leavers] = to.newcomer_capability
+        self.practising.reshape(-1)[leavers] = False
+        self.tenure.reshape(-1)[leavers] = 0
+        mgr = leavers[self.is_manager[leavers]]
+        if mgr.size:
+            support = self.support.reshape(-1)
+            support[self.unit_of[mgr]] *= 1.0 - to.reset
+        arcs = self.live.cross_ties_of(leavers, t)
+        if arcs.size:
+            per = np.bincount(self.live.arc_block[arcs], minlength=self.B)
+            delay = np.concatenate([self.rewire[b].geometric(to.reform_p, c) for b, c in enumerate(per) if c])
+            self.live.go_dormant(arcs, t + delay)
+
+    def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        pf = self.pf
+        counts = np.add.reduceat(self.practising.reshape(-1), self.unit_start, dtype=np.int64).reshape(self.B, self.U)
+        adoption = counts * self.inv_size
+        gain = self.gain
+        gain *= 1.0 - pf.gain_decay * (1.0 - adoption)
+        true = pf.true_lead_time(gain, adoption)
+        z = self.draw_noise.week(t)
+        self.shock = pf.phi * self.shock + np.sqrt(1 - pf.phi ** 2) * pf.shock_sd * z[:, -1]
+        observed = true * (1.0 + pf.unit_noise * z[:, :-1]) + self.shock[:, None]
+        m = np.empty((self.B, self.P))
+        for b in range(self.B):  # S @ v per trust: a matrix product could sum in another order
+            m[b] = pf.S @ observed[b]
+        self.measured[:, t] = m
+        if t in pf._first_weeks:
+            lo = max(0, t - pf.baseline_weeks)
+            for p in np.flatnonzero(pf.first == t):
+                for b in range(self.B):
+                    base = self.measured[b, lo:t, p]
+                    base = base[~np.isnan(base)]
+                    if base.size >= 2:
+                        self.limit[b, p] = base.mean() - pf.k_sd * base.std(ddof=1)
+        below = (t > pf.first) & (m < self.limit)
+        self.run_len = np.where(below, self.run_len + 1, 0)
+        newly = (self.detected_week < 0) & (self.run_len >= pf.run_length)
+        self.detected_week[newly] = t
+        detected = self.detected_week >= 0
+        rec = self.recognition
+        rec *= 1.0 - pf.decay
+        showing = detected & below
+        if showing.any():
+            units = pf._pw_units
+            rec[:, units] = np.where(showing[:, pf._pw_of], 1.0, rec[:, units])
+        share = np.count_nonzero(detected, axis=1) / self.P if self.P else np.zeros(self.B)
+        rec[:, pf.rest_units] = (pf.spillover * attention * share)[:, None]
+        # events, in the order a run alone logs them
+        missed = np.flatnonzero(pf.first + 104 == t)
+        if newly.any() or missed.size:
+            for b, mdl in enumerate(self.models):
+                for p in np.flatnonzero(newly[b]):
+                    mdl.events.append((t, "detected", f"improvement detected in pathway {p + 1} ({pf.scopes[p]} scope)"))
+                for p in missed:
+                    if self.detected_week[b, p] < 0:
+                        mdl.events.append((t, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
+        return counts, true
+
+    def _record(self, t: int, counts: np.ndarray, true: np.ndarray) -> None:
+        """The week's outputs per replicate, each sum as the run alone forms it."""
+        h, pf, n = self.history, self.pf, self.n
+        p_units, r_units = pf.pilot_units, pf.rest_units
+        n_p, n_r = p_units.size, r_units.size
+        adoption = counts * self.inv_size
+        level = self.models[0]._reach_level
+        h["adoption_pilot"][:, t] = counts[:, p_units].sum(axis=1) / self.pilot_staff
+        h["adoption_rest"][:, t] = counts[:, r_units].sum(axis=1) / self.rest_staff if n_r else 0.0
+        h["adoption_trust"][:, t] = counts.sum(axis=1) / n
+        h["capability_mean"][:, t] = self.capability.sum(axis=1) / n
+        h["capable_share"][:, t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL, axis=1) / n
+        h["reach"][:, t] = np.count_nonzero(adoption[:, r_units] >= level, axis=1) / n_r if n_r else 0.0
+        sup, rec = self.support, self.recognition
+        h["manager_support"][:, t] = _rowsum(sup[:, :-1]) / (self.U - 1)
+        h["manager_support_pilot"][:, t] = _rowsum(sup[:, p_units]) / n_p
+        h["manager_support_rest"][:, t] = _rowsum(sup[:, r_units]) / n_r if n_r else 0.0
+        h["lead_time_change_pilot"][:, t] = _rowsum(true[:, p_units]) / n_p - 1.0
+        h["lead_time_change_rest"][:, t] = _rowsum(true[:, r_units]) / n_r - 1.0 if n_r else 0.0
+        h["recognition_pilot"][:, t] = _rowsum(rec[:, p_units]) / n_p
+        h["detected_share"][:, t] = np.count_nonzero(self.detected_week >= 0, axis=1) / self.P
+        h["leavers"][:, t] = self.leavers
+        h["live_arcs"][:, t] = self.live.block_live
+        h["cross_unit_ties_per_person"][:, t] = self.live.block_cross / n
+        self._counts, self._true = counts, true
+
+    # -- back to each replicate's own model ------------------------------------------
+    def sync(self) -> list[TrustModel]:
+        """Write the batch's week, outputs and end state into each replicate's TrustModel; return them.
+
+        Each model then answers ``weekly_frame``, ``network_stats``,
+        ``network_end`` and the survey as a run alone would at this week;
+        its process objects other than performance are as built.
+        """
+        t = self.week
+        for b, m in enumerate(self.models):
+            m.week = t
+            m.running = t < m.weeks
+            for k in WEEKLY:
+                m.history[k] = self.history[k][b]
+            ld = m.leadership
+            m.history["attention"][: t + 1] = ld.attention[: t + 1]
+            m.history["commitment"][: t + 1] = ld.commitment[: t + 1]
+            m.history["pressure"][: t + 1] = ld.pressure[: t + 1]
+            m.attention = float(ld.attention[min(t, m.weeks)])
+            m.exposure = self.exposure.reshape(self.B, self.n)[b]
+            pf = m.performance
+            pf.measured, pf.limit, pf.run = self.measured[b], self.limit[b], self.run_len[b]
+            pf.detected_week, pf.shock = self.detected_week[b], float(self.shock[b])
+            m.rollout.cohorts = int(self.cohorts[b])
+            if t > 0:
+                m.unit_practising, m.lead_time = self._counts[b], self._true[b]
+        return self.models
