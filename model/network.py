@@ -332,29 +332,37 @@ def build_network(org: Organisation, params: Params, weeks: int, rng: np.random.
     dst = np.concatenate([d_in, d_x, d_m, mb, ma, fb, fa]).astype(np.int64)
     start = np.concatenate([np.zeros(src.size - 2 * fa.size, np.int32), fw, fw])
     forum = np.concatenate([np.zeros(src.size - 2 * fa.size, bool), np.ones(2 * fa.size, bool)])
+    return assemble(n, org.unit_of, src, dst, start, forum)
+
+
+def assemble(n: int, unit_of: np.ndarray, src: np.ndarray, dst: np.ndarray, start: np.ndarray | None = None,
+             forum: np.ndarray | None = None) -> StaffNetwork:
+    """A StaffNetwork from arcs, for a generated trust (``build_network``) and an imported one (model/network_io.py): self-loops dropped,
+    duplicates dropped keeping the earliest week (a structural arc before a forum arc), sorted by target,
+    reciprocity read from the arcs present."""
+    src = np.asarray(src, dtype=np.int64)
+    dst = np.asarray(dst, dtype=np.int64)
+    start = np.zeros(src.size, np.int32) if start is None else np.asarray(start, dtype=np.int32)
+    forum = np.zeros(src.size, bool) if forum is None else np.asarray(forum, dtype=bool)
     keep = src != dst
     src, dst, start, forum = src[keep], dst[keep], start[keep], forum[keep]
-
-    # Deduplicate arcs, keeping the earliest week each exists; sort by target.
     key = dst * n + src
-    # (a structural arc wins a tie with a forum arc of the same pair: it sorts first)
     order = np.lexsort((forum, start, key))
     key, src, dst, start, forum = key[order], src[order], dst[order], start[order], forum[order]
     first = np.ones(key.size, dtype=bool)
     first[1:] = key[1:] != key[:-1]
     key, src, dst, start, forum = key[first], src[first], dst[first], start[first], forum[first]
-
     rkey = src * n + dst
     pos = np.searchsorted(key, rkey)
-    pos_c = np.minimum(pos, key.size - 1)
-    has_rev = (pos < key.size) & (key[pos_c] == rkey)
+    pos_c = np.minimum(pos, max(key.size - 1, 0))
+    has_rev = (pos < key.size) & (key[pos_c] == rkey) if key.size else np.zeros(0, bool)
     reverse = np.where(has_rev, pos_c, -1)
     indptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))]).astype(np.int64)
     out_order = np.argsort(src, kind="stable")
     out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
     return StaffNetwork(
         n=n, indptr=indptr, src=src.astype(np.int32), dst=dst.astype(np.int32),
-        reciprocal=has_rev, reverse=reverse, cross=org.unit_of[src] != org.unit_of[dst],
+        reciprocal=has_rev, reverse=reverse, cross=unit_of[src] != unit_of[dst],
         active_from=start.astype(np.int32), out_order=out_order, out_ptr=out_ptr, forum=forum,
     )
 

@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from . import inputs
-from .network import StaffNetwork, _forum_pairs, build_network
+from .network import StaffNetwork, _forum_pairs, assemble, build_network
 from .organisation import (
     CHIEF_EXECUTIVE,
     DIRECTORATE_MANAGER,
@@ -576,38 +576,6 @@ def whole_organisation(data: NetworkData, params: Params) -> tuple[Organisation,
         chief_executive=int(unit_start[-1]),
     )
     return org, person
-
-
-def assemble(n: int, unit_of: np.ndarray, src: np.ndarray, dst: np.ndarray, start: np.ndarray | None = None,
-             forum: np.ndarray | None = None) -> StaffNetwork:
-    """A StaffNetwork from arcs, as model/network.py's ``build_network`` finishes one: self-loops dropped,
-    duplicates dropped keeping the earliest week (a structural arc before a forum arc), sorted by target,
-    reciprocity read from the arcs present."""
-    src = np.asarray(src, dtype=np.int64)
-    dst = np.asarray(dst, dtype=np.int64)
-    start = np.zeros(src.size, np.int32) if start is None else np.asarray(start, dtype=np.int32)
-    forum = np.zeros(src.size, bool) if forum is None else np.asarray(forum, dtype=bool)
-    keep = src != dst
-    src, dst, start, forum = src[keep], dst[keep], start[keep], forum[keep]
-    key = dst * n + src
-    order = np.lexsort((forum, start, key))
-    key, src, dst, start, forum = key[order], src[order], dst[order], start[order], forum[order]
-    first = np.ones(key.size, dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    key, src, dst, start, forum = key[first], src[first], dst[first], start[first], forum[first]
-    rkey = src * n + dst
-    pos = np.searchsorted(key, rkey)
-    pos_c = np.minimum(pos, max(key.size - 1, 0))
-    has_rev = (pos < key.size) & (key[pos_c] == rkey) if key.size else np.zeros(0, bool)
-    reverse = np.where(has_rev, pos_c, -1)
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))]).astype(np.int64)
-    out_order = np.argsort(src, kind="stable")
-    out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))]).astype(np.int64)
-    return StaffNetwork(
-        n=n, indptr=indptr, src=src.astype(np.int32), dst=dst.astype(np.int32),
-        reciprocal=has_rev, reverse=reverse, cross=unit_of[src] != unit_of[dst],
-        active_from=start.astype(np.int32), out_order=out_order, out_ptr=out_ptr, forum=forum,
-    )
 
 
 def _with_forums(org: Organisation, params: Params, weeks: int, src: np.ndarray, dst: np.ndarray,
