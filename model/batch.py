@@ -20,9 +20,12 @@ those costs once. :class:`TrustBatch` is that engine:
   gives the numbers of k calls of ``random(n)``); the rest per replicate
   when used;
 * the weekly schedule is ``TrustModel.step``'s, each process applied to
-  all replicates in one call, its own functions reused where they are
-  elementwise (``ManagerSupport.update``, ``Sustain.rate``,
-  ``Performance.true_lead_time``, the contagion rule). A choice the single
+  all replicates in one call: peer exchange and sustain are the processes'
+  own ``update`` (``PeerExchange.update``, ``Sustain.update``) run on the
+  flat union, with a stand-in generator that hands them each replicate's
+  pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
+  (``_UnionSums``); elsewhere the processes' elementwise functions are
+  reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
   run makes from its own counts (scatter-add or mat-vec in ``in_sum``) is
   made per replicate, so every sum is formed in the same order;
 * outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
@@ -41,12 +44,16 @@ throughput path for replicates (``runner.simulate_batch``, used by
 ``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
 ``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
 against the original, and tests/test_batch.py against ``TrustModel`` alone.
-Where the two must agree: each process's formulas appear here once more
-(exchange, rollout, RPIWs, turnover, performance, the weekly record); a
-change to a mechanism changes both, and the tests fail until it does.
+Where the two must agree: the formulas of RPIWs, rollout, turnover,
+performance and the weekly record appear here once more, over (B, ...)
+arrays (their single-run code is written for one trust's shapes and
+streams); a change to one of those mechanisms changes both, and
+tests/test_batch.py fails until it does.
 """
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 
@@ -54,7 +61,6 @@ from .live_network import LiveNetwork
 from .network import StaffNetwork
 from .params import Params
 from .processes.exchange import CAPABLE_LEVEL
-from .contagion import complex_candidates, rule_probability
 from .trust import WEEKLY, TrustModel
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
@@ -152,6 +158,51 @@ def _rowsum(a: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(a).sum(axis=1)
 
 
+class _WeekDraws:
+    """A stand-in generator for a process's ``update``: ``random(size)`` is week ``t``'s block, flat over the batch.
+
+    The process then draws exactly the numbers each replicate draws alone
+    (``_Draws``), through its own code.
+    """
+
+    def __init__(self, draws: _Draws):
+        self.draws, self.t = draws, 0
+
+    def random(self, size: int) -> np.ndarray:
+        """This week's numbers, (B x count) flat; ``size`` must be that."""
+        out = self.draws.week(self.t).reshape(-1)
+        if out.size != size:
+            raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
+        return out
+
+
+class _UnionSums:
+    """The union's live network as ``PeerExchange.update`` reads it, each sum by the route its trust takes alone.
+
+    A run alone scatters over its senders' arcs while they are under a fifth
+    of its staff and otherwise does a full mat-vec (``StaffNetwork.in_sum``);
+    the two sum in different orders. Here ``scatter_pays`` always says yes,
+    so every sum arrives with its senders listed, and ``in_sum`` takes each
+    trust's own route (``TrustBatch._in_sum``).
+    """
+
+    def __init__(self, batch: "TrustBatch"):
+        self.batch, self.live = batch, batch.live
+
+    W = property(lambda self: self.live.W, doc="the union's in-contact weights")
+    log_W = property(lambda self: self.live.log_W, doc="the union's per-arc log survival (simple, hybrid rules)")
+    in_degree = property(lambda self: self.live.in_degree, doc="live in-degree (the exposure denominator)")
+    inv_degree = property(lambda self: self.live.inv_degree, doc="its inverse, floored at one")
+
+    def scatter_pays(self, k: int) -> bool:
+        """Always: the route is chosen per trust in :meth:`in_sum`, which needs the senders."""
+        return True
+
+    def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
+        """``W @ v``, ``v`` = ``values`` (all ones if None) on ``nonzero``, each trust by its own route."""
+        return self.batch._in_sum(values, nonzero)
+
+
 class TrustBatch:
     """B replicates of one ``Params`` (one seed each) run as one disjoint union, week by week."""
 
@@ -227,6 +278,11 @@ class TrustBatch:
         self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * ro.units.size, self.weeks)
         self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
         self.rewire = [x["rewire"] for x in s]
+        self._exchange_draws = _WeekDraws(self.draw_exchange)
+        self._sustain_draws = _WeekDraws(self.draw_sustain)
+        self.exchange = copy.copy(m0.exchange)  # the replicates' process, with every replicate's thresholds
+        self.exchange.threshold = self.threshold
+        self.sums = _UnionSums(self)
 
         # -- outputs: each replicate's week-0 record, as made alone ------------
         keys = set(m0.history)
@@ -309,77 +365,41 @@ class TrustBatch:
         prac[ids] = True
         self.cohorts += np.bincount(rows, minlength=self.B)
 
-    def _in_sum(self, sparse_values, nonzero, per_trust, dense) -> np.ndarray:
-        """``W @ v`` over the union, each trust by the route it takes alone (``StaffNetwork.in_sum``).
+    def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
+        """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the
+        route it takes alone (``StaffNetwork.scatter_pays`` on its own count of senders)."""
+        live, net, n = self.live, self.union, self.n
+        per_trust = np.bincount(nonzero // n, minlength=self.B)
+        scatter = per_trust * 5 < n  # StaffNetwork.scatter_pays, per trust
 
-        ``nonzero`` and ``dense`` are callables: the people whose value counts,
-        and ``v`` itself, made only when a route needs them.
-        """
-        live, net = self.live, self.union
-        scatter = per_trust * 5 < self.n  # StaffNetwork.scatter_pays, per trust
+        def dense() -> np.ndarray:  # v itself: the same numbers as the run alone's dense vector
+            v = np.zeros(self.B * n)
+            v[nonzero] = 1.0 if values is None else values[nonzero]
+            return v
+
         if not scatter.any():
             return live.W @ dense()
-        nonzero = nonzero()
         if scatter.all():
-            return net.in_sum(live.W, sparse_values, nonzero, live.w_out, scatter=True)
+            return net.in_sum(live.W, values, nonzero, live.w_out, scatter=True)
         out = live.W @ dense()  # some trusts scatter, some not: each its own route
-        nz = nonzero[scatter[nonzero // self.n]]
-        sc = net.in_sum(live.W, sparse_values, nz, live.w_out, scatter=True)
-        rows = np.repeat(scatter, self.n)
+        nz = nonzero[scatter[nonzero // n]]
+        sc = net.in_sum(live.W, values, nz, live.w_out, scatter=True)
+        rows = np.repeat(scatter, n)
         out[rows] = sc[rows]
         return out
 
     def _exchange(self, t: int) -> np.ndarray:
-        ex = self.models[0].exchange
-        live = self.live
-        u = self.draw_exchange.week(t).reshape(-1)
-        prac = self.practising.reshape(-1)
-        cap = self.capability.reshape(-1)
-        support = self.support.reshape(-1)
-        doing = np.flatnonzero(prac)
-        k = np.count_nonzero(self.practising, axis=1)
-        expo = self._in_sum(None, lambda: doing, k, lambda: prac.astype(np.float64))
-        expo *= live.inv_degree
-        if ex.rule == "complex":
-            cand = complex_candidates(expo, self.threshold, prac, live.in_degree)
-            p = ex.adoption_rate
-        else:
-            x = prac.astype(np.float64)
-            p_all, _ = rule_probability(ex.rule, live.W, live.log_W, x, x, live.in_degree, self.threshold,
-                                        ex.adoption_rate, ex.mix)
-            cand = np.flatnonzero((p_all > 0) & ~prac)
-            p = p_all[cand]
-        if cand.size:
-            gate = cap[cand] * support[self.unit_of[cand]]
-            prac[cand[u[cand] < p * gate]] = True
-        is_capable = cap >= CAPABLE_LEVEL
-        k_cap = np.count_nonzero(is_capable.reshape(self.B, self.n), axis=1)
-        peer = self._in_sum(cap, lambda: np.flatnonzero(is_capable), k_cap, lambda: cap * is_capable)
-        peer *= live.inv_degree
-        # as PeerExchange.update, term by term in place
-        per_unit = ex.learning_rate * self.support
-        gain = np.repeat(per_unit.reshape(-1), self.unit_size.reshape(-1))
-        gain *= peer
-        gain[doing] += ex.practice_learning
-        room = np.subtract(1.0, cap)
-        gain *= room
-        fade = np.multiply(cap, ex.forgetting, out=room)
-        fade[doing] = 0.0
-        gain -= fade
-        cap += gain
-        np.clip(cap, 0.0, 1.0, out=cap)
-        return expo
+        """Peer exchange over the batch: ``PeerExchange.update`` itself, on the flat union."""
+        self._exchange_draws.t = t
+        return self.exchange.update(self.sums, self.capability.reshape(-1), self.practising.reshape(-1),
+                                    self.support.reshape(-1), self.unit_of, self._exchange_draws,
+                                    self.unit_size.reshape(-1))
 
     def _sustain(self, t: int) -> None:
-        su = self.models[0].sustain
-        u = self.draw_sustain.week(t).reshape(-1)
-        prac = self.practising.reshape(-1)
-        who = np.flatnonzero(prac)
-        if who.size:
-            unit = self.unit_of[who]
-            drop = u[who] < su.rate(self.exposure[who], self.support.reshape(-1)[unit],
-                                    self.recognition.reshape(-1)[unit])
-            prac[who[drop]] = False
+        """Sustain or abandon over the batch: ``Sustain.update`` itself, on the flat union."""
+        self._sustain_draws.t = t
+        self.models[0].sustain.update(self.practising.reshape(-1), self.exposure, self.support.reshape(-1),
+                                      self.recognition.reshape(-1), self.unit_of, self._sustain_draws)
 
     def _turnover(self, t: int) -> None:
         to = self.models[0].turnover

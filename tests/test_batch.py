@@ -238,10 +238,10 @@ def test_mixed_routes_are_exercised(monkeypatch):
     seen = []
     orig = batch_mod.TrustBatch._in_sum
 
-    def spy(self, sparse_values, nonzero, per_trust, dense):
-        scatter = per_trust * 5 < self.n
+    def spy(self, values, nonzero):
+        scatter = np.bincount(nonzero // self.n, minlength=self.B) * 5 < self.n
         seen.append((bool(scatter.any()), bool(scatter.all())))
-        return orig(self, sparse_values, nonzero, per_trust, dense)
+        return orig(self, values, nonzero)
 
     monkeypatch.setattr(batch_mod.TrustBatch, "_in_sum", spy)
     simulate_batch(load_scenario(*CASES["baseline-1000"]), [11, 12, 13, 14, 15], size=5)
