@@ -20,9 +20,9 @@ those costs once. :class:`TrustBatch` is that engine:
   gives the numbers of k calls of ``random(n)``); the rest per replicate
   when used;
 * the weekly schedule is ``TrustModel.step``'s, each process applied to
-  all replicates in one call: peer exchange and sustain are the processes'
-  own ``update`` (``PeerExchange.update``, ``Sustain.update``) run on the
-  flat union, with a stand-in generator that hands them each replicate's
+  all replicates in one call: peer exchange, rollout and sustain are the
+  processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
+  ``Sustain.update``) run on the flat union, with a stand-in generator that hands them each replicate's
   pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
   (``_UnionSums``); elsewhere the processes' elementwise functions are
   reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
@@ -44,7 +44,7 @@ throughput path for replicates (``runner.simulate_batch``, used by
 ``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
 ``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
 against the original, and tests/test_batch.py against ``TrustModel`` alone.
-Where the two must agree: the formulas of RPIWs, rollout, turnover,
+Where the two must agree: the formulas of RPIWs, turnover,
 performance and the weekly record appear here once more, over (B, ...)
 arrays (their single-run code is written for one trust's shapes and
 streams); a change to one of those mechanisms changes both, and
@@ -176,6 +176,29 @@ class _WeekDraws:
         return out
 
 
+class _PairDraws(_WeekDraws):
+    """As _WeekDraws for a process that draws two equal vectors a week (rollout's ``u`` then ``v``).
+
+    Each replicate's week is ``[u_b, v_b]``; the first call gives every
+    replicate's ``u``, the second every ``v`` (set ``t`` each week).
+    """
+
+    def __init__(self, draws: _Draws):
+        super().__init__(draws)
+        self._t_seen, self._second = -1, False
+
+    def random(self, size: int) -> np.ndarray:
+        """The first or the second half of each replicate's week, flat over the batch."""
+        self._second = self._t_seen == self.t and not self._second
+        self._t_seen = self.t
+        block = self.draws.week(self.t)
+        half = block.shape[1] // 2
+        out = np.ascontiguousarray(block[:, half:] if self._second else block[:, :half]).reshape(-1)
+        if out.size != size:
+            raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
+        return out
+
+
 class _UnionSums:
     """The union's live network as ``PeerExchange.update`` reads it, each sum by the route its trust takes alone.
 
@@ -283,6 +306,12 @@ class TrustBatch:
         self.exchange = copy.copy(m0.exchange)  # the replicates' process, with every replicate's thresholds
         self.exchange.threshold = self.threshold
         self.sums = _UnionSums(self)
+        # the replicates' rollout over the union: its units, sizes and first people offset per replicate
+        self.rollout = copy.copy(ro)
+        self.rollout.units = (np.stack([m.rollout.units for m in models]) + np.arange(B)[:, None] * U).ravel()
+        self.rollout.size, self.rollout.k = self.ro_size.ravel(), self.ro_k.ravel()
+        self.rollout.first = self.ro_first.ravel()
+        self._rollout_draws = _PairDraws(self.draw_rollout)
 
         # -- outputs: each replicate's week-0 record, as made alone ------------
         keys = set(m0.history)
@@ -346,24 +375,12 @@ class TrustBatch:
             m.events.extend(events)
 
     def _rollout(self, t: int) -> None:
-        ro = self.models[0].rollout
-        uv = self.draw_rollout.week(t)  # every week: common random numbers
-        if t < ro.start_week or ro.weekly <= 0 or ro.cohort <= 0:
-            return
-        nu = ro.units.size
-        u, v = uv[:, :nu], uv[:, nu:]
-        rows, cols = np.nonzero(u < ro.weekly * self.support[:, ro.units])
-        if rows.size == 0:
-            return
-        size, k = self.ro_size[rows, cols], self.ro_k[rows, cols]
-        start = np.floor(v[rows, cols] * size).astype(np.int64)
-        reps = np.repeat(np.arange(rows.size), k)
-        j = np.arange(reps.size) - np.repeat(np.cumsum(k) - k, k)
-        ids = self.ro_first[rows, cols][reps] + (start[reps] + j) % size[reps]
-        cap, prac = self.capability.reshape(-1), self.practising.reshape(-1)
-        cap[ids] = np.maximum(cap[ids], ro.capability)
-        prac[ids] = True
-        self.cohorts += np.bincount(rows, minlength=self.B)
+        """Training cohorts over the batch: ``Rollout.update`` itself, on the union's non-pilot units."""
+        self._rollout_draws.t = t
+        started = self.rollout.update(t, self.support.reshape(-1), self.capability.reshape(-1),
+                                      self.practising.reshape(-1), self._rollout_draws)
+        if started.size:
+            self.cohorts += np.bincount(started // self.U, minlength=self.B)
 
     def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
         """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the
