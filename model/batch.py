@@ -20,9 +20,9 @@ those costs once. :class:`TrustBatch` is that engine:
   gives the numbers of k calls of ``random(n)``); the rest per replicate
   when used;
 * the weekly schedule is ``TrustModel.step``'s, each process applied to
-  all replicates in one call: peer exchange, rollout and sustain are the
-  processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
-  ``Sustain.update``) run on the flat union, with a stand-in generator that hands them each replicate's
+  all replicates in one call: peer exchange, rollout, sustain and turnover are
+  the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
+  ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
   pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
   (``_UnionSums``); elsewhere the processes' elementwise functions are
   reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
@@ -44,7 +44,7 @@ throughput path for replicates (``runner.simulate_batch``, used by
 ``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
 ``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
 against the original, and tests/test_batch.py against ``TrustModel`` alone.
-Where the two must agree: the formulas of RPIWs, turnover,
+Where the two must agree: the formulas of RPIWs,
 performance and the weekly record appear here once more, over (B, ...)
 arrays (their single-run code is written for one trust's shapes and
 streams); a change to one of those mechanisms changes both, and
@@ -54,6 +54,7 @@ tests/test_batch.py fails until it does.
 from __future__ import annotations
 
 import copy
+import types
 
 import numpy as np
 
@@ -130,6 +131,12 @@ class BatchLiveNetwork(LiveNetwork):
         self.block_cross += sign * np.bincount(blk[self.structure.cross[arcs]], minlength=self.blocks)
         super().set_live(arcs, live)
 
+    def cross_ties_of(self, people: np.ndarray, week: int) -> np.ndarray:
+        """As LiveNetwork.cross_ties_of; each trust's count of them is kept in ``last_blocks`` (for its draws)."""
+        arcs = super().cross_ties_of(people, week)
+        self.last_blocks = np.bincount(self.arc_block[arcs], minlength=self.blocks)
+        return arcs
+
 
 class _Draws:
     """A block of weeks of one stream's fixed-count weekly draws, per replicate, laid out (weeks, B, count)."""
@@ -197,6 +204,25 @@ class _PairDraws(_WeekDraws):
         if out.size != size:
             raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
         return out
+
+
+class _RewireDraws:
+    """A stand-in generator for turnover's re-formation delays: each trust's from its own ``rewire`` stream.
+
+    ``geometric(p, size)`` splits ``size`` by the trusts of the arcs the
+    union's live network has just returned (``BatchLiveNetwork.last_blocks``),
+    so each replicate draws the delays it draws alone, in arc order.
+    """
+
+    def __init__(self, gens: list[np.random.Generator], live: BatchLiveNetwork):
+        self.gens, self.live = gens, live
+
+    def geometric(self, p: float, size: int) -> np.ndarray:
+        """Each trust's delays for its own arcs, concatenated in trust order."""
+        per = self.live.last_blocks
+        if int(per.sum()) != size:
+            raise ValueError(f"{size} delays asked for, {int(per.sum())} arcs returned")
+        return np.concatenate([self.gens[b].geometric(p, c) for b, c in enumerate(per) if c])
 
 
 class _UnionSums:
@@ -312,6 +338,12 @@ class TrustBatch:
         self.rollout.size, self.rollout.k = self.ro_size.ravel(), self.ro_k.ravel()
         self.rollout.first = self.ro_first.ravel()
         self._rollout_draws = _PairDraws(self.draw_rollout)
+        # the replicates' turnover over the union: every replicate's leaving rates, managers and units
+        self.turnover = copy.copy(m0.turnover)
+        self.turnover.rate = self.leave_rate
+        self.turnover.org = types.SimpleNamespace(is_manager=self.is_manager, unit_of=self.unit_of)
+        self._turnover_draws = _WeekDraws(self.draw_turnover)
+        self._rewire_draws = _RewireDraws(self.rewire, self.live)
 
         # -- outputs: each replicate's week-0 record, as made alone ------------
         keys = set(m0.history)
@@ -419,25 +451,12 @@ class TrustBatch:
                                       self.recognition.reshape(-1), self.unit_of, self._sustain_draws)
 
     def _turnover(self, t: int) -> None:
-        to = self.models[0].turnover
-        u = self.draw_turnover.week(t).reshape(-1)
-        leavers = np.flatnonzero(u < self.leave_rate)
-        self.tenure += 1
+        """Leavers and replacements over the batch: ``Turnover.update`` itself, on the flat union."""
+        self._turnover_draws.t = t
+        leavers = self.turnover.update(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
+                                       self.tenure.reshape(-1), self.support.reshape(-1), self._turnover_draws,
+                                       self._rewire_draws)
         self.leavers = np.bincount(leavers // self.n, minlength=self.B)
-        if leavers.size == 0:
-            return
-        self.capability.reshape(-1)[leavers] = to.newcomer_capability
-        self.practising.reshape(-1)[leavers] = False
-        self.tenure.reshape(-1)[leavers] = 0
-        mgr = leavers[self.is_manager[leavers]]
-        if mgr.size:
-            support = self.support.reshape(-1)
-            support[self.unit_of[mgr]] *= 1.0 - to.reset
-        arcs = self.live.cross_ties_of(leavers, t)
-        if arcs.size:
-            per = np.bincount(self.live.arc_block[arcs], minlength=self.B)
-            delay = np.concatenate([self.rewire[b].geometric(to.reform_p, c) for b, c in enumerate(per) if c])
-            self.live.go_dormant(arcs, t + delay)
 
     def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         pf = self.pf
