@@ -195,3 +195,48 @@ def test_a_folder_of_other_files_is_refused(tmp_path, capsys):
     code, _, err = run_cli(["calibrate", str(write(tmp_path)), "--out", str(out)], capsys)
     assert code == 2 and "did not write" in err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+# --- using a posterior: spread run / compare --posterior -------------------------------------------
+
+
+def test_trust_levels_apply_only_to_their_own_trust():
+    from model.calibrate.posterior import Posterior
+
+    manifest = {"scenarios": {"uhcw_ceo": {"scenario": "uhcw"}, "leeds": {"scenario": "leeds"}},
+                "parameters": [{"name": "uhcw.involvement", "key": "managers.involvement", "scenarios": ["uhcw_ceo"]},
+                               {"name": "exchange.threshold", "key": "exchange.threshold", "scenarios": []}]}
+    parts = pd.DataFrame({"uhcw.involvement": [0.1, 0.5], "exchange.threshold": [0.2, 0.3], "weight": [0.0, 1.0]})
+    post = Posterior(Path("."), parts, manifest)
+    assert post.keys_for("uhcw") == {"uhcw.involvement": "managers.involvement", "exchange.threshold": "exchange.threshold"}
+    assert post.keys_for("scenarios/leeds.toml") == {"exchange.threshold": "exchange.threshold"}
+    assert post.draws("uhcw", 3, seed=1) == [{"managers.involvement": 0.5, "exchange.threshold": 0.3}] * 3  # by weight
+
+
+def test_run_and_compare_over_the_posterior(tmp_path, capsys):
+    cal = tmp_path / "cal"
+    assert main(["calibrate", str(write(tmp_path, TINY.replace("draws = 3", "draws = 0"))), "--out", str(cal),
+                 "--workers", "1"]) == 0
+    particles = pd.read_parquet(cal / "posterior.parquet")
+    out = tmp_path / "run"
+    code, stdout, err = run_cli(["run", "sash-teaching", "--posterior", str(cal), "--draws", "3", "--reps", "2",
+                                 "--weeks", "20", "--workers", "1", "--out", str(out)], capsys)
+    assert code == 0, err
+    summ = pd.read_parquet(out / "summary.parquet") if (out / "summary.parquet").exists() else pd.read_csv(out / "summary.csv")
+    assert sorted(summ["draw"].unique()) == [0, 1, 2] and len(summ) == 6
+    assert set(summ["param:exchange.threshold"]) <= set(particles["exchange.threshold"])
+    spread = pd.read_csv(out / "posterior_outcomes.csv").set_index("outcome")
+    assert {"sd_between_draws", "sd_within_draw"} <= set(spread.columns)
+    assert "sd_between_draws" in stdout
+
+    cmp_out = tmp_path / "cmp"
+    code, stdout, err = run_cli(["compare", "sash-teaching", "--what-if", "peer-learning-first", "--posterior", str(cal),
+                                 "--draws", "2", "--reps", "2", "--weeks", "20", "--workers", "1", "--quiet",
+                                 "--out", str(cmp_out)], capsys)
+    assert code == 0, err
+    eff = pd.read_csv(cmp_out / "posterior_effects.csv")
+    assert (eff["draws"] == 2).all()
+    assert sorted(pd.read_csv(cmp_out / "posterior_effects_by_draw.csv")["draw"].unique()) == [0, 1]
+
+    code, _, err = run_cli(["run", "sash-teaching", "--posterior", str(tmp_path), "--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and "not a `spread calibrate` folder" in err and not (tmp_path / "x").exists()

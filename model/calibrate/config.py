@@ -205,9 +205,12 @@ class Calibration:
         return {p.key: p.value(theta[p.name]) for p in self.priors if p.applies_to(alias)}
 
     def digest(self) -> str:
-        """A hash of everything that decides the numbers (a folder holds one calibration)."""
-        doc = {k: getattr(self, k) for k in ("seed", "replicates", "population", "generations", "min_epsilon",
-                                              "weeks", "quick")}
+        """A hash of everything that decides the numbers (a folder holds one calibration).
+
+        The stopping rules (``generations``, ``min_epsilon``) are left out: a
+        generation's particles do not depend on them, so a finished
+        calibration can be continued with a larger budget (``--resume``)."""
+        doc = {k: getattr(self, k) for k in ("seed", "replicates", "population", "weeks", "quick")}
         doc["arms"] = [(a.alias, a.source, a.overrides) for a in self.arms]
         doc["priors"] = [p.__dict__ for p in self.priors]
         doc["targets"] = [{**t.__dict__, "statistic": t.statistic.key} for t in self.targets]
