@@ -65,7 +65,7 @@ TARGET_KEYS = {"name", "scenario", "versus", "observed", "interval", "at_least",
                "regimes", "divide_by"}
 SCENARIO_KEYS = {"scenario", "set"}
 #: What --quick keeps of a calibration: enough to show the machinery end to end in under 2 minutes.
-QUICK = {"population": 12, "generations": 2, "draws": 6, "predictive_replicates": 1}
+QUICK = {"population": 6, "generations": 2, "replicates": 1, "draws": 4, "predictive_replicates": 1}
 
 
 class CalibrationError(ParameterError):
@@ -282,7 +282,7 @@ def load_calibration(name_or_path: str | Path, quick: bool = False) -> Calibrati
     priors = _priors(where, doc["parameters"], arms)
     targets = _targets(where, doc["targets"], arms)
     if quick:
-        pop, gens = min(pop, QUICK["population"]), min(gens, QUICK["generations"])
+        pop, gens, reps = min(pop, QUICK["population"]), min(gens, QUICK["generations"]), QUICK["replicates"]
         draws, preps = min(draws, QUICK["draws"]), QUICK["predictive_replicates"]
     return Calibration(where, name, description, seed, reps, pop, gens, float(eps), weeks, draws, preps,
                        arms, priors, targets, quick)
