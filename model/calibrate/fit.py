@@ -41,6 +41,7 @@ from model.calibrate.targets import distance, target_values
 from model.params import ParameterError, load_scenario
 from model.runner import simulate
 from model.seeds import run_seed
+from model.sweeps.progress import Progress
 
 DB_NAME = "history.db"
 ABC_ID = 1
@@ -227,9 +228,18 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
     url = db_url(out)
     t0 = time.monotonic()
     counter = {"n": 0}
+    per_particle = cal.replicates * sum(1 for stats in arm_statistics(cal, cal.targets).values() if stats)
+    bar: list = [None]
 
     def tick():
         counter["n"] += 1
+        b = bar[0]
+        if b is not None:
+            if b.done + per_particle > b.total:  # more particles than estimated: move the goal, never past 100%
+                b.total = int((b.done + per_particle) * 1.25)
+                if b.bar is not None:
+                    b.bar.total = b.total
+            b.update(per_particle)
 
     model = ParticleModel(cal, executor, tick)
     stopped = "generations"
@@ -248,8 +258,17 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
         else:
             abc.new(url, observed(cal), meta_info={"calibration": cal.name, "digest": cal.digest()})
         np.random.seed(generation_seed(cal.seed, t))
+        # an estimate of the generation's particles: the last acceptance rate (and, first, pyabc's prior
+        # sample that sets the first tolerance)
+        rate = float(done["acceptance_rate"].iloc[-1]) if t else 0.5
+        expected = int(math.ceil(cal.population / max(rate * 0.8, 0.02))) + (cal.population if t == 0 else 0)
+        bar[0] = Progress(expected * per_particle, 0, f"calibrate {cal.name}: generation {t + 1}/{cal.generations}")
         g0 = time.monotonic()
-        abc.run(max_nr_populations=1, minimum_epsilon=cal.min_epsilon)
+        try:
+            abc.run(max_nr_populations=1, minimum_epsilon=cal.min_epsilon)
+        finally:
+            bar[0].close()
+            bar[0] = None
         durations.append(time.monotonic() - g0)
         row = generations_table(out).iloc[-1]
         left = (cal.generations - t - 1) * float(np.mean(durations[-2:])) * 1.15  # later generations accept fewer

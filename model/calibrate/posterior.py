@@ -71,8 +71,11 @@ def start_manifest(out: Path, cal: Calibration, command_line: list[str]) -> None
     """Create the folder (if need be) and mark it as this calibration's, before the first generation."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    import pyabc
+
     prev = read_manifest(out, MANIFEST) or {}
     write_manifest(out, tool=TOOL, command=COMMAND, files=prev.get("files", ["history.db"]), status="running",
+                   pyabc=pyabc.__version__,
                    digest=cal.digest(), calibration=cal.path, name=cal.name, root_seed=cal.seed,
                    quick=cal.quick, argv=command_line, **_what(cal))
 
