@@ -71,6 +71,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"spread calibrate: interrupted; finished generations are kept in {out}/history.db: run again with "
               "--resume to continue", file=sys.stderr)
         return 130
+    except BaseException:
+        handle.close(cancel=True)  # never leave worker processes behind
+        raise
     handle.close()
     summary = result["summary"]
     print(f"{cal.name}: {len(result['generations'])} generation(s), final tolerance "
