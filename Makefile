@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py
 	  "$$base" -m venv $(VENV); \
 	fi; \
 	$(PY) -m pip install --quiet --upgrade pip; \
-	$(PY) -m pip install --quiet -e '.[test,sweep,viz]'
+	$(PY) -m pip install --quiet -e '.[test,sweep,viz,calibrate]'
 	@touch $(STAMP)
 
 # The headline job: E1 (the five trusts at real headcounts) and E2 (regime map of

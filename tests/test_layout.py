@@ -32,7 +32,7 @@ LAYERS = {
     # running it and writing what it gives
     "model.runner": 5, "model.pool": 5, "model.survey": 3, "model.report": 5, "model.figures": 5,
     # what users run on top
-    "model.sweeps": 6, "model.whatif": 6, "model.viz": 7, "model.cli": 8,
+    "model.sweeps": 6, "model.whatif": 6, "model.calibrate": 6, "model.viz": 7, "model.cli": 8,
     "model": 9, "model.__main__": 9,
 }
 

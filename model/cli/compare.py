@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from model.cli.options import add_overwrite, add_replicates, add_scenario_options
+from model.cli.posterior import add_posterior_options, compare_posterior
 from model.cli.trusts import TRUSTS
 from model.params import SCENARIO_DIR, ParameterError, bundled_scenarios, load_scenario
 from model.results_folder import atomic_dir, check_target, safe_name
@@ -34,6 +35,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_scenario_options(c, "output folder (default results/compare-<scenario> or results/matrix)")
     add_overwrite(c, "`spread compare`")
     c.add_argument("--quiet", action="store_true", help="no progress line")
+    add_posterior_options(c)
     c.set_defaults(func=cmd_compare)
 
 
@@ -72,6 +74,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
             w.apply(p)
     out = args.out or Path("results") / ("matrix" if args.matrix else safe_name(f"compare-{Path(names[0]).stem}"))
     check_target(out, "compare", args.overwrite)  # before any work
+    if getattr(args, "posterior", None):
+        return compare_posterior(args, names, wis, out)  # over parameter draws as well as replicates
     t0 = time.perf_counter()
     last = [0.0]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from model.cli.options import add_overwrite, add_replicates, add_scenario_options
+from model.cli.posterior import add_posterior_options, run_posterior
 from model.params import Params, bundled_scenarios, load_scenario
 from model.results_folder import atomic_dir, check_target, safe_name
 
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_replicates(r)
     add_scenario_options(r, "output folder (default results/<scenario>)")
     add_overwrite(r)
+    add_posterior_options(r)
     r.set_defaults(func=cmd_run)
 
 
@@ -47,6 +49,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / safe_name(params.trust.name, "run")
     check_target(out, "run", args.overwrite)  # before any work: a refusal costs nothing
     imported = network_import(params)  # an unusable network file fails here, before any work
+    if getattr(args, "posterior", None):
+        return run_posterior(args, out, run_many)  # over parameter draws as well as replicates
     t0 = time.perf_counter()
     weekly, summaries, net, seeds, survey = run_many(params, args)
     elapsed = time.perf_counter() - t0
