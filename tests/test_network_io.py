@@ -9,6 +9,8 @@ value and what is allowed, exit 2 and nothing written.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -491,3 +493,20 @@ def test_graphml_ids_and_names_with_markup_characters_read_back_as_written(tmp_p
     d = read_network(tmp_path / "m.graphml")
     assert d.ids.tolist() == ["ceo", 'A&E "1" <nurse>'] and d.unit[1] == "A&E" and d.directorate[1] == "Urgent & Emergency"
     assert (d.src.tolist(), d.dst.tolist()) == ([1], [0])
+
+
+@pytest.mark.parametrize("command", [["compare", "baseline-teaching", "--what-if", "peer-learning-first", "--reps", "2"],
+                                     ["trusts", "--teaching", "--reps", "1"]])
+def test_compare_and_trusts_refuse_a_bad_network_file_before_any_work(tmp_path, command):
+    """Not only `spread run`: every command that runs a scenario checks its network files first."""
+    (tmp_path / "e.csv").write_text("source,target\na,b\nb,zz\n")
+    (tmp_path / "n.csv").write_text("id,unit,directorate\na,u1,d1\nb,u1,d1\n")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "model", *command, "--out", str(out),
+                           "--set", 'network.mode="whole"', "--set", f'network.file="{tmp_path / "e.csv"}"',
+                           "--set", f'network.nodes="{tmp_path / "n.csv"}"'],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 2, proc.stderr
+    err = proc.stderr.strip().splitlines()
+    assert len(err) == 1 and "'zz'" in err[0] and "e.csv" in err[0]
+    assert not out.exists()

@@ -68,10 +68,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
             raise ParameterError(f"compare: --what-if: missing; allowed is one or more of {', '.join(bundled_whatifs())} or .toml paths")
         whatifs = list(RECOMMENDED)
     wis = [load_whatif(w) for w in whatifs]  # validate everything before any work
+    from model.cli.run import network_import
+
     for n in names:
         p = load_scenario(n, overrides=args.overrides)
+        network_import(p)  # an unusable network file fails here, before any work
         for w in wis:
-            w.apply(p)
+            arm = w.apply(p)
+            if any(arm.get(k) != p.get(k) for k in ("network.mode", "network.file", "network.nodes")):
+                network_import(arm)
     out = args.out or Path("results") / ("matrix" if args.matrix else safe_name(f"compare-{Path(names[0]).stem}"))
     check_target(out, "compare", args.overwrite)  # before any work
     if getattr(args, "posterior", None):

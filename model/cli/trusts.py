@@ -36,6 +36,10 @@ def cmd_trusts(args: argparse.Namespace) -> int:
     names = [f"{t}-teaching" if args.teaching else t for t in TRUSTS]
     all_params = [load_scenario(n, overrides=args.overrides) for n in names]  # validate all first
     check_target(args.out, "trusts", args.overwrite)
+    from model.cli.run import network_import
+
+    for params in all_params:
+        network_import(params)  # an unusable network file (given with --set) fails here, before any work
     weekly_all, summary_all, net_all, labels = [], [], [], {}
     survey_all = []
     t0 = time.perf_counter()
