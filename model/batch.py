@@ -20,8 +20,9 @@ those costs once. :class:`TrustBatch` is that engine:
   gives the numbers of k calls of ``random(n)``); the rest per replicate
   when used;
 * the weekly schedule is ``TrustModel.step``'s, each process applied to
-  all replicates in one call: peer exchange, rollout, sustain and turnover are
-  the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
+  all replicates in one call: RPIWs (each replicate's own ``Workshops.step``
+  on its views, on the few weeks that hold one), peer exchange, rollout,
+  sustain and turnover are the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
   ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
   pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
   (``_UnionSums``); elsewhere the processes' elementwise functions are
@@ -44,7 +45,7 @@ throughput path for replicates (``runner.simulate_batch``, used by
 ``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
 ``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
 against the original, and tests/test_batch.py against ``TrustModel`` alone.
-Where the two must agree: the formulas of RPIWs,
+Where the two must agree: the formulas of
 performance and the weekly record appear here once more, over (B, ...)
 arrays (their single-run code is written for one trust's shapes and
 streams); a change to one of those mechanisms changes both, and
@@ -381,30 +382,14 @@ class TrustBatch:
 
     # -- the processes over the batch -------------------------------------------------
     def _workshops(self, t: int) -> None:
-        """Workshops.update over the batch: each replicate's draws in one call (its pathways' in turn)."""
-        ws = self.models[0].workshops
-        held = ws.schedule[t]
-        r = ws.params
-        staff = np.concatenate([m.workshops.staff[p] + b * self.n for b, m in enumerate(self.models) for p in held])
-        sizes = np.array([m.workshops.staff[p].size for m in self.models for p in held])
-        keys = np.concatenate([m.streams["rpiw"].random(int(sizes[b * len(held):(b + 1) * len(held)].sum()))
-                               for b, m in enumerate(self.models)])
-        prac = self.practising.reshape(-1)
-        keys += prac[staff]  # people not practising first, then at random
-        seg = np.repeat(np.arange(sizes.size), sizes)
-        order = np.lexsort((keys, seg))  # stable within a pathway, as argsort(kind="stable") alone
-        rank = np.arange(order.size) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        chosen = staff[order][rank < r.trainees]
-        cap = self.capability.reshape(-1)
-        cap[chosen] = np.maximum(cap[chosen], r.trained_capability)
-        prac[chosen] = True
-        cut = r.waste_cut * ws.focus(t)
-        for p in held:
-            units = ws.org.pathway_units[p]
-            self.gain[:, units] += cut * (1.0 - self.gain[:, units])
-        events = [(t, "rpiw", f"RPIW in pathway {p + 1}") for p in held]
+        """RPIWs over the batch: each replicate's own ``Workshops.step`` on its views of the batch's state.
+
+        RPIW weeks are few (a pathway's workshop about once a quarter) and
+        each replicate draws from its own ``rpiw`` stream, so a loop over
+        the replicates costs little and keeps the mechanism in one place.
+        """
         for m in self.models:
-            m.events.extend(events)
+            m.events.extend(m.workshops.step(m, t))
 
     def _rollout(self, t: int) -> None:
         """Training cohorts over the batch: ``Rollout.update`` itself, on the union's non-pilot units."""
