@@ -347,32 +347,74 @@ class TrustBatch:
         self._rewire_draws = _RewireDraws(self.rewire, self.live)
 
         # -- outputs: each replicate's week-0 record, as made alone ------------
+        batched = {id(m0.leadership): self._leadership, id(m0.manager_support): self._support,
+                   id(m0.workshops): self._workshops, id(m0.rollout): self._rollout,
+                   id(m0.exchange): self._exchange_step, id(m0.sustain): self._sustain,
+                   id(m0.turnover): self._turnover, id(m0.performance): self._performance_step}
+        self._plan = [(i, batched.get(id(p))) for i, p in enumerate(m0.schedule)]
+        if self._plan[-1][1] != self._performance_step:
+            raise ValueError("a batch needs performance last in the schedule (the weekly record reads it)")
+        self._recorders = [(i, p) for i, p in enumerate(m0.schedule) if batched.get(id(p)) is None
+                           and hasattr(p, "record")]
+        own = {k for _, p in self._recorders for k in p.outputs}
         keys = set(m0.history)
-        if keys != set(WEEKLY):
-            raise ValueError(f"a batch records {sorted(WEEKLY)}; this model records {sorted(keys)}")
+        if keys - own != set(WEEKLY):
+            raise ValueError(f"a batch records {sorted(WEEKLY)} and its per-replicate processes' outputs; "
+                             f"this model records {sorted(keys)}")
+        self._attention = self.attention_series[:, 0]
+        self._counts = self._true = None
         self.history = {k: np.stack([m.history[k] for m in models]) for k in WEEKLY}
         self.leavers = np.zeros(B, dtype=np.int64)
         self.week = 0
 
     # -- the weekly schedule: TrustModel.step, every process over the batch ---------
     def step(self) -> None:
-        """One week for every replicate: the network's scheduled changes, then the processes in order."""
+        """One week for every replicate: the network's scheduled changes, then the processes in schedule order.
+
+        Each process of ``TrustModel.schedule`` runs in its batched form
+        (``_batched``) or, for one this module does not know (a new
+        mechanism), as each replicate's own ``step`` on its views of the
+        batch's state (``_each``): a new mechanism is right in a batch at
+        once, and fast once it has a batched form.
+        """
         t = self.week = self.week + 1
         self.live.refresh(t)
-        attention = self.attention_series[:, min(t, self.weeks)]
-        models = self.models
-        if t in self.changes:  # 1. leadership (its series was drawn at the start)
-            for m in models:
+        self._attention = self.attention_series[:, min(t, self.weeks)]
+        for i, batched in self._plan:
+            if batched is not None:
+                batched(t)
+            else:
+                self._each(i, t)
+        self._record(t, self._counts, self._true)
+        for i, p in self._recorders:  # the weekly series of processes run per replicate
+            for m in self.models:
+                m.schedule[i].record(m, t, m.history)
+
+    def _each(self, i: int, t: int) -> None:
+        """Process ``i`` of the schedule as each replicate's own ``step``: its state arrays are views of the
+        batch's; its week, attention and last exposure are set first. (A process that changes the
+        network needs a batched form: a replicate's own live network has no matrices here.)"""
+        exposure = self.exposure.reshape(self.B, self.n)
+        for b, m in enumerate(self.models):
+            m.week, m.attention, m.exposure = t, float(self._attention[b]), exposure[b]
+            m.events.extend(m.schedule[i].step(m, t))
+
+    # -- the processes over the batch: the schedule's known processes, in its order ----
+    def _leadership(self, t: int) -> None:
+        """Leadership: its series was drawn at the start; a chief executive's change is an event."""
+        if t in self.changes:
+            for m in self.models:
                 m.events.extend(m.leadership.step(m, t))
-        models[0].manager_support.update(self.support, attention[:, None], self.recognition)  # 2.
-        if t in models[0].workshops.schedule:  # 3. RPIWs (the same weeks and pathways in every replicate)
-            self._workshops(t)
-        self._rollout(t)  # 3b.
-        self.exposure = self._exchange(t)  # 4.
-        self._sustain(t)  # 5.
-        self._turnover(t)  # 6.
-        counts, true = self._performance(t, attention)  # 7.
-        self._record(t, counts, true)
+
+    def _support(self, t: int) -> None:
+        """Middle managers' support over the batch: ``ManagerSupport.update`` itself on (B, U)."""
+        self.models[0].manager_support.update(self.support, self._attention[:, None], self.recognition)
+
+    def _exchange_step(self, t: int) -> None:
+        self.exposure = self._exchange(t)
+
+    def _performance_step(self, t: int) -> None:
+        self._counts, self._true = self._performance(t, self._attention)
 
     def run(self) -> "TrustBatch":
         """Run every replicate to the horizon."""
@@ -388,8 +430,9 @@ class TrustBatch:
         each replicate draws from its own ``rpiw`` stream, so a loop over
         the replicates costs little and keeps the mechanism in one place.
         """
-        for m in self.models:
-            m.events.extend(m.workshops.step(m, t))
+        if t in self.models[0].workshops.schedule:  # the same weeks and pathways in every replicate
+            for m in self.models:
+                m.events.extend(m.workshops.step(m, t))
 
     def _rollout(self, t: int) -> None:
         """Training cohorts over the batch: ``Rollout.update`` itself, on the union's non-pilot units."""

@@ -258,3 +258,50 @@ def test_run_replicates_on_two_processes_equals_one():
     two = run_replicates(params, 5, seed=3, weeks=40, workers=2)
     for a, b in zip(one, two):
         assert_same_run(a, b)
+
+
+class _Huddles:
+    """A toy new mechanism (docs/ODD.md, "Adding a mechanism"): practitioners recruit a unit colleague."""
+
+    outputs = ("huddle_recruits",)
+
+    def __init__(self, model):
+        self.unit_of, self.n_units = model.org.unit_of, model.org.n_units
+        self.rng = np.random.default_rng(model.seed + 7)
+        self.recruits = 0
+
+    def step(self, model, week):
+        u = self.rng.random(model.practising.size)
+        unit_practises = np.bincount(self.unit_of, weights=model.practising, minlength=self.n_units) > 0
+        newly = np.flatnonzero(unit_practises[self.unit_of] & ~model.practising & (u < 0.002 * model.attention))
+        model.practising[newly] = True
+        self.recruits = newly.size
+        return [(week, "huddle", f"{newly.size} joined")] if newly.size else []
+
+    def record(self, model, week, history):
+        history["huddle_recruits"][week] = self.recruits
+
+
+def test_a_new_mechanism_runs_in_a_batch_without_a_batched_form(monkeypatch):
+    """A process the batch does not know runs as each replicate's own step on its views: the same numbers."""
+    orig = TrustModel.__init__
+
+    def init(self, *a, **k):
+        orig(self, *a, **k)
+        h = _Huddles(self)
+        sched = list(self.schedule)
+        sched.insert(sched.index(self.exchange) + 1, h)
+        self.schedule = tuple(sched)
+        self._recorders.append(h)
+        self.history["huddle_recruits"] = np.full(self.weeks + 1, np.nan)
+        self.history["huddle_recruits"][0] = 0
+
+    monkeypatch.setattr(TrustModel, "__init__", init)
+    params = load_scenario(*CASES["sash-teaching"])
+    seeds = [21, 22, 23]
+    ref = [alone(params, s) for s in seeds]
+    got = simulate_batch(params, seeds, size=3)
+    assert sum(r.weekly["huddle_recruits"].sum() for r in ref) > 0  # the mechanism acted
+    assert any(e[1] == "huddle" for r in ref for e in r.events)
+    for a, b in zip(ref, got):
+        assert_same_run(a, b)
