@@ -16,7 +16,9 @@ SHARES = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean"
 
 # drawn by hand below (cross-field rules), or fixed
 SPECIAL = {"trust.name", "trust.label", "run.weeks", "sustain.abandon_min", "sustain.reinforcement_weight",
-           "sustain.support_weight", "sustain.recognition_weight", "measurement.pathway_scopes"}
+           "sustain.support_weight", "sustain.recognition_weight", "measurement.pathway_scopes",
+           # a network from files needs files: tests/test_network_io.py covers them; generated here
+           "network.mode", "network.file", "network.nodes"}
 
 
 def value_strategy(key):

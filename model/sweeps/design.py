@@ -294,6 +294,10 @@ def load_experiment(path: str | Path, engine: Any = None, check_params: bool = T
     except inputs.InputProblem as e:
         problem = e.problem.replace("malformed TOML", "not valid TOML", 1)
         raise ExperimentError([f"{path}: {problem} (allowed: {e.allowed})"]) from None
+    if isinstance(raw.get("parameters"), dict) and "targets" in raw and "vary" not in raw:
+        raise ExperimentError([f"{path}: a calibration file, not a sweep ([parameters] with priors and [[targets]]) "
+                               f"(allowed: an experiment with [vary] or [[points]]; run this one with "
+                               f"`spread calibrate {path}`)"])
     return experiment_from_dict(raw, str(path), text=text, engine=engine, check_params=check_params, checker=c)
 
 
