@@ -65,7 +65,7 @@ TARGET_KEYS = {"name", "scenario", "versus", "observed", "interval", "at_least",
                "regimes", "divide_by"}
 SCENARIO_KEYS = {"scenario", "set"}
 #: What --quick keeps of a calibration: enough to show the machinery end to end in under 2 minutes.
-QUICK = {"population": 6, "generations": 2, "replicates": 1, "draws": 4, "predictive_replicates": 1}
+QUICK = {"population": 4, "generations": 2, "replicates": 1, "draws": 3, "predictive_replicates": 1}
 
 
 class CalibrationError(ParameterError):
