@@ -49,7 +49,10 @@ RANDOM_PROB = 0.1
 
 def old_spread(graph, seeds, steps, rule="complex", *, threshold=0.25, adoption_prob=1.0, transmission=0.1,
                one_directional_weight=1.0, mix=0.5, attempts="every_step", rng=None):
-    """The kernel before issue 12 (model/contagion.py at 205f4d3): states only."""
+    """The kernel before issue 12 (model/contagion.py at 205f4d3): (states, reciprocal share).
+
+    Every step run, matrices rebuilt; tests/test_contagion_prepared.py checks the prepared kernel against it.
+    """
     rng = np.random.default_rng(rng)
     M, recip = in_contact_matrix(graph)
     n = M.shape[0]
@@ -58,8 +61,11 @@ def old_spread(graph, seeds, steps, rule="complex", *, threshold=0.25, adoption_
     log_W = sp.csr_array((log_survival(weights, transmission), M.indices, M.indptr), shape=(n, n))
     k = np.diff(M.indptr)
     threshold = np.broadcast_to(np.asarray(threshold, dtype=float), (n,))
+    seeds = np.asarray(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
+    if seeds.dtype == bool:
+        seeds = np.flatnonzero(seeds)
     x = np.zeros(n, dtype=bool)
-    x[np.asarray(seeds, dtype=np.int64)] = True
+    x[seeds.astype(np.int64)] = True
     new = x.copy()
     states = np.zeros((steps + 1, n), dtype=bool)
     states[0] = x
@@ -72,7 +78,7 @@ def old_spread(graph, seeds, steps, rule="complex", *, threshold=0.25, adoption_
         new = adopt
         x = x | adopt
         states[t] = x
-    return states
+    return states, (float(recip.mean()) if recip.size else 0.0)
 
 
 class Plain:
@@ -151,7 +157,7 @@ def main(argv=None) -> int:
         timed = interleaved({
             "plain": lambda s, c: plain.spread(s, a.steps, THRESHOLD, prob, c),
             "prepared": lambda s, c: net.spread(s, a.steps, threshold=THRESHOLD, adoption_prob=prob, rng=c).states,
-            "old": lambda s, c: old_spread(G, s, a.steps, threshold=THRESHOLD, adoption_prob=prob, rng=c),
+            "old": lambda s, c: old_spread(G, s, a.steps, threshold=THRESHOLD, adoption_prob=prob, rng=c)[0],
         }, calls, {"old": a.old_calls})
         (t_pl, res_pl), (t_pr, res_pr), (t_old, res_old) = timed["plain"], timed["prepared"], timed["old"]
         unprepared = [spread(G, s, a.steps, threshold=THRESHOLD, adoption_prob=prob, rng=c).states

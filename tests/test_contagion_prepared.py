@@ -9,6 +9,9 @@ generator gives the same numbers too.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -21,39 +24,16 @@ from model.contagion import (
 )
 
 
-def _reference_spread(graph, seeds, steps, rule="complex", *, threshold=0.25, adoption_prob=1.0, transmission=0.1,
-                      one_directional_weight=1.0, mix=0.5, attempts="every_step", rng=None):
-    """``spread`` as it was (model/contagion.py before issue 12): every step run, matrices rebuilt."""
-    rng = np.random.default_rng(rng)
-    M, recip = in_contact_matrix(graph)
-    n = M.shape[0]
-    weights = np.where(recip, 1.0, one_directional_weight)
-    W = sp.csr_array((weights, M.indices, M.indptr), shape=(n, n))
-    log_W = sp.csr_array((log_survival(weights, transmission), M.indices, M.indptr), shape=(n, n))
-    k = np.diff(M.indptr)
-    seeds = np.asarray(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
-    if seeds.dtype == bool:
-        seeds = np.flatnonzero(seeds)
-    threshold = np.broadcast_to(np.asarray(threshold, dtype=float), (n,))
-    x = np.zeros(n, dtype=bool)
-    x[seeds.astype(np.int64)] = True
-    new = x.copy()
-    states = np.zeros((steps + 1, n), dtype=bool)
-    states[0] = x
-    deterministic = rule == "complex" and adoption_prob >= 1.0
-    for t in range(1, steps + 1):
-        xf = x.astype(np.float64)
-        x_try = new.astype(np.float64) if attempts == "once" else xf
-        p, _ = rule_probability(rule, W, log_W, xf, x_try, k, threshold, adoption_prob, mix)
-        if deterministic:
-            adopt = ~x & (p >= 1.0)
-        else:
-            adopt = ~x & (rng.random(n) < p)
-        new = adopt
-        x = x | adopt
-        states[t] = x
-    share = float(recip.mean()) if recip.size else 0.0
-    return states, share
+def _bench(name: str):
+    """A benchmark script as a module: its copy of the code before issue 12 is the one reference."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+#: the code as it was before issue 12 (benchmarks/bench_kernel.py's ``old_spread``), for bit-for-bit comparison
+_reference_spread = _bench("bench_kernel").old_spread
 
 
 @st.composite

@@ -8,6 +8,9 @@ network table comes from them.
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -38,43 +41,16 @@ def staff_network(n: int, arcs: set[tuple[int, int]], rng: np.random.Generator) 
                         out_ptr=out_ptr)
 
 
-def _reference_stats(net: StaffNetwork, week: int, live: np.ndarray) -> dict:
-    """network_stats as it was before issue 12 (clustering by a sparse matrix square), for bit-for-bit comparison."""
-    n = net.n
-    arcs = int(live.sum())
-    rev_live = np.zeros_like(live)
-    has = net.reverse >= 0
-    rev_live[has] = live[net.reverse[has]]
-    rec_arcs = int((live & rev_live).sum())
-    mutual_pairs = rec_arcs / 2
-    one_way = arcs - rec_arcs
-    connected_pairs = mutual_pairs + one_way
-    s, d = net.src[live], net.dst[live]
-    A = sp.csr_array((np.ones(arcs), (s, d)), shape=(n, n))
-    U = ((A + A.T) > 0).astype(np.float64)
-    k = np.asarray(U.sum(axis=1)).ravel()
-    tri = np.asarray((U @ U).multiply(U).sum(axis=1)).ravel() / 2
-    denom = k * (k - 1) / 2
-    local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
-    triples = denom.sum()
-    n_comp, labels = csgraph.connected_components(A, directed=True, connection="weak")
-    largest = np.bincount(labels).max() / n if n else 0.0
-    indeg = np.bincount(d, minlength=n)
-    outdeg = np.bincount(s, minlength=n)
-    cross = int((live & net.cross).sum())
-    return {
-        "week": week, "staff": n, "arcs": arcs,
-        "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
-        "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
-        "reciprocity_pairs": mutual_pairs / connected_pairs if connected_pairs else 0.0,
-        "one_directional_share": one_way / arcs if arcs else 0.0,
-        "clustering_mean": float(local.mean()),
-        "transitivity": float(tri.sum() / triples) if triples else 0.0,
-        "mean_in_degree": float(indeg.mean()), "mean_out_degree": float(outdeg.mean()),
-        "max_in_degree": int(indeg.max()) if n else 0, "max_out_degree": int(outdeg.max()) if n else 0,
-        "components": int(n_comp), "largest_component_share": float(largest),
-        "cross_unit_ties_per_person": cross / n if n else 0.0,
-    }
+def _bench(name: str):
+    """A benchmark script as a module: its copy of the code before issue 12 is the one reference."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+#: the code as it was before issue 12 (benchmarks/bench_fixed_costs.py's ``old_network_stats``), for bit-for-bit comparison
+_reference_stats = _bench("bench_fixed_costs").old_network_stats
 
 
 @st.composite
