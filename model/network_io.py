@@ -239,23 +239,21 @@ def _check_nodes(ids: np.ndarray, unit: np.ndarray, directorate: np.ndarray, rol
         raise _fail(where(i), f"directorate of node {ids[i]!r}", "",
                     "a directorate name (every node but executives is in one)")
     directorate = np.where(execs, "", directorate)
-    # a unit sits in one directorate
+    # a unit sits in one directorate, and in one pathway at most
     staff = np.flatnonzero(~execs)
-    pairs = pd.DataFrame({"u": unit[staff], "d": directorate[staff]})
-    first_dir = pairs.groupby("u", sort=False)["d"].transform("first").to_numpy()
-    clash = np.flatnonzero(first_dir != pairs["d"].to_numpy())
-    if clash.size:
-        i = int(staff[clash[0]])
-        raise _fail(where(i), f"directorate of node {ids[i]!r} in unit {unit[i]!r}", directorate[i],
-                    f"the directorate the unit's other members are in ({first_dir[clash[0]]!r}): a unit sits in one directorate")
-    if pathway is not None:
-        pw = pd.DataFrame({"u": unit[staff], "p": pathway[staff]})
-        first_pw = pw.groupby("u", sort=False)["p"].transform("first").to_numpy()
-        clash = np.flatnonzero(first_pw != pw["p"].to_numpy())
+
+    def one_per_unit(values: np.ndarray, what: str, allowed: str) -> None:
+        firsts = pd.Series(values[staff]).groupby(unit[staff], sort=False).transform("first").to_numpy()
+        clash = np.flatnonzero(firsts != values[staff])
         if clash.size:
             i = int(staff[clash[0]])
-            raise _fail(where(i), f"pathway of node {ids[i]!r} in unit {unit[i]!r}", pathway[i],
-                        f"the pathway of the unit's other members ({first_pw[clash[0]]!r}): a pathway is a set of units")
+            raise _fail(where(i), f"{what} of node {ids[i]!r} in unit {unit[i]!r}", values[i],
+                        allowed.format(firsts[clash[0]]))
+
+    one_per_unit(directorate, "directorate",
+                 "the directorate the unit's other members are in ({!r}): a unit sits in one directorate")
+    if pathway is not None:
+        one_per_unit(pathway, "pathway", "the pathway of the unit's other members ({!r}): a pathway is a set of units")
     return role, directorate
 
 
