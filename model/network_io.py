@@ -136,8 +136,13 @@ class Structure:
 
 
 # -- reading -----------------------------------------------------------------------------------
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so a message shows 'b', not np.str_('b')."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _fail(where: Any, what: str, value: Any, allowed: str) -> NetworkFileError:
-    v = repr(value)
+    v = repr(_plain(value))
     v = v if len(v) <= 60 else v[:57] + "...'"
     return NetworkFileError(f"{where}: {what} = {v}: allowed is {allowed}")
 
@@ -232,11 +237,11 @@ def _check_nodes(ids: np.ndarray, unit: np.ndarray, directorate: np.ndarray, rol
     no_unit = np.flatnonzero((unit == "") & ~execs)
     if no_unit.size:
         i = int(no_unit[0])
-        raise _fail(where(i), f"unit of node {ids[i]!r}", "", "a unit name (every node but executives has a unit)")
+        raise _fail(where(i), f"unit of node {_plain(ids[i])!r}", "", "a unit name (every node but executives has a unit)")
     no_dir = np.flatnonzero((directorate == "") & ~execs)
     if no_dir.size:
         i = int(no_dir[0])
-        raise _fail(where(i), f"directorate of node {ids[i]!r}", "",
+        raise _fail(where(i), f"directorate of node {_plain(ids[i])!r}", "",
                     "a directorate name (every node but executives is in one)")
     directorate = np.where(execs, "", directorate)
     # a unit sits in one directorate, and in one pathway at most
@@ -247,8 +252,8 @@ def _check_nodes(ids: np.ndarray, unit: np.ndarray, directorate: np.ndarray, rol
         clash = np.flatnonzero(firsts != values[staff])
         if clash.size:
             i = int(staff[clash[0]])
-            raise _fail(where(i), f"{what} of node {ids[i]!r} in unit {unit[i]!r}", values[i],
-                        allowed.format(firsts[clash[0]]))
+            raise _fail(where(i), f"{what} of node {_plain(ids[i])!r} in unit {_plain(unit[i])!r}", values[i],
+                        allowed.format(_plain(firsts[clash[0]])))
 
     one_per_unit(directorate, "directorate",
                  "the directorate the unit's other members are in ({!r}): a unit sits in one directorate")
@@ -618,7 +623,7 @@ def _place_respondents(data: NetworkData, org: Organisation) -> np.ndarray:
     for (k, r), grp in frame.groupby(["d", "ur"], sort=False):
         units = org.directorate_units[int(k)]
         if r >= units.size:
-            raise _fail(f"{src_name}: unit {grp['u'].iloc[0]!r}", "units in its directorate", int(r) + 1,
+            raise _fail(f"{src_name}: unit {_plain(grp['u'].iloc[0])!r}", "units in its directorate", int(r) + 1,
                         f"at most the {units.size} units the generated directorate has (organisation.staff / unit_size_mean)")
         u = int(units[int(r)])
         posts = np.arange(org.unit_start[u], org.unit_start[u] + org.unit_size[u])
@@ -633,7 +638,7 @@ def _place_respondents(data: NetworkData, org: Organisation) -> np.ndarray:
         else:
             posts = posts[posts != mgr]
         if idx.size > posts.size:
-            raise _fail(f"{src_name}: unit {grp['u'].iloc[0]!r}", "respondents", int(idx.size),
+            raise _fail(f"{src_name}: unit {_plain(grp['u'].iloc[0])!r}", "respondents", int(idx.size),
                         f"at most the {posts.size} posts of the generated unit (raise organisation.unit_size_mean)")
         # posts spread evenly round the unit's ring, so each respondent keeps ring neighbours who
         # did not respond (their generated ties to the unit's staff); a unit manager keeps the first

@@ -304,6 +304,13 @@ BAD = {
     "duplicate node id": (TIES, NODES + "a,ward2,med,\n", ".csv", ["nodes.csv", "line 11", "'a'", "each node id once"]),
     "unit in two directorates": (TIES, NODES.replace("f,ward3,surg", "f,ward3,med"), ".csv",
                                  ["nodes.csv", "line 8", "'med'", "a unit sits in one directorate"]),
+    "unit in two pathways": (TIES, NODES.replace("id,unit,directorate,role", "id,unit,directorate,role,pathway")
+                             .replace("frontline\n", "frontline,\n").replace("manager\n", "manager,\n")
+                             .replace("ceo,,,chief executive", "ceo,,,chief executive,").replace("b,ward1,med,\n", "b,ward1,med,,\n")
+                             .replace("e,ward3,surg,unit manager,", "e,ward3,surg,unit manager,p1")
+                             .replace("f,ward3,surg,frontline,", "f,ward3,surg,frontline,p1")
+                             .replace("g,ward3,surg,frontline,", "g,ward3,surg,frontline,p2"), ".csv",
+                             ["nodes.csv", "line 9", "'p2'", "a pathway is a set of units"]),
     "not UTF-8": (b"source,target\n\xff\xfe,a\n", NODES, ".csv", ["ties.csv", "not UTF-8"]),
     "not CSV or GraphML": (TIES, NODES, ".txt", ["ties.txt", ".csv edge list", ".graphml"]),
     "CSV that is not CSV": ('source,target\n"a,b\n', NODES, ".csv", ["ties.csv", "not a readable CSV"]),
@@ -354,6 +361,7 @@ def test_bad_file_is_one_line_exit_2_nothing_written(tmp_path, capsys, case, com
     for w in words:
         assert w in err[0], (w, err[0])
     assert "allowed" in err[0]
+    assert "np.str_" not in err[0] and "np.int" not in err[0], err[0]  # values as written, not numpy reprs
     assert not (out.exists() and any(out.iterdir()))
 
 
