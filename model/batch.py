@@ -62,7 +62,7 @@ import types
 import numpy as np
 
 from .live_network import LiveNetwork
-from .network import ARC_FLAGS, FLAG_CROSS, StaffNetwork
+from .network import FLAG_CROSS, StaffNetwork
 from .params import Params
 from .processes.exchange import CAPABLE_LEVEL
 from .trust import WEEKLY, TrustModel
@@ -134,7 +134,7 @@ class BatchLiveNetwork(LiveNetwork):
         sign = 1 if live else -1
         blk = self.arc_block[arcs]
         self.block_live += sign * np.bincount(blk, minlength=self.blocks)
-        self.block_cross += sign * np.bincount(blk[(facts[:, ARC_FLAGS] & FLAG_CROSS) != 0], minlength=self.blocks)
+        self.block_cross += sign * np.bincount(blk[(facts["flags"] & FLAG_CROSS) != 0], minlength=self.blocks)
         super().set_live(arcs, live, facts)
 
     def cross_ties_of(self, people: np.ndarray, week: int) -> np.ndarray:

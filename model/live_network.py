@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .contagion import log_survival
-from .network import ARC_DST, ARC_FLAGS, ARC_OUT_POS, ARC_REVERSE, FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL, StaffNetwork, network_stats
+from .network import FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL, StaffNetwork, network_stats
 
 if TYPE_CHECKING:  # networkx is imported only by to_networkx
     import networkx as nx
@@ -106,15 +106,15 @@ class LiveNetwork:
         if arcs.size == 0:
             return
         self.live[arcs] = live
-        flags = facts[:, ARC_FLAGS]
+        flags = facts["flags"]
         # the same numbers as base_weight[arcs]: 1 on a reciprocal arc, the one-way weight otherwise
         w = np.where(flags & FLAG_RECIPROCAL, 1.0, self.one_way_weight) if live else 0.0
         self.W.data[arcs] = w
-        self.w_out[facts[:, ARC_OUT_POS]] = w
+        self.w_out[facts["out_pos"]] = w
         if self.log_W is not None:
             self.log_W.data[arcs] = self.base_log[arcs] if live else 0.0
         self.n_live += arcs.size if live else -arcs.size
-        dst = facts[:, ARC_DST][(flags & FLAG_FORUM) == 0]  # forum ties add exposure, not to its denominator
+        dst = facts["dst"][(flags & FLAG_FORUM) == 0]  # forum ties add exposure, not to its denominator
         np.add.at(self.in_degree, dst, 1.0 if live else -1.0)
         self.inv_degree[dst] = 1.0 / np.maximum(self.in_degree[dst], 1.0)
         self.cross_live += np.count_nonzero(flags & FLAG_CROSS) * (1 if live else -1)
@@ -137,7 +137,7 @@ class LiveNetwork:
             return
         facts = self.structure.arc_facts[arcs]
         self.active_from[arcs] = wake_week
-        rev = facts[:, ARC_REVERSE]
+        rev = facts["reverse"]
         mark = self._mark
         mark[arcs] = True
         paired = (rev >= 0) & mark[np.maximum(rev, 0)]

@@ -38,9 +38,7 @@ if TYPE_CHECKING:  # networkx is imported only by to_networkx
 
 NEVER = np.iinfo(np.int32).max
 
-# columns of ``StaffNetwork.arc_facts``: the per-arc facts turnover and the forum schedule read together
-ARC_DST, ARC_OUT_POS, ARC_REVERSE, ARC_FLAGS = 0, 1, 2, 3
-# bits of its flags column
+# bits of the flags field of ``StaffNetwork.arc_facts``
 FLAG_FORUM, FLAG_CROSS, FLAG_RECIPROCAL = 1, 2, 4
 
 
@@ -68,16 +66,15 @@ class StaffNetwork:
             self.forum = np.zeros(self.src.size, dtype=bool)
         self.out_pos = np.empty_like(self.out_order)  # arc id -> its place in out_order
         self.out_pos[self.out_order] = np.arange(self.out_order.size)
-        # The same facts side by side, one 16-byte row per arc: switching a few hundred scattered
+        # The same facts side by side, one 16-byte record per arc: switching a few hundred scattered
         # arcs on or off a week (LiveNetwork.set_live) then reads one cache line per arc, not one
         # per array (each a miss at real size: the arrays are megabytes).
-        it = np.int32 if self.src.size < 2**31 - 1 and self.n < 2**31 - 1 else np.int64
-        self.arc_facts = np.empty((self.src.size, 4), dtype=it)
-        self.arc_facts[:, ARC_DST] = self.dst
-        self.arc_facts[:, ARC_OUT_POS] = self.out_pos
-        self.arc_facts[:, ARC_REVERSE] = self.reverse
-        self.arc_facts[:, ARC_FLAGS] = (self.forum * FLAG_FORUM + self.cross * FLAG_CROSS
-                                   + self.reciprocal * FLAG_RECIPROCAL)
+        it = "i4" if max(self.src.size, self.n) < 2**31 - 1 else "i8"
+        self.arc_facts = np.empty(self.src.size, dtype=[("dst", it), ("out_pos", it), ("reverse", it), ("flags", it)])
+        self.arc_facts["dst"] = self.dst
+        self.arc_facts["out_pos"] = self.out_pos
+        self.arc_facts["reverse"] = self.reverse
+        self.arc_facts["flags"] = self.forum * FLAG_FORUM + self.cross * FLAG_CROSS + self.reciprocal * FLAG_RECIPROCAL
         # cross-unit arcs incident to each person (in, then out), for turnover
         cross = np.flatnonzero(self.cross)
         ends = np.concatenate([self.dst[cross], self.src[cross]])
