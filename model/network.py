@@ -61,7 +61,7 @@ class StaffNetwork:
 
     def __post_init__(self):
         if self.out_dst is None:
-            self.out_dst = self.dst[self.out_order]
+            self.out_dst = self.dst[self.out_order].astype(np.intp)  # intp: what bincount reads without a copy
         if self.forum is None:
             self.forum = np.zeros(self.src.size, dtype=bool)
         self.out_pos = np.empty_like(self.out_order)  # arc id -> its place in out_order
