@@ -301,7 +301,7 @@ def test_arc_facts_are_the_arrays_side_by_side():
     from model.batch import union_network
     from model.network import FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL
 
-    nets = [make({"organisation.staff": 400, "forums.ties_per_person_annual": 1.0}, seed=s)[1] for s in (1, 2)]
+    nets = [make({"organisation.staff": 900, "forums.ties_per_person_annual": 1.0}, seed=s)[1] for s in (1, 2)]
     union, _ = union_network(nets)
     for net in (*nets, union):
         f = net.arc_facts
