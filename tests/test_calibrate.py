@@ -240,3 +240,21 @@ def test_run_and_compare_over_the_posterior(tmp_path, capsys):
 
     code, _, err = run_cli(["run", "sash-teaching", "--posterior", str(tmp_path), "--out", str(tmp_path / "x")], capsys)
     assert code == 2 and "not a `spread calibrate` folder" in err and not (tmp_path / "x").exists()
+
+
+def test_a_particle_run_skips_network_and_survey_only_when_no_target_reads_them():
+    """run_arm computes the network statistics and the survey only for statistics that read them;
+    the outcomes are the same numbers either way (the survey draws from its own stream)."""
+    import json
+
+    from model.calibrate.fit import run_arm
+    from model.calibrate.targets import Statistic
+
+    outcome = Statistic("outcome", "adoption_rest_final")
+    net = Statistic("network", "reciprocity_arcs", when="end")
+    survey = Statistic("survey", "reciprocity_arcs")
+    fixed, values = json.dumps({"organisation.staff": 900}), json.dumps({})
+    alone = run_arm(("baseline", fixed, values, 5, 140, (outcome,)))  # past the survey week (130)
+    both = run_arm(("baseline", fixed, values, 5, 140, (outcome, net, survey)))
+    assert alone[0] == both[0] and math.isfinite(alone[0])
+    assert 0 < both[1] < 1 and math.isfinite(both[2])
