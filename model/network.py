@@ -394,7 +394,7 @@ def _pair_structure(net: StaffNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return kept
 
 
-def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+def triangles(lo: np.ndarray, hi: np.ndarray, n: int, members: np.ndarray | None = None) -> np.ndarray:
     """Number of triangles through each of ``n`` nodes of the simple undirected graph with edges ``(lo, hi)``.
 
     Each edge is listed once, with lo < hi. The "forward" algorithm
@@ -406,38 +406,78 @@ def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
     visits sum_v out_v (out_v - 1) / 2 pairs, far fewer than the wedges of
     a sparse matrix square when degrees are uneven (a manager's large
     team). Integer counts: the same numbers as ``diag(U^3) / 2``.
+
+    With ``members`` (k x m booleans: edge e is in graph j), the counts of
+    each of those k subgraphs, as a k x n array, from one pass over the
+    union: a triangle of the union is one of graph j's when its three edges
+    all are (the week-0 and horizon networks of a run share most edges).
     """
-    return _forward(lo, hi, n)[0]
+    counts = _forward(lo, hi, n, members)[0]
+    return counts[0] if members is None else counts
 
 
-def _forward(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, sp.csr_array]:
-    """:func:`triangles`, and the oriented edges as a CSR matrix (node numbers by degree rank)."""
+def _forward(lo: np.ndarray, hi: np.ndarray, n: int,
+             members: np.ndarray | None = None) -> tuple[np.ndarray, list[sp.csr_array]]:
+    """:func:`triangles` (k x n), and each graph's oriented edges as a CSR matrix (node numbers by degree rank)."""
     m = lo.size
+    one = members is None
+    members = np.ones((1, m), dtype=bool) if one else np.atleast_2d(np.asarray(members, dtype=bool))
+    k = members.shape[0]
+    if k > 7:
+        raise ValueError(f"triangles: {k} graphs at once; allowed is at most 7")
     deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
     rank = np.empty(n, dtype=np.int64)
-    rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
-    rl, rh = rank[lo], rank[hi]
-    keys = np.sort(np.minimum(rl, rh) * n + np.maximum(rl, rh))  # oriented edges, by row then end
-    # 32-bit positions where they fit: the pair arrays below are the bulk of the memory traffic
+    # by degree, ties by id (a stable sort: radix on 16-bit degrees)
+    rank[np.argsort(deg.astype(np.int16 if n < 2**15 else np.int64), kind="stable")] = np.arange(n)
+    # every edge once, from its lower to its higher rank, as row * n + end with its graphs' bits below:
+    # one sort orders the edges and carries the bits; 32-bit where it fits (the bulk of the memory traffic)
+    kt = np.int32 if (n * n) << k < 2**31 else np.int64
     it = np.int32 if max(n, m) < 2**31 - 1 else np.int64
-    row = (keys // n).astype(it)
-    ends = (keys - row.astype(np.int64) * n).astype(it)
+    rl, rh = rank[lo].astype(kt), rank[hi].astype(kt)
+    code = (np.minimum(rl, rh) * kt(n) + np.maximum(rl, rh)) << kt(k)
+    for j in range(1, k) if one else range(k):
+        code |= members[j].astype(kt) << kt(j)
+    if one:
+        code |= kt(1)
+    code.sort()
+    bits = (code & kt((1 << k) - 1)).astype(np.int8)
+    keys = code >> kt(k)
+    row = (keys // kt(n)).astype(it, copy=False)
+    ends = (keys - row * kt(n)).astype(it, copy=False)
     ptr = np.zeros(n + 1, dtype=it)
     np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
-    D = sp.csr_array((np.ones(m, dtype=np.int8), ends, ptr), shape=(n, n))
-    pos = np.arange(m, dtype=it)
-    later = ptr[row + 1] - pos - 1  # later out-edges of the same row
+    nxt = np.arange(1, m + 1, dtype=it)
+    later = ptr[row + 1] - nxt  # later out-edges of the same row
     start = np.cumsum(later, dtype=np.int64) - later  # where each edge's pairs begin
     total = int(start[-1] + later[-1]) if m else 0
     pt = it if total < 2**31 - 1 else np.int64
     # each out-edge (a -> x) paired with every later one (a -> y) of its row: x < y, so the
     # edge between them, if any, is x -> y (repeats run in order; only y needs a gather)
-    second = np.arange(total, dtype=pt) + np.repeat((pos + 1 - start).astype(pt), later)
+    second = np.arange(total, dtype=pt) + np.repeat((nxt - start).astype(pt), later)
     x, y = np.repeat(ends, later), ends[second]
-    hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
-    out = (np.bincount(np.repeat(row, later)[hit], minlength=n) + np.bincount(x[hit], minlength=n)
-           + np.bincount(y[hit], minlength=n))
-    return out[rank], D
+    D = sp.csr_array((bits, ends, ptr), shape=(n, n))
+    # the graphs that have the triangle (a, x, y): those of its closing edge x -> y (one sparse
+    # lookup, 0 if none) that have its two other edges too
+    tri = D[x, y] if total else np.zeros(0, dtype=np.int8)
+    if not one:
+        tri &= np.repeat(bits, later)
+        tri &= bits[second]
+    hit = np.flatnonzero(tri)
+    nodes = np.concatenate([np.repeat(row, later)[hit], x[hit], y[hit]])  # each triangle's three nodes
+    if one:
+        return np.bincount(nodes, minlength=n)[rank][None, :], [D]
+    # triangles per node and set of graphs (the bits), in one count; graph j's: the sets with bit j
+    nodes = nodes.astype(np.int64) << k | np.tile(tri[hit], 3)
+    per_set = np.bincount(nodes, minlength=n << k).reshape(n, 1 << k)
+    sets = np.arange(1 << k)
+    counts = np.stack([per_set[:, (sets >> j) & 1 == 1].sum(axis=1) for j in range(k)])[:, rank]
+    mats = []
+    for j in range(k):  # each graph's edges (for its components): one pass per graph, two in a run
+        edge = (bits & np.int8(1 << j)) != 0
+        rows = np.zeros(n + 1, dtype=it)
+        np.cumsum(np.bincount(row[edge], minlength=n), out=rows[1:])
+        mats.append(sp.csr_array((np.ones(rows[-1], dtype=np.int8), ends[edge], rows), shape=(n, n)))
+    return counts, mats
 
 
 def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
@@ -451,41 +491,67 @@ def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) 
     and ``transitivity`` of ``G.to_undirected()``), from exact triangle
     counts (:func:`triangles`).
     """
-    n = net.n
     live = net.active(week) if live is None else np.asarray(live, dtype=bool)
-    arcs = int(live.sum())
-    lo, hi, rev_live = undirected_edges(net, live)
-    rec_arcs = int((live & rev_live).sum())
-    mutual_pairs = rec_arcs / 2
-    one_way = arcs - rec_arcs
-    connected_pairs = mutual_pairs + one_way
-    k = (np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)).astype(np.float64)
-    tri, D = _forward(lo, hi, n)
-    tri = tri.astype(np.float64)
-    denom = k * (k - 1) / 2
-    local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
-    triples = denom.sum()
-    # weak components of the live arcs: those of the connected pairs, each once (D, nodes renumbered)
-    n_comp, labels = csgraph.connected_components(D, directed=True, connection="weak")
-    largest = np.bincount(labels).max() / n if n else 0.0
-    indeg = np.diff(np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr])  # rows = targets
-    outdeg = np.bincount(net.src[live], minlength=n)
-    cross = int((live & net.cross).sum())
-    return {
-        "week": week,
-        "staff": n,
-        "arcs": arcs,
-        "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
-        "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
-        "reciprocity_pairs": mutual_pairs / connected_pairs if connected_pairs else 0.0,
-        "one_directional_share": one_way / arcs if arcs else 0.0,
-        "clustering_mean": float(local.mean()),
-        "transitivity": float(tri.sum() / triples) if triples else 0.0,
-        "mean_in_degree": float(indeg.mean()),
-        "mean_out_degree": float(outdeg.mean()),
-        "max_in_degree": int(indeg.max()) if n else 0,
-        "max_out_degree": int(outdeg.max()) if n else 0,
-        "components": int(n_comp),
-        "largest_component_share": float(largest),
-        "cross_unit_ties_per_person": cross / n if n else 0.0,
-    }
+    return network_stats_many(net, [(week, live)])[0]
+
+
+def network_stats_many(net: StaffNetwork, snapshots: list[tuple[int, np.ndarray]]) -> list[dict[str, float]]:
+    """:func:`network_stats` of several live-arc sets of one network (``(week, live)`` each), the same numbers.
+
+    The triangles of all of them come from one count over their union
+    (:func:`triangles` with ``members``): a run's week-0 and horizon
+    networks differ by the forum and re-formed ties only, so two snapshots
+    cost little more than one.
+    """
+    n = net.n
+    lives = [np.asarray(live, dtype=bool) for _, live in snapshots]
+    rev, has, lower = _pair_structure(net)
+    if len(lives) == 1:
+        lo, hi, _ = undirected_edges(net, lives[0])
+        members = None
+    else:  # each connected pair of any snapshot once, and which snapshots have it
+        union = np.logical_or.reduce(lives)
+        r = np.flatnonzero(union & (~(union[rev] & has) | lower))
+        s, d = net.src[r], net.dst[r]
+        lo, hi = np.minimum(s, d), np.maximum(s, d)
+        members = np.array([live[r] | (has[r] & live[rev[r]]) for live in lives])
+    tris, mats = _forward(lo, hi, n, members)
+    out = []
+    for j, ((week, _), live) in enumerate(zip(snapshots, lives)):
+        arcs = int(live.sum())
+        rev_live = live[rev] & has
+        rec_arcs = int((live & rev_live).sum())
+        mutual_pairs = rec_arcs / 2
+        one_way = arcs - rec_arcs
+        connected_pairs = mutual_pairs + one_way
+        lo_j, hi_j = (lo, hi) if members is None else (lo[members[j]], hi[members[j]])
+        k = (np.bincount(lo_j, minlength=n) + np.bincount(hi_j, minlength=n)).astype(np.float64)
+        tri = tris[j].astype(np.float64)
+        denom = k * (k - 1) / 2
+        local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
+        triples = denom.sum()
+        # weak components of the live arcs: those of the connected pairs, each once (nodes renumbered)
+        n_comp, labels = csgraph.connected_components(mats[j], directed=True, connection="weak")
+        largest = np.bincount(labels).max() / n if n else 0.0
+        indeg = np.diff(np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr])  # rows = targets
+        outdeg = np.bincount(net.src[live], minlength=n)
+        cross = int((live & net.cross).sum())
+        out.append({
+            "week": week,
+            "staff": n,
+            "arcs": arcs,
+            "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
+            "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
+            "reciprocity_pairs": mutual_pairs / connected_pairs if connected_pairs else 0.0,
+            "one_directional_share": one_way / arcs if arcs else 0.0,
+            "clustering_mean": float(local.mean()),
+            "transitivity": float(tri.sum() / triples) if triples else 0.0,
+            "mean_in_degree": float(indeg.mean()),
+            "mean_out_degree": float(outdeg.mean()),
+            "max_in_degree": int(indeg.max()) if n else 0,
+            "max_out_degree": int(outdeg.max()) if n else 0,
+            "components": int(n_comp),
+            "largest_component_share": float(largest),
+            "cross_unit_ties_per_person": cross / n if n else 0.0,
+        })
+    return out
