@@ -73,6 +73,8 @@ def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
             f.write(text)
 
 
+#: below this many rows pandas' own CSV writer is the quicker (a run's summary, network and survey rows)
+_NUMERIC_CSV_ROWS = 100
 #: characters that make the csv module quote a field (then pandas' own writer is used)
 _QUOTED = re.compile(r'[,"\r\n]')
 
@@ -87,19 +89,21 @@ def _numeric_csv(df: pd.DataFrame) -> str | None:
     time for the weekly table (many repeated values, no quoting to decide).
     """
     cols = df.columns
+    if len(df) < _NUMERIC_CSV_ROWS:
+        return None  # a few rows: pandas' writer is quicker than setting this up
     if (len(cols) < 2 or not all(isinstance(c, str) and c and not _QUOTED.search(c) for c in cols)
             or not all(t in (np.dtype(np.float64), np.dtype(np.int64)) for t in df.dtypes)):
         return None  # a lone column quotes an empty field; names or values that may need quoting
+    floats = np.array([t == np.float64 for t in df.dtypes])
     text = np.empty((len(df), len(cols)), dtype=object)
-    for i in range(len(cols)):
-        v = df.iloc[:, i].to_numpy()
-        if v.dtype == np.float64:
-            bits, back = np.unique(v.view(np.int64), return_inverse=True)
-            col = bits.view(np.float64).astype(str).astype(object)[back]
-            col[np.isnan(v)] = ""
-        else:
-            col = v.astype(str).astype(object)
-        text[:, i] = col
+    if floats.any():  # all float columns as one block: each distinct value (by its bits) formatted once
+        v = np.ascontiguousarray(df.iloc[:, np.flatnonzero(floats)].to_numpy())
+        bits, back = np.unique(v.view(np.int64), return_inverse=True)
+        block = bits.view(np.float64).astype(str).astype(object)[back.reshape(-1)].reshape(v.shape)
+        block[np.isnan(v)] = ""
+        text[:, floats] = block
+    if not floats.all():
+        text[:, ~floats] = df.iloc[:, np.flatnonzero(~floats)].to_numpy().astype(str)
     nl = os.linesep
     return ",".join(cols) + nl + "".join([",".join(row) + nl for row in text.tolist()])
 

@@ -61,7 +61,7 @@ def test_a_frame_with_attrs_keeps_them_in_the_file(tmp_path):
 @st.composite
 def numeric_frames(draw):
     """Frames of float64 and int64 columns: NaN, infinities, -0.0, subnormals, huge and tiny values, repeats."""
-    rows = draw(st.integers(0, 30))
+    rows = draw(st.sampled_from([0, 1, 5, 99, 100, 101, 150]))
     ncols = draw(st.integers(1, 5))
     cols = {}
     for i in range(ncols):
@@ -85,18 +85,18 @@ def test_the_numeric_csv_is_the_text_pandas_writes(df, tmp_path):
 
 def test_zero_and_minus_zero_stay_apart(tmp_path):
     """Distinct values by their bits: -0.0 == 0.0, but pandas writes them differently."""
-    df = pd.DataFrame({"a": [0.0, -0.0, 0.0, np.nan, -0.0], "b": [1, 2, 3, 4, 5]})
+    df = pd.DataFrame({"a": [0.0, -0.0, 0.0, np.nan, -0.0] * 40, "b": np.arange(200)})
     write_tables(tmp_path, "t", df)
-    assert (tmp_path / "t.csv").read_text().splitlines() == ["a,b", "0.0,1", "-0.0,2", "0.0,3", ",4", "-0.0,5"]
+    assert (tmp_path / "t.csv").read_text().splitlines()[:6] == ["a,b", "0.0,0", "-0.0,1", "0.0,2", ",3", "-0.0,4"]
     df.to_csv(tmp_path / "pandas.csv", index=False)
     assert (tmp_path / "t.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
 @pytest.mark.parametrize("df", [
-    pd.DataFrame({"a,b": [1.0, 2.0], "c": [3.0, 4.0]}),  # a name the csv module quotes
-    pd.DataFrame({"a": [1.5, np.nan]}),  # one column: an empty field is quoted
-    pd.DataFrame({"a": [1.5, 2.5], "b": [True, False]}),
-    pd.DataFrame({"a": [1.5, 2.5], "b": ["x", "y,z"]}),
+    pd.DataFrame({"a,b": [1.0, 2.0] * 100, "c": [3.0, 4.0] * 100}),  # a name the csv module quotes
+    pd.DataFrame({"a": [1.5, np.nan] * 100}),  # one column: an empty field is quoted
+    pd.DataFrame({"a": [1.5, 2.5] * 100, "b": [True, False] * 100}),
+    pd.DataFrame({"a": [1.5, 2.5] * 100, "b": ["x", "y,z"] * 100}),
 ])
 def test_other_tables_fall_back_to_pandas_text(df, tmp_path):
     write_tables(tmp_path, "t", df)
