@@ -463,12 +463,14 @@ def _forward(lo: np.ndarray, hi: np.ndarray, n: int,
         tri &= np.repeat(bits, later)
         tri &= bits[second]
     hit = np.flatnonzero(tri)
-    nodes = np.concatenate([np.repeat(row, later)[hit], x[hit], y[hit]])  # each triangle's three nodes
+    a, x, y = np.repeat(row, later)[hit], x[hit], y[hit]  # each triangle's three nodes
     if one:
-        return np.bincount(nodes, minlength=n)[rank][None, :], [D]
+        return np.bincount(np.concatenate([a, x, y]), minlength=n)[rank][None, :], [D]
     # triangles per node and set of graphs (the bits), in one count; graph j's: the sets with bit j
-    nodes = nodes.astype(np.int64) << k | np.tile(tri[hit], 3)
-    per_set = np.bincount(nodes, minlength=n << k).reshape(n, 1 << k)
+    st = np.int32 if n << k < 2**31 else np.int64
+    sets_of = tri[hit].astype(st)
+    per_set = sum(np.bincount(v.astype(st, copy=False) << st(k) | sets_of, minlength=n << k) for v in (a, x, y))
+    per_set = per_set.reshape(n, 1 << k)
     sets = np.arange(1 << k)
     counts = np.stack([per_set[:, (sets >> j) & 1 == 1].sum(axis=1) for j in range(k)])[:, rank]
     mats = []
