@@ -435,10 +435,11 @@ def _forward(lo: np.ndarray, hi: np.ndarray, n: int,
     it = np.int32 if max(n, m) < 2**31 - 1 else np.int64
     rl, rh = rank[lo].astype(kt), rank[hi].astype(kt)
     code = (np.minimum(rl, rh) * kt(n) + np.maximum(rl, rh)) << kt(k)
-    for j in range(1, k) if one else range(k):
-        code |= members[j].astype(kt) << kt(j)
     if one:
         code |= kt(1)
+    else:
+        for j in range(k):
+            code |= members[j].astype(kt) << kt(j)
     code.sort()
     bits = (code & kt((1 << k) - 1)).astype(np.int8)
     keys = code >> kt(k)
@@ -467,12 +468,12 @@ def _forward(lo: np.ndarray, hi: np.ndarray, n: int,
     if one:
         return np.bincount(np.concatenate([a, x, y]), minlength=n)[rank][None, :], [D]
     # triangles per node and set of graphs (the bits), in one count; graph j's: the sets with bit j
-    st = np.int32 if n << k < 2**31 else np.int64
-    sets_of = tri[hit].astype(st)
-    per_set = sum(np.bincount(v.astype(st, copy=False) << st(k) | sets_of, minlength=n << k) for v in (a, x, y))
+    ct = np.int32 if n << k < 2**31 else np.int64
+    sets_of = tri[hit].astype(ct)
+    per_set = sum(np.bincount(v.astype(ct, copy=False) << ct(k) | sets_of, minlength=n << k) for v in (a, x, y))
     per_set = per_set.reshape(n, 1 << k)
     sets = np.arange(1 << k)
-    counts = np.stack([per_set[:, (sets >> j) & 1 == 1].sum(axis=1) for j in range(k)])[:, rank]
+    counts = np.stack([per_set[:, ((sets >> j) & 1) == 1].sum(axis=1) for j in range(k)])[:, rank]
     mats = []
     for j in range(k):  # each graph's edges (for its components): one pass per graph, two in a run
         edge = (bits & np.int8(1 << j)) != 0

@@ -178,3 +178,11 @@ def test_one_network_asked_again_with_other_live_arcs_gives_each_its_own_numbers
         assert network_stats(net, week, live) == _reference_stats(net, week, live)
     live = rng.random(net.n_arcs) < 0.5  # any subset, not only a schedule's
     assert network_stats(net, 9, live) == _reference_stats(net, 9, live)
+
+
+def test_at_most_seven_subgraphs_at_once():
+    """Each edge carries its subgraphs as bits of one byte."""
+    lo, hi = np.array([0, 0, 1]), np.array([1, 2, 2])
+    assert triangles(lo, hi, 3, np.ones((7, 3), dtype=bool)).tolist() == [[1, 1, 1]] * 7
+    with pytest.raises(ValueError, match="at most 7"):
+        triangles(lo, hi, 3, np.ones((8, 3), dtype=bool))
