@@ -412,13 +412,12 @@ def triangles(lo: np.ndarray, hi: np.ndarray, n: int, members: np.ndarray | None
     union: a triangle of the union is one of graph j's when its three edges
     all are (the week-0 and horizon networks of a run share most edges).
     """
-    counts = _forward(lo, hi, n, members)[0]
+    counts = _forward(lo, hi, n, members)
     return counts[0] if members is None else counts
 
 
-def _forward(lo: np.ndarray, hi: np.ndarray, n: int,
-             members: np.ndarray | None = None) -> tuple[np.ndarray, list[sp.csr_array]]:
-    """:func:`triangles` (k x n), and each graph's oriented edges as a CSR matrix (node numbers by degree rank)."""
+def _forward(lo: np.ndarray, hi: np.ndarray, n: int, members: np.ndarray | None = None) -> np.ndarray:
+    """:func:`triangles`, as a k x n array (one row without ``members``)."""
     m = lo.size
     one = members is None
     members = np.ones((1, m), dtype=bool) if one else np.atleast_2d(np.asarray(members, dtype=bool))
@@ -466,21 +465,14 @@ def _forward(lo: np.ndarray, hi: np.ndarray, n: int,
     hit = np.flatnonzero(tri)
     a, x, y = np.repeat(row, later)[hit], x[hit], y[hit]  # each triangle's three nodes
     if one:
-        return np.bincount(np.concatenate([a, x, y]), minlength=n)[rank][None, :], [D]
+        return np.bincount(np.concatenate([a, x, y]), minlength=n)[rank][None, :]
     # triangles per node and set of graphs (the bits), in one count; graph j's: the sets with bit j
     ct = np.int32 if n << k < 2**31 else np.int64
     sets_of = tri[hit].astype(ct)
     per_set = sum(np.bincount(v.astype(ct, copy=False) << ct(k) | sets_of, minlength=n << k) for v in (a, x, y))
     per_set = per_set.reshape(n, 1 << k)
     sets = np.arange(1 << k)
-    counts = np.stack([per_set[:, ((sets >> j) & 1) == 1].sum(axis=1) for j in range(k)])[:, rank]
-    mats = []
-    for j in range(k):  # each graph's edges (for its components): one pass per graph, two in a run
-        edge = (bits & np.int8(1 << j)) != 0
-        rows = np.zeros(n + 1, dtype=it)
-        np.cumsum(np.bincount(row[edge], minlength=n), out=rows[1:])
-        mats.append(sp.csr_array((np.ones(rows[-1], dtype=np.int8), ends[edge], rows), shape=(n, n)))
-    return counts, mats
+    return np.stack([per_set[:, ((sets >> j) & 1) == 1].sum(axis=1) for j in range(k)])[:, rank]
 
 
 def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
@@ -509,35 +501,43 @@ def network_stats_many(net: StaffNetwork, snapshots: list[tuple[int, np.ndarray]
     n = net.n
     lives = [np.asarray(live, dtype=bool) for _, live in snapshots]
     rev, has, lower = _pair_structure(net)
-    if len(lives) == 1:
-        lo, hi, _ = undirected_edges(net, lives[0])
-        members = None
-    else:  # each connected pair of any snapshot once, and which snapshots have it
+    rev_lives = [live[rev] & has for live in lives]  # per arc: whether its reverse arc is live too
+    one = len(lives) == 1
+    if one:
+        union, union_rev = lives[0], rev_lives[0]
+    else:
         union = np.logical_or.reduce(lives)
-        r = np.flatnonzero(union & (~(union[rev] & has) | lower))
-        s, d = net.src[r], net.dst[r]
-        lo, hi = np.minimum(s, d), np.maximum(s, d)
-        members = np.array([live[r] | (has[r] & live[rev[r]]) for live in lives])
-    tris, mats = _forward(lo, hi, n, members)
+        union_rev = union[rev] & has
+    # each connected pair of any snapshot once (undirected_edges: by its arc from the lower id
+    # when both are live), and which snapshots have it
+    r = np.flatnonzero(union & (~union_rev | lower))
+    s, d = net.src[r], net.dst[r]
+    lo, hi = np.minimum(s, d), np.maximum(s, d)
+    members = None if one else np.array([(live | rev_live)[r] for live, rev_live in zip(lives, rev_lives)])
+    tris = _forward(lo, hi, n, members)
     out = []
-    for j, ((week, _), live) in enumerate(zip(snapshots, lives)):
+    for j, ((week, _), live, rev_live) in enumerate(zip(snapshots, lives, rev_lives)):
         arcs = int(live.sum())
-        rev_live = live[rev] & has
-        rec_arcs = int((live & rev_live).sum())
+        mutual = live & rev_live
+        rec_arcs = int(mutual.sum())
         mutual_pairs = rec_arcs / 2
         one_way = arcs - rec_arcs
         connected_pairs = mutual_pairs + one_way
-        lo_j, hi_j = (lo, hi) if members is None else (lo[members[j]], hi[members[j]])
-        k = (np.bincount(lo_j, minlength=n) + np.bincount(hi_j, minlength=n)).astype(np.float64)
+        ptr = np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr]  # live arcs per target: CSR rows
+        indeg = np.diff(ptr)
+        senders = net.src[live]
+        outdeg = np.bincount(senders, minlength=n)
+        # undirected degree (distinct neighbours): in + out, a mutual pair counted once
+        k = (indeg + outdeg - np.bincount(net.src[mutual], minlength=n)).astype(np.float64)
         tri = tris[j].astype(np.float64)
         denom = k * (k - 1) / 2
         local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
         triples = denom.sum()
-        # weak components of the live arcs: those of the connected pairs, each once (nodes renumbered)
-        n_comp, labels = csgraph.connected_components(mats[j], directed=True, connection="weak")
+        # weak components of the live arcs (the in-contact CSR of the live arcs)
+        it = np.int32 if arcs < 2**31 - 1 else np.int64
+        G = sp.csr_array((np.ones(arcs, dtype=np.int8), senders.astype(it, copy=False), ptr.astype(it)), shape=(n, n))
+        n_comp, labels = csgraph.connected_components(G, directed=True, connection="weak")
         largest = np.bincount(labels).max() / n if n else 0.0
-        indeg = np.diff(np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr])  # rows = targets
-        outdeg = np.bincount(net.src[live], minlength=n)
         cross = int((live & net.cross).sum())
         out.append({
             "week": week,
