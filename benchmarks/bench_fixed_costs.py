@@ -59,13 +59,12 @@ from scipy.sparse import csgraph
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 from model import TrustModel, load_scenario  # noqa: E402
-from model.network import network_stats  # noqa: E402
 from model.outputs import summarise  # noqa: E402
 from model.report import write_tables  # noqa: E402
 from model.runner import RunResult  # noqa: E402
+from model.survey import survey_model  # noqa: E402
 from model.sweeps.store import Store  # noqa: E402
 from model.sweeps.task import _row  # noqa: E402
-from model.survey import survey_model  # noqa: E402
 
 #: trust -> (scenario, overrides): the sweeps' 1,000-staff baseline, SASH and Leeds at their real sizes
 SIZES = {"baseline-1000": ("baseline", ["organisation.staff=1000"]), "sash": ("sash", []), "leeds": ("leeds", [])}

@@ -14,12 +14,16 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.sparse import csgraph
 
-from model.network import StaffNetwork, network_stats, network_stats_many, triangles, undirected_edges
+from model.network import (
+    StaffNetwork,
+    network_stats,
+    network_stats_many,
+    triangles,
+    undirected_edges,
+)
 
 
 def staff_network(n: int, arcs: set[tuple[int, int]], rng: np.random.Generator) -> StaffNetwork:
