@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -65,47 +63,7 @@ def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
         df.to_parquet(folder / f"{name}.parquet", index=False)
     else:
         pq.write_table(pa.Table.from_pandas(df, preserve_index=False, nthreads=1), folder / f"{name}.parquet")
-    text = _numeric_csv(df)
-    if text is None:
-        df.to_csv(folder / f"{name}.csv", index=False)
-    else:
-        with open(folder / f"{name}.csv", "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-
-
-#: below this many rows pandas' own CSV writer is the quicker (a run's summary, network and survey rows)
-_NUMERIC_CSV_ROWS = 100
-#: characters that make the csv module quote a field (then pandas' own writer is used)
-_QUOTED = re.compile(r'[,"\r\n]')
-
-
-def _numeric_csv(df: pd.DataFrame) -> str | None:
-    """The text ``df.to_csv(index=False)`` writes, for a table of int64 and float64 columns; None for any other.
-
-    pandas formats a float column with numpy's ``astype(str)`` (NaN as the
-    empty string) and an integer as ``str``; numbers need no quoting. Here
-    each distinct float (by its bits, so -0.0 stays itself) is formatted
-    once, and the rows are joined whole: the same text, a fraction of the
-    time for the weekly table (many repeated values, no quoting to decide).
-    """
-    cols = df.columns
-    if len(df) < _NUMERIC_CSV_ROWS:
-        return None  # a few rows: pandas' writer is quicker than setting this up
-    if (len(cols) < 2 or not all(isinstance(c, str) and c and not _QUOTED.search(c) for c in cols)
-            or not all(t in (np.dtype(np.float64), np.dtype(np.int64)) for t in df.dtypes)):
-        return None  # a lone column quotes an empty field; names or values that may need quoting
-    floats = np.array([t == np.float64 for t in df.dtypes])
-    text = np.empty((len(df), len(cols)), dtype=object)
-    if floats.any():  # all float columns as one block: each distinct value (by its bits) formatted once
-        v = np.ascontiguousarray(df.iloc[:, np.flatnonzero(floats)].to_numpy())
-        bits, back = np.unique(v.view(np.int64), return_inverse=True)
-        block = bits.view(np.float64).astype(str).astype(object)[back.reshape(-1)].reshape(v.shape)
-        block[np.isnan(v)] = ""
-        text[:, floats] = block
-    if not floats.all():
-        text[:, ~floats] = df.iloc[:, np.flatnonzero(~floats)].to_numpy().astype(str)
-    nl = os.linesep
-    return ",".join(cols) + nl + "".join([",".join(row) + nl for row in text.tolist()])
+    df.to_csv(folder / f"{name}.csv", index=False)
 
 
 def write_manifest(folder: Path, **fields: Any) -> None:
