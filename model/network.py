@@ -409,7 +409,7 @@ def _pair_structure(net: StaffNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return kept
 
 
-def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+def triangles(lo: np.ndarray, hi: np.ndarray, n: int, members: np.ndarray | None = None) -> np.ndarray:
     """Number of triangles through each of ``n`` nodes of the simple undirected graph with edges ``(lo, hi)``.
 
     Each edge is listed once, with lo < hi. The "forward" algorithm
@@ -421,38 +421,73 @@ def triangles(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
     visits sum_v out_v (out_v - 1) / 2 pairs, far fewer than the wedges of
     a sparse matrix square when degrees are uneven (a manager's large
     team). Integer counts: the same numbers as ``diag(U^3) / 2``.
+
+    With ``members`` (k x m booleans: edge e is in graph j), the counts of
+    each of those k subgraphs, as a k x n array, from one pass over the
+    union: a triangle of the union is one of graph j's when its three edges
+    all are (the week-0 and horizon networks of a run share most edges).
     """
-    return _forward(lo, hi, n)[0]
+    counts = _forward(lo, hi, n, members)
+    return counts[0] if members is None else counts
 
 
-def _forward(lo: np.ndarray, hi: np.ndarray, n: int) -> tuple[np.ndarray, sp.csr_array]:
-    """:func:`triangles`, and the oriented edges as a CSR matrix (node numbers by degree rank)."""
+def _forward(lo: np.ndarray, hi: np.ndarray, n: int, members: np.ndarray | None = None) -> np.ndarray:
+    """:func:`triangles`, as a k x n array (one row without ``members``)."""
     m = lo.size
+    one = members is None
+    members = np.ones((1, m), dtype=bool) if one else np.atleast_2d(np.asarray(members, dtype=bool))
+    k = members.shape[0]
+    if k > 7:
+        raise ValueError(f"triangles: {k} graphs at once; allowed is at most 7")
     deg = np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)
     rank = np.empty(n, dtype=np.int64)
-    rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
-    rl, rh = rank[lo], rank[hi]
-    keys = np.sort(np.minimum(rl, rh) * n + np.maximum(rl, rh))  # oriented edges, by row then end
-    # 32-bit positions where they fit: the pair arrays below are the bulk of the memory traffic
+    # by degree, ties by id (a stable sort: radix on 16-bit degrees)
+    rank[np.argsort(deg.astype(np.int16 if n < 2**15 else np.int64), kind="stable")] = np.arange(n)
+    # every edge once, from its lower to its higher rank, as row * n + end with its graphs' bits below:
+    # one sort orders the edges and carries the bits; 32-bit where it fits (the bulk of the memory traffic)
+    kt = np.int32 if (n * n) << k < 2**31 else np.int64
     it = np.int32 if max(n, m) < 2**31 - 1 else np.int64
-    row = (keys // n).astype(it)
-    ends = (keys - row.astype(np.int64) * n).astype(it)
+    rl, rh = rank[lo].astype(kt), rank[hi].astype(kt)
+    code = (np.minimum(rl, rh) * kt(n) + np.maximum(rl, rh)) << kt(k)
+    if one:
+        code |= kt(1)
+    else:
+        for j in range(k):
+            code |= members[j].astype(kt) << kt(j)
+    code.sort()
+    bits = (code & kt((1 << k) - 1)).astype(np.int8)
+    keys = code >> kt(k)
+    row = (keys // kt(n)).astype(it, copy=False)
+    ends = (keys - row * kt(n)).astype(it, copy=False)
     ptr = np.zeros(n + 1, dtype=it)
     np.cumsum(np.bincount(row, minlength=n), out=ptr[1:])
-    D = sp.csr_array((np.ones(m, dtype=np.int8), ends, ptr), shape=(n, n))
-    pos = np.arange(m, dtype=it)
-    later = ptr[row + 1] - pos - 1  # later out-edges of the same row
+    nxt = np.arange(1, m + 1, dtype=it)
+    later = ptr[row + 1] - nxt  # later out-edges of the same row
     start = np.cumsum(later, dtype=np.int64) - later  # where each edge's pairs begin
     total = int(start[-1] + later[-1]) if m else 0
     pt = it if total < 2**31 - 1 else np.int64
     # each out-edge (a -> x) paired with every later one (a -> y) of its row: x < y, so the
     # edge between them, if any, is x -> y (repeats run in order; only y needs a gather)
-    second = np.arange(total, dtype=pt) + np.repeat((pos + 1 - start).astype(pt), later)
+    second = np.arange(total, dtype=pt) + np.repeat((nxt - start).astype(pt), later)
     x, y = np.repeat(ends, later), ends[second]
-    hit = D[x, y] != 0 if x.size else np.zeros(0, dtype=bool)
-    out = (np.bincount(np.repeat(row, later)[hit], minlength=n) + np.bincount(x[hit], minlength=n)
-           + np.bincount(y[hit], minlength=n))
-    return out[rank], D
+    D = sp.csr_array((bits, ends, ptr), shape=(n, n))
+    # the graphs that have the triangle (a, x, y): those of its closing edge x -> y (one sparse
+    # lookup, 0 if none) that have its two other edges too
+    tri = D[x, y] if total else np.zeros(0, dtype=np.int8)
+    if not one:
+        tri &= np.repeat(bits, later)
+        tri &= bits[second]
+    hit = np.flatnonzero(tri)
+    a, x, y = np.repeat(row, later)[hit], x[hit], y[hit]  # each triangle's three nodes
+    if one:
+        return np.bincount(np.concatenate([a, x, y]), minlength=n)[rank][None, :]
+    # triangles per node and set of graphs (the bits), in one count; graph j's: the sets with bit j
+    ct = np.int32 if n << k < 2**31 else np.int64
+    sets_of = tri[hit].astype(ct)
+    per_set = sum(np.bincount(v.astype(ct, copy=False) << ct(k) | sets_of, minlength=n << k) for v in (a, x, y))
+    per_set = per_set.reshape(n, 1 << k)
+    sets = np.arange(1 << k)
+    return np.stack([per_set[:, ((sets >> j) & 1) == 1].sum(axis=1) for j in range(k)])[:, rank]
 
 
 def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) -> dict[str, float]:
@@ -466,41 +501,75 @@ def network_stats(net: StaffNetwork, week: int, live: np.ndarray | None = None) 
     and ``transitivity`` of ``G.to_undirected()``), from exact triangle
     counts (:func:`triangles`).
     """
-    n = net.n
     live = net.active(week) if live is None else np.asarray(live, dtype=bool)
-    arcs = int(live.sum())
-    lo, hi, rev_live = undirected_edges(net, live)
-    rec_arcs = int((live & rev_live).sum())
-    mutual_pairs = rec_arcs / 2
-    one_way = arcs - rec_arcs
-    connected_pairs = mutual_pairs + one_way
-    k = (np.bincount(lo, minlength=n) + np.bincount(hi, minlength=n)).astype(np.float64)
-    tri, D = _forward(lo, hi, n)
-    tri = tri.astype(np.float64)
-    denom = k * (k - 1) / 2
-    local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
-    triples = denom.sum()
-    # weak components of the live arcs: those of the connected pairs, each once (D, nodes renumbered)
-    n_comp, labels = csgraph.connected_components(D, directed=True, connection="weak")
-    largest = np.bincount(labels).max() / n if n else 0.0
-    indeg = np.diff(np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr])  # rows = targets
-    outdeg = np.bincount(net.src[live], minlength=n)
-    cross = int((live & net.cross).sum())
-    return {
-        "week": week,
-        "staff": n,
-        "arcs": arcs,
-        "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
-        "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
-        "reciprocity_pairs": mutual_pairs / connected_pairs if connected_pairs else 0.0,
-        "one_directional_share": one_way / arcs if arcs else 0.0,
-        "clustering_mean": float(local.mean()),
-        "transitivity": float(tri.sum() / triples) if triples else 0.0,
-        "mean_in_degree": float(indeg.mean()),
-        "mean_out_degree": float(outdeg.mean()),
-        "max_in_degree": int(indeg.max()) if n else 0,
-        "max_out_degree": int(outdeg.max()) if n else 0,
-        "components": int(n_comp),
-        "largest_component_share": float(largest),
-        "cross_unit_ties_per_person": cross / n if n else 0.0,
-    }
+    return network_stats_many(net, [(week, live)])[0]
+
+
+def network_stats_many(net: StaffNetwork, snapshots: list[tuple[int, np.ndarray]]) -> list[dict[str, float]]:
+    """:func:`network_stats` of several live-arc sets of one network (``(week, live)`` each), the same numbers.
+
+    The triangles of all of them come from one count over their union
+    (:func:`triangles` with ``members``): a run's week-0 and horizon
+    networks differ by the forum and re-formed ties only, so two snapshots
+    cost little more than one.
+    """
+    n = net.n
+    lives = [np.asarray(live, dtype=bool) for _, live in snapshots]
+    rev, has, lower = _pair_structure(net)
+    rev_lives = [live[rev] & has for live in lives]  # per arc: whether its reverse arc is live too
+    one = len(lives) == 1
+    if one:
+        union, union_rev = lives[0], rev_lives[0]
+    else:
+        union = np.logical_or.reduce(lives)
+        union_rev = union[rev] & has
+    # each connected pair of any snapshot once (undirected_edges: by its arc from the lower id
+    # when both are live), and which snapshots have it
+    r = np.flatnonzero(union & (~union_rev | lower))
+    s, d = net.src[r], net.dst[r]
+    lo, hi = np.minimum(s, d), np.maximum(s, d)
+    members = None if one else np.array([(live | rev_live)[r] for live, rev_live in zip(lives, rev_lives)])
+    tris = _forward(lo, hi, n, members)
+    out = []
+    for j, ((week, _), live, rev_live) in enumerate(zip(snapshots, lives, rev_lives)):
+        arcs = int(live.sum())
+        mutual = live & rev_live
+        rec_arcs = int(mutual.sum())
+        mutual_pairs = rec_arcs / 2
+        one_way = arcs - rec_arcs
+        connected_pairs = mutual_pairs + one_way
+        ptr = np.concatenate([[0], np.cumsum(live, dtype=np.int64)])[net.indptr]  # live arcs per target: CSR rows
+        indeg = np.diff(ptr)
+        senders = net.src[live]
+        outdeg = np.bincount(senders, minlength=n)
+        # undirected degree (distinct neighbours): in + out, a mutual pair counted once
+        k = (indeg + outdeg - np.bincount(net.src[mutual], minlength=n)).astype(np.float64)
+        tri = tris[j].astype(np.float64)
+        denom = k * (k - 1) / 2
+        local = np.divide(tri, denom, out=np.zeros(n), where=denom > 0)
+        triples = denom.sum()
+        # weak components of the live arcs (the in-contact CSR of the live arcs)
+        it = np.int32 if arcs < 2**31 - 1 else np.int64
+        G = sp.csr_array((np.ones(arcs, dtype=np.int8), senders.astype(it, copy=False), ptr.astype(it)), shape=(n, n))
+        n_comp, labels = csgraph.connected_components(G, directed=True, connection="weak")
+        largest = np.bincount(labels).max() / n if n else 0.0
+        cross = int((live & net.cross).sum())
+        out.append({
+            "week": week,
+            "staff": n,
+            "arcs": arcs,
+            "density": arcs / (n * (n - 1)) if n > 1 else 0.0,
+            "reciprocity_arcs": rec_arcs / arcs if arcs else 0.0,
+            "reciprocity_pairs": mutual_pairs / connected_pairs if connected_pairs else 0.0,
+            "one_directional_share": one_way / arcs if arcs else 0.0,
+            "clustering_mean": float(local.mean()),
+            "transitivity": float(tri.sum() / triples) if triples else 0.0,
+            "mean_in_degree": float(indeg.mean()),
+            "mean_out_degree": float(outdeg.mean()),
+            "max_in_degree": int(indeg.max()) if n else 0,
+            "max_out_degree": int(outdeg.max()) if n else 0,
+            "components": int(n_comp),
+            "largest_component_share": float(largest),
+            "cross_unit_ties_per_person": cross / n if n else 0.0,
+        })
+    return out

@@ -50,8 +50,19 @@ def _fmt_interval(m: float, lo: float, hi: float, nd: int, unit: str) -> str:
 
 
 def write_tables(folder: Path, name: str, df: pd.DataFrame) -> None:
-    """Write ``df`` as NAME.parquet (exact) and NAME.csv (for spreadsheets) into ``folder``."""
-    df.to_parquet(folder / f"{name}.parquet", index=False)
+    """Write ``df`` as NAME.parquet (exact) and NAME.csv (for spreadsheets) into ``folder``.
+
+    The Parquet file is the bytes ``df.to_parquet(path, index=False)`` writes
+    (pyarrow, snappy, pandas metadata), converted on this thread: pyarrow's
+    column-conversion thread pool costs more than the small tables of a run.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if df.attrs:  # pandas stores attrs in the file's metadata: its own writer, to keep them
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    else:
+        pq.write_table(pa.Table.from_pandas(df, preserve_index=False, nthreads=1), folder / f"{name}.parquet")
     df.to_csv(folder / f"{name}.csv", index=False)
 
 

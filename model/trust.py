@@ -18,7 +18,7 @@ from .agents import StaffAgent
 from .processes.exchange import CAPABLE_LEVEL, PeerExchange
 from .processes.leadership import Leadership
 from .live_network import LiveNetwork
-from .network import network_stats
+from .network import network_stats, network_stats_many
 from .network_io import build_structure, network_graph
 from .params import Params, load_scenario
 from .processes.performance import Performance
@@ -206,9 +206,12 @@ class TrustModel(mesa.Model):
 
     @property
     def network_start(self) -> dict:
-        """Network statistics at week 0 (computed on first use)."""
+        """Network statistics at week 0 (computed on first use; with the horizon's, once the run is there)."""
         if self._network_start is None:
-            self._network_start = network_stats(self.net, 0, self.live.live_at_start)
+            if self.week >= self.weeks and self._network_end is None:
+                self._both_ends()
+            else:
+                self._network_start = network_stats(self.net, 0, self.live.live_at_start)
         return self._network_start
 
     @property
@@ -217,5 +220,13 @@ class TrustModel(mesa.Model):
         if self.week < self.weeks:
             return None
         if self._network_end is None:
-            self._network_end = self.network_stats()
+            if self._network_start is None:
+                self._both_ends()
+            else:
+                self._network_end = self.network_stats()
         return self._network_end
+
+    def _both_ends(self) -> None:
+        """Week 0's and the horizon's statistics in one triangle count over both networks (the same numbers)."""
+        self._network_start, self._network_end = network_stats_many(
+            self.net, [(0, self.live.live_at_start), (self.week, self.live.live)])

@@ -14,12 +14,16 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.sparse import csgraph
 
-from model.network import StaffNetwork, network_stats, triangles, undirected_edges
+from model.network import (
+    StaffNetwork,
+    network_stats,
+    network_stats_many,
+    triangles,
+    undirected_edges,
+)
 
 
 def staff_network(n: int, arcs: set[tuple[int, int]], rng: np.random.Generator) -> StaffNetwork:
@@ -78,6 +82,42 @@ def test_triangles_match_networkx(g):
     assert np.array_equal(triangles(lo, hi, n), np.array([t[i] for i in range(n)]))
 
 
+
+@settings(max_examples=150, deadline=None)
+@given(digraphs(), st.integers(1, 4), st.integers(0, 2**32 - 1))
+def test_triangles_of_several_subgraphs_at_once_match_networkx_for_each(g, k, seed):
+    """One count over the union, each subgraph's triangles: those whose three edges it has."""
+    n, arcs, _ = g
+    U = nx.Graph()
+    U.add_nodes_from(range(n))
+    U.add_edges_from(arcs)
+    edges = list(U.edges)
+    lo = np.array([min(e) for e in edges], dtype=np.int64)
+    hi = np.array([max(e) for e in edges], dtype=np.int64)
+    members = np.random.default_rng(seed).random((k, len(edges))) < 0.7
+    got = triangles(lo, hi, n, members)
+    assert got.shape == (k, n)
+    for j in range(k):
+        G = nx.Graph()
+        G.add_nodes_from(range(n))
+        G.add_edges_from(e for e, keep in zip(edges, members[j]) if keep)
+        t = nx.triangles(G)
+        assert np.array_equal(got[j], np.array([t[i] for i in range(n)]))
+
+
+@settings(max_examples=100, deadline=None)
+@given(digraphs(), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_several_live_arc_sets_at_once_give_each_its_own_numbers_bit_for_bit(g, k, seed):
+    """network_stats_many (a run's week 0 and horizon together) is network_stats of each, to the bit."""
+    n, arcs, rng = g
+    net = staff_network(n, arcs, rng)
+    r = np.random.default_rng(seed)
+    lives = [r.random(net.n_arcs) < r.choice([0.0, 0.3, 0.8, 1.0]) for _ in range(k)]
+    many = network_stats_many(net, [(w, live) for w, live in enumerate(lives)])
+    assert many == [_reference_stats(net, w, live) for w, live in enumerate(lives)]
+    assert many == [network_stats(net, w, live) for w, live in enumerate(lives)]
+
+
 @settings(max_examples=150, deadline=None)
 @given(digraphs(), st.integers(0, 3))
 def test_network_stats_match_networkx_and_the_old_code_bit_for_bit(g, week):
@@ -126,6 +166,9 @@ def test_a_run_s_start_and_end_statistics_are_the_old_code_s_bit_for_bit(name, o
     m.run()
     assert m.network_end == _reference_stats(m.net, m.week, m.live.live)
     assert not np.array_equal(m.live.live, m.live.live_at_start)  # the end network did change
+    both = TrustModel(load_scenario(name, over), rng=4, weeks=weeks, agents=False)
+    both.run()  # both asked at the horizon: one triangle count over the two networks, the same numbers
+    assert (both.network_start, both.network_end) == (m.network_start, m.network_end)
 
 
 @settings(max_examples=40, deadline=None)
@@ -139,3 +182,11 @@ def test_one_network_asked_again_with_other_live_arcs_gives_each_its_own_numbers
         assert network_stats(net, week, live) == _reference_stats(net, week, live)
     live = rng.random(net.n_arcs) < 0.5  # any subset, not only a schedule's
     assert network_stats(net, 9, live) == _reference_stats(net, 9, live)
+
+
+def test_at_most_seven_subgraphs_at_once():
+    """Each edge carries its subgraphs as bits of one byte."""
+    lo, hi = np.array([0, 0, 1]), np.array([1, 2, 2])
+    assert triangles(lo, hi, 3, np.ones((7, 3), dtype=bool)).tolist() == [[1, 1, 1]] * 7
+    with pytest.raises(ValueError, match="at most 7"):
+        triangles(lo, hi, 3, np.ones((8, 3), dtype=bool))
