@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .contagion import log_survival
-from .network import FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL, NEVER, StaffNetwork, network_stats
+from .network import FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL, StaffNetwork, network_stats
 
 if TYPE_CHECKING:  # networkx is imported only by to_networkx
     import networkx as nx
@@ -67,9 +67,8 @@ class LiveNetwork:
         forum_weeks = self.active_from[self.forum_arcs]
         # forum_arcs[_forum_ptr[t]:_forum_ptr[t + 1]] are scheduled for week t
         self._forum_ptr = np.searchsorted(forum_weeks, np.arange(weeks + 2)).tolist()
-        # dormant ties by the week they re-form: week -> arc arrays, in the order they went dormant
-        self._reform: dict[int, list[np.ndarray]] = {}
-        self._next_reform = NEVER  # the earliest week in it
+        self.dormant = np.zeros(0, dtype=np.int64)
+        self.dormant_week = np.zeros(0, dtype=np.int64)  # their re-formation weeks, side by side
         self._mark = np.zeros(net.n_arcs, dtype=bool)  # scratch for pair look-ups
 
     # -- the week's changes ---------------------------------------------------------
@@ -80,12 +79,15 @@ class LiveNetwork:
         if hi > lo:
             arcs = self.forum_arcs[lo:hi]
             waking.append(arcs[self.active_from[arcs] == week])
-        # a dormant arc's re-formation week is fixed when it goes dormant (always a later week;
-        # cross_ties_of skips arcs already dormant), so the week's bucket is all that is due
-        if self._reform and week >= self._next_reform:
-            for w in sorted(k for k in self._reform if k <= week):
-                waking.extend(self._reform.pop(w))
-            self._next_reform = min(self._reform, default=NEVER)
+        if self.dormant.size:
+            # a dormant arc's re-formation week is fixed when it goes dormant
+            # (cross_ties_of skips arcs already dormant), so no look-up is needed
+            due = self.dormant_week <= week
+            if due.any():
+                waking.append(self.dormant[due])
+                keep = ~due
+                self.dormant = self.dormant[keep]
+                self.dormant_week = self.dormant_week[keep]
         if waking:
             self.set_live(np.concatenate(waking) if len(waking) > 1 else waking[0], True)
 
@@ -145,25 +147,8 @@ class LiveNetwork:
         self.active_from[a] = both
         self.active_from[r] = both
         self.set_live(arcs, False, facts)
-        wake = self.active_from[arcs]
-        order = np.argsort(wake, kind="stable")  # by re-formation week, each week's arcs in their order here
-        arcs, wake = arcs[order], wake[order]
-        cut = np.flatnonzero(wake[1:] != wake[:-1]) + 1
-        for part, w in zip(np.split(arcs, cut), wake[np.concatenate([[0], cut])].tolist()):
-            self._reform.setdefault(w, []).append(part)
-        self._next_reform = min(self._next_reform, int(wake[0]))
-
-    @property
-    def dormant(self) -> np.ndarray:
-        """Arcs switched off by turnover that have not re-formed yet (in order of their re-formation week)."""
-        parts = [a for w in sorted(self._reform) for a in self._reform[w]]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-    @property
-    def dormant_week(self) -> np.ndarray:
-        """The re-formation week of each of :attr:`dormant`, side by side."""
-        parts = [np.full(a.size, w, dtype=np.int64) for w in sorted(self._reform) for a in self._reform[w]]
-        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        self.dormant = np.concatenate([self.dormant, arcs])
+        self.dormant_week = np.concatenate([self.dormant_week, self.active_from[arcs]])
 
     # -- sums over the network --------------------------------------------------------
     def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray | None = None,
