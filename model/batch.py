@@ -450,9 +450,9 @@ class TrustBatch:
         z = self.draw_noise.week(t)
         self.shock = pf.phi * self.shock + np.sqrt(1 - pf.phi ** 2) * pf.shock_sd * z[:, -1]
         observed = true * (1.0 + pf.unit_noise * z[:, :-1]) + self.shock[:, None]
-        # S @ v for every trust in one sparse-dense product: each entry sums the same products in
-        # the same order as the mat-vec alone (CSR rows, then columns), so bit for bit the same
-        m = (pf.S @ observed.T).T
+        m = np.empty((self.B, self.P))
+        for b in range(self.B):  # S @ v per trust: a matrix product could sum in another order
+            m[b] = pf.S @ observed[b]
         self.measured[:, t] = m
         if t in pf._first_weeks:
             lo = max(0, t - pf.baseline_weeks)
