@@ -24,13 +24,11 @@ those costs once. :class:`TrustBatch` is that engine:
   on its views, on the few weeks that hold one), peer exchange, rollout,
   sustain and turnover are the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
   ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
-  pre-drawn numbers (``_WeekDraws``) and the union's live network;
-  elsewhere the processes' elementwise functions are
-  reused (``ManagerSupport.update``, ``Performance.true_lead_time``). The
-  network sums may take another route over the union than alone (scatter-add
-  over a few senders' arcs or a full mat-vec, ``StaffNetwork.in_sum``, chosen
-  by the union's count of senders): both add each person's terms in
-  ascending sender order, so they agree bit for bit;
+  pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
+  (``_UnionSums``); elsewhere the processes' elementwise functions are
+  reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
+  run makes from its own counts (scatter-add or mat-vec in ``in_sum``) is
+  made per replicate, so every sum is formed in the same order;
 * outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
   sum per row, as ``.sum()`` alone), written back into each replicate's own
   ``TrustModel`` (history, events, detection weeks, live arcs), so
@@ -231,6 +229,33 @@ class _RewireDraws:
         return np.concatenate([self.gens[b].geometric(p, c) for b, c in enumerate(per) if c])
 
 
+class _UnionSums:
+    """The union's live network as ``PeerExchange.update`` reads it, each sum by the route its trust takes alone.
+
+    A run alone scatters over its senders' arcs while they are under a fifth
+    of its staff and otherwise does a full mat-vec (``StaffNetwork.in_sum``);
+    the two sum in different orders. Here ``scatter_pays`` always says yes,
+    so every sum arrives with its senders listed, and ``in_sum`` takes each
+    trust's own route (``TrustBatch._in_sum``).
+    """
+
+    def __init__(self, batch: "TrustBatch"):
+        self.batch, self.live = batch, batch.live
+
+    W = property(lambda self: self.live.W, doc="the union's in-contact weights")
+    log_W = property(lambda self: self.live.log_W, doc="the union's per-arc log survival (simple, hybrid rules)")
+    in_degree = property(lambda self: self.live.in_degree, doc="live in-degree (the exposure denominator)")
+    inv_degree = property(lambda self: self.live.inv_degree, doc="its inverse, floored at one")
+
+    def scatter_pays(self, k: int) -> bool:
+        """Always: the route is chosen per trust in :meth:`in_sum`, which needs the senders."""
+        return True
+
+    def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
+        """``W @ v``, ``v`` = ``values`` (all ones if None) on ``nonzero``, each trust by its own route."""
+        return self.batch._in_sum(values, nonzero)
+
+
 class TrustBatch:
     """B replicates of one ``Params`` (one seed each) run as one disjoint union, week by week."""
 
@@ -310,6 +335,7 @@ class TrustBatch:
         self._sustain_draws = _WeekDraws(self.draw_sustain)
         self.exchange = copy.copy(m0.exchange)  # the replicates' process, with every replicate's thresholds
         self.exchange.threshold = self.threshold
+        self.sums = _UnionSums(self)
         # the replicates' rollout over the union: its units, sizes and first people offset per replicate
         self.rollout = copy.copy(ro)
         self.rollout.units = (np.stack([m.rollout.units for m in models]) + np.arange(B)[:, None] * U).ravel()
@@ -419,10 +445,33 @@ class TrustBatch:
         if started.size:
             self.cohorts += np.bincount(started // self.U, minlength=self.B)
 
+    def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
+        """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the
+        route it takes alone (``StaffNetwork.scatter_pays`` on its own count of senders)."""
+        live, net, n = self.live, self.union, self.n
+        per_trust = np.bincount(nonzero // n, minlength=self.B)
+        scatter = per_trust * 5 < n  # StaffNetwork.scatter_pays, per trust
+
+        def dense() -> np.ndarray:  # v itself: the same numbers as the run alone's dense vector
+            v = np.zeros(self.B * n)
+            v[nonzero] = 1.0 if values is None else values[nonzero]
+            return v
+
+        if not scatter.any():
+            return live.W @ dense()
+        if scatter.all():
+            return net.in_sum(live.W, values, nonzero, live.w_out, scatter=True)
+        out = live.W @ dense()  # some trusts scatter, some not: each its own route
+        nz = nonzero[scatter[nonzero // n]]
+        sc = net.in_sum(live.W, values, nz, live.w_out, scatter=True)
+        rows = np.repeat(scatter, n)
+        out[rows] = sc[rows]
+        return out
+
     def _exchange(self, t: int) -> np.ndarray:
         """Peer exchange over the batch: ``PeerExchange.update`` itself, on the flat union."""
         self._exchange_draws.t = t
-        return self.exchange.update(self.live, self.capability.reshape(-1), self.practising.reshape(-1),
+        return self.exchange.update(self.sums, self.capability.reshape(-1), self.practising.reshape(-1),
                                     self.support.reshape(-1), self.unit_of, self._exchange_draws,
                                     self.unit_size.reshape(-1))
 

@@ -123,10 +123,7 @@ class StaffNetwork:
         out-arcs are visited (a scatter-add over their arcs), so the cost
         follows the adopters, and ``values`` may be None for all ones;
         otherwise a CSR mat-vec of ``values``, which must then be zero off
-        ``nonzero``. Both give the same sums bit for bit: rows are sorted by
-        sender and hold no duplicate (``assemble``), so either way each person's
-        terms are the same products added in ascending sender order (a zero term
-        adds nothing), and the route can be chosen for speed alone.
+        ``nonzero``. Both give the same sums up to rounding order.
         ``out_data`` (optional) is ``W.data`` laid out in ``out_order``, kept
         by the caller so the scatter reads each sender's weights in one run.
         ``scatter`` (optional) forces the choice (a batch of trusts decides per trust, model/batch.py).
