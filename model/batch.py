@@ -60,7 +60,7 @@ import types
 import numpy as np
 
 from .live_network import LiveNetwork
-from .network import FLAG_CROSS, StaffNetwork
+from .network import StaffNetwork
 from .params import Params
 from .processes.exchange import CAPABLE_LEVEL
 from .trust import WEEKLY, TrustModel
@@ -121,19 +121,16 @@ class BatchLiveNetwork(LiveNetwork):
         self.block_live = np.bincount(self.arc_block[self.live], minlength=self.blocks)
         self.block_cross = np.bincount(self.arc_block[self.live & net.cross], minlength=self.blocks)
 
-    def set_live(self, arcs: np.ndarray, live: bool, facts: np.ndarray | None = None) -> None:
+    def set_live(self, arcs: np.ndarray, live: bool) -> None:
         """As LiveNetwork.set_live, keeping each trust's live and cross-unit arc counts."""
-        if facts is None:
-            facts = self.structure.arc_facts[arcs]
-        switch = self.live[arcs] != live
-        arcs, facts = arcs[switch], facts[switch]
+        arcs = arcs[self.live[arcs] != live]
         if arcs.size == 0:
             return
         sign = 1 if live else -1
         blk = self.arc_block[arcs]
         self.block_live += sign * np.bincount(blk, minlength=self.blocks)
-        self.block_cross += sign * np.bincount(blk[(facts["flags"] & FLAG_CROSS) != 0], minlength=self.blocks)
-        super().set_live(arcs, live, facts)
+        self.block_cross += sign * np.bincount(blk[self.structure.cross[arcs]], minlength=self.blocks)
+        super().set_live(arcs, live)
 
     def cross_ties_of(self, people: np.ndarray, week: int) -> np.ndarray:
         """As LiveNetwork.cross_ties_of; each trust's count of them is kept in ``last_blocks`` (for its draws)."""

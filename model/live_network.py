@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .contagion import log_survival
-from .network import FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL, StaffNetwork, network_stats
+from .network import StaffNetwork, network_stats
 
 if TYPE_CHECKING:  # networkx is imported only by to_networkx
     import networkx as nx
@@ -45,8 +45,7 @@ class LiveNetwork:
         self.structure = net
         self.n = net.n
         self.active_from = net.active_from.copy()  # this run's schedule; the structure stays as built
-        self.one_way_weight = float(params.network.one_directional_weight)
-        self.base_weight = np.where(net.reciprocal, 1.0, self.one_way_weight)
+        self.base_weight = np.where(net.reciprocal, 1.0, params.network.one_directional_weight)
         rule = params.exchange.rule
         self.base_log = log_survival(self.base_weight, params.exchange.transmission) if rule != "complex" else None
         self.live = self.active_from <= 0
@@ -91,33 +90,23 @@ class LiveNetwork:
         if waking:
             self.set_live(np.concatenate(waking) if len(waking) > 1 else waking[0], True)
 
-    def set_live(self, arcs: np.ndarray, live: bool, facts: np.ndarray | None = None) -> None:
-        """Switch arcs on or off: weights, in-degrees and counts follow incrementally.
-
-        Each arc's static facts come from one row of ``StaffNetwork.arc_facts``
-        (``facts``: those rows, if the caller has them), so a scattered arc
-        costs a few cache lines, not one per array.
-        """
-        if facts is None:
-            facts = self.structure.arc_facts[arcs]
-        switch = self.live[arcs] != live
-        if not switch.all():
-            arcs, facts = arcs[switch], facts[switch]
+    def set_live(self, arcs: np.ndarray, live: bool) -> None:
+        """Switch arcs on or off: weights, in-degrees and counts follow incrementally."""
+        arcs = arcs[self.live[arcs] != live]
         if arcs.size == 0:
             return
+        net = self.structure
         self.live[arcs] = live
-        flags = facts["flags"]
-        # the same numbers as base_weight[arcs]: 1 on a reciprocal arc, the one-way weight otherwise
-        w = np.where(flags & FLAG_RECIPROCAL, 1.0, self.one_way_weight) if live else 0.0
+        w = self.base_weight[arcs] if live else 0.0
         self.W.data[arcs] = w
-        self.w_out[facts["out_pos"]] = w
+        self.w_out[net.out_pos[arcs]] = w
         if self.log_W is not None:
             self.log_W.data[arcs] = self.base_log[arcs] if live else 0.0
         self.n_live += arcs.size if live else -arcs.size
-        dst = facts["dst"][(flags & FLAG_FORUM) == 0]  # forum ties add exposure, not to its denominator
+        dst = net.dst[arcs[~net.forum[arcs]]]  # forum ties add exposure, not to its denominator
         np.add.at(self.in_degree, dst, 1.0 if live else -1.0)
         self.inv_degree[dst] = 1.0 / np.maximum(self.in_degree[dst], 1.0)
-        self.cross_live += np.count_nonzero(flags & FLAG_CROSS) * (1 if live else -1)
+        self.cross_live += np.count_nonzero(net.cross[arcs]) * (1 if live else -1)
 
     def cross_ties_of(self, people: np.ndarray, week: int) -> np.ndarray:
         """Live cross-unit arcs into or out of any of ``people``, each once, in arc order."""
@@ -135,9 +124,9 @@ class LiveNetwork:
         """Switch ``arcs`` off until ``wake_week`` (one per arc); a mutual pair wakes together, at the later week."""
         if arcs.size == 0:
             return
-        facts = self.structure.arc_facts[arcs]
+        net = self.structure
         self.active_from[arcs] = wake_week
-        rev = facts["reverse"]
+        rev = net.reverse[arcs]
         mark = self._mark
         mark[arcs] = True
         paired = (rev >= 0) & mark[np.maximum(rev, 0)]
@@ -146,7 +135,7 @@ class LiveNetwork:
         both = np.maximum(self.active_from[a], self.active_from[r])
         self.active_from[a] = both
         self.active_from[r] = both
-        self.set_live(arcs, False, facts)
+        self.set_live(arcs, False)
         self.dormant = np.concatenate([self.dormant, arcs])
         self.dormant_week = np.concatenate([self.dormant_week, self.active_from[arcs]])
 

@@ -38,9 +38,6 @@ if TYPE_CHECKING:  # networkx is imported only by to_networkx
 
 NEVER = np.iinfo(np.int32).max
 
-# bits of the flags field of ``StaffNetwork.arc_facts``
-FLAG_FORUM, FLAG_CROSS, FLAG_RECIPROCAL = 1, 2, 4
-
 
 @dataclass
 class StaffNetwork:
@@ -61,20 +58,11 @@ class StaffNetwork:
 
     def __post_init__(self):
         if self.out_dst is None:
-            self.out_dst = self.dst[self.out_order].astype(np.intp)  # intp: what bincount reads without a copy
+            self.out_dst = self.dst[self.out_order]
         if self.forum is None:
             self.forum = np.zeros(self.src.size, dtype=bool)
         self.out_pos = np.empty_like(self.out_order)  # arc id -> its place in out_order
         self.out_pos[self.out_order] = np.arange(self.out_order.size)
-        # The same facts side by side, one 16-byte record per arc: switching a few hundred scattered
-        # arcs on or off a week (LiveNetwork.set_live) then reads one cache line per arc, not one
-        # per array (each a miss at real size: the arrays are megabytes).
-        it = "i4" if max(self.src.size, self.n) < 2**31 - 1 else "i8"
-        self.arc_facts = np.empty(self.src.size, dtype=[("dst", it), ("out_pos", it), ("reverse", it), ("flags", it)])
-        self.arc_facts["dst"] = self.dst
-        self.arc_facts["out_pos"] = self.out_pos
-        self.arc_facts["reverse"] = self.reverse
-        self.arc_facts["flags"] = self.forum * FLAG_FORUM + self.cross * FLAG_CROSS + self.reciprocal * FLAG_RECIPROCAL
         # cross-unit arcs incident to each person (in, then out), for turnover
         cross = np.flatnonzero(self.cross)
         ends = np.concatenate([self.dst[cross], self.src[cross]])

@@ -293,20 +293,3 @@ def test_cross_incident_arcs_are_each_persons_cross_unit_arcs():
     assert net.cross_incident_arcs(np.array([], dtype=np.int64)).size == 0
     assert np.array_equal(net.dst[net.out_order], net.out_dst)
     assert np.array_equal(net.out_order[net.out_pos], np.arange(net.n_arcs))
-
-
-def test_arc_facts_are_the_arrays_side_by_side():
-    """StaffNetwork.arc_facts (what set_live reads, one record per arc) repeats the per-arc arrays exactly,
-    for a generated trust and for the disjoint union a batch runs on."""
-    from model.batch import union_network
-    from model.network import FLAG_CROSS, FLAG_FORUM, FLAG_RECIPROCAL
-
-    nets = [make({"organisation.staff": 900, "forums.ties_per_person_annual": 1.0}, seed=s)[1] for s in (1, 2)]
-    union, _ = union_network(nets)
-    for net in (*nets, union):
-        f = net.arc_facts
-        assert np.array_equal(f["dst"], net.dst)
-        assert np.array_equal(f["out_pos"], net.out_pos) and np.array_equal(f["reverse"], net.reverse)
-        assert np.array_equal((f["flags"] & FLAG_FORUM) != 0, net.forum) and net.forum.any()
-        assert np.array_equal((f["flags"] & FLAG_CROSS) != 0, net.cross)
-        assert np.array_equal((f["flags"] & FLAG_RECIPROCAL) != 0, net.reciprocal)
