@@ -374,11 +374,17 @@ def undirected_edges(net: StaffNetwork, live: np.ndarray) -> tuple[np.ndarray, n
     id); a one-directional pair by its one arc. The third array says, per
     arc of the structure, whether its reverse arc is live too.
     """
-    rev, has, lower = _pair_structure(net)
+    rev, has, _ = _pair_structure(net)
     rev_live = live[rev] & has
-    first = live & (~rev_live | lower)
+    first = _pair_arcs(net, live, rev_live)
     s, d = net.src[first], net.dst[first]
     return np.minimum(s, d), np.maximum(s, d), rev_live
+
+
+def _pair_arcs(net: StaffNetwork, live: np.ndarray, rev_live: np.ndarray) -> np.ndarray:
+    """The arc ids that list each connected pair of the live network once: its arc from the lower
+    id when both of its arcs are live, else its one live arc (``rev_live``: per arc, its reverse is live)."""
+    return np.flatnonzero(live & (~rev_live | _pair_structure(net)[2]))
 
 
 def _pair_structure(net: StaffNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -500,7 +506,7 @@ def network_stats_many(net: StaffNetwork, snapshots: list[tuple[int, np.ndarray]
     """
     n = net.n
     lives = [np.asarray(live, dtype=bool) for _, live in snapshots]
-    rev, has, lower = _pair_structure(net)
+    rev, has, _ = _pair_structure(net)
     rev_lives = [live[rev] & has for live in lives]  # per arc: whether its reverse arc is live too
     one = len(lives) == 1
     if one:
@@ -508,9 +514,8 @@ def network_stats_many(net: StaffNetwork, snapshots: list[tuple[int, np.ndarray]
     else:
         union = np.logical_or.reduce(lives)
         union_rev = union[rev] & has
-    # each connected pair of any snapshot once (undirected_edges: by its arc from the lower id
-    # when both are live), and which snapshots have it
-    r = np.flatnonzero(union & (~union_rev | lower))
+    # each connected pair of any snapshot once (as undirected_edges lists them), and which snapshots have it
+    r = _pair_arcs(net, union, union_rev)
     s, d = net.src[r], net.dst[r]
     lo, hi = np.minimum(s, d), np.maximum(s, d)
     members = None if one else np.array([(live | rev_live)[r] for live, rev_live in zip(lives, rev_lives)])

@@ -9,31 +9,22 @@ generator gives the same numbers too.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from bench_reference import bench_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.contagion import (
-    PreparedNetwork, in_contact_matrix, log_survival, prepare, rule_probability, spread,
+    PreparedNetwork,
+    prepare,
+    spread,
 )
 
-
-def _bench(name: str):
-    """A benchmark script as a module: its copy of the code before issue 12 is the one reference."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 #: the code as it was before issue 12 (benchmarks/bench_kernel.py's ``old_spread``), for bit-for-bit comparison
-_reference_spread = _bench("bench_kernel").old_spread
+_reference_spread = bench_module("bench_kernel").old_spread
 
 
 @st.composite

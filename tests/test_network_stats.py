@@ -8,12 +8,10 @@ network table comes from them.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import pytest
+from bench_reference import bench_module
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -45,16 +43,8 @@ def staff_network(n: int, arcs: set[tuple[int, int]], rng: np.random.Generator) 
                         out_ptr=out_ptr)
 
 
-def _bench(name: str):
-    """A benchmark script as a module: its copy of the code before issue 12 is the one reference."""
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).parents[1] / "benchmarks" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 #: the code as it was before issue 12 (benchmarks/bench_fixed_costs.py's ``old_network_stats``), for bit-for-bit comparison
-_reference_stats = _bench("bench_fixed_costs").old_network_stats
+_reference_stats = bench_module("bench_fixed_costs").old_network_stats
 
 
 @st.composite
