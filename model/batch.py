@@ -390,6 +390,13 @@ class TrustBatch:
             for m in self.models:
                 m.schedule[i].record(m, t, m.history)
 
+    def release(self) -> None:
+        """Let go of the batch's arrays and its replicates' once their outputs are taken (``TrustModel.release``:
+        the batch's plan holds its own bound methods, a reference cycle)."""
+        for m in self.models:
+            m.release()
+        self.__dict__.clear()
+
     def _each(self, i: int, t: int) -> None:
         """Process ``i`` of the schedule as each replicate's own ``step``: its state arrays are views of the
         batch's; its week, attention and last exposure are set first. (A process that changes the

@@ -50,7 +50,9 @@ def simulate(params: Params, seed: int, weeks: int | None = None, extras: bool =
             m.step()
         taken = survey_model(m)
     m.run()
-    return result_of(m, taken, extras)
+    res = result_of(m, taken, extras)
+    m.release()  # freed now, not at the next full garbage collection (TrustModel.release)
+    return res
 
 
 def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
@@ -77,6 +79,7 @@ def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
             surveys = [survey_model(m) for m in batch.sync()]
         batch.run()
         out.extend(result_of(m, s, extras) for m, s in zip(batch.sync(), surveys))
+        batch.release()
     return out
 
 

@@ -158,6 +158,18 @@ class TrustModel(mesa.Model):
             self.step()
         return self
 
+    def release(self) -> None:
+        """Let go of this run's arrays now that its outputs are taken; the model is unusable afterwards.
+
+        A model sits in reference cycles (Mesa's Model refers to itself through
+        its scenario and wrapped ``step``; the schedule's bound methods), so a
+        finished one is freed only by Python's cyclic collector, which counts
+        objects, not bytes. A sweep worker held up to 700 MB of finished runs
+        before a full collection came (issue 12: memory flat in the number of
+        runs). Emptying the model's attributes frees them by reference count.
+        """
+        self.__dict__.clear()
+
     # -- internals -----------------------------------------------------------
     def _record(self, t: int) -> None:
         """The week's outputs: the model's own (adoption, capability, reach), then each process's."""

@@ -305,3 +305,33 @@ def test_a_new_mechanism_runs_in_a_batch_without_a_batched_form(monkeypatch):
     assert any(e[1] == "huddle" for r in ref for e in r.events)
     for a, b in zip(ref, got):
         assert_same_run(a, b)
+
+
+def test_finished_runs_are_freed_without_the_cyclic_collector():
+    """A run's arrays go when its outputs are taken, not at the next full garbage collection.
+
+    A model sits in reference cycles (Mesa's Model, the schedule's bound
+    methods); before ``TrustModel.release`` a sweep worker's memory grew by
+    about 95 MB a 50-replicate batch of 1,000 staff until a full collection
+    came, so a 1,000-run sweep's process tree reached 1.7 GB. With the cyclic
+    collector off, what the runs allocated must be back within a few MB.
+    """
+    import gc
+    import tracemalloc
+
+    params = load_scenario("baseline")
+    gc.collect()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        results = simulate_batch(params, [1, 2, 3], weeks=30, extras=False) + [simulate(params, 4, weeks=30)]
+        kept = sum(r.weekly.memory_usage(deep=True).sum() for r in results)
+        del results
+        now, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        gc.enable()
+    assert peak - before > 10 * 2**20, "the runs allocated too little for this check to mean anything"
+    assert now - before < 2 * 2**20, (f"{(now - before) / 2**20:.1f} MB still held after the runs "
+                                      f"(outputs were {kept / 2**20:.2f} MB)")
