@@ -180,6 +180,7 @@ def main() -> int:
                   f"({alone / floor:.1f}x floor)")
             print(f"  {'runs':>6} {'wall s':>8} {'floor s':>8} {'wall/floor':>10} {'cpu/floor':>10} {'cpu s/run':>10} "
                   f"{'driver MB':>10} {'tree MB':>9}")
+            trees: dict[str, list[tuple[int, float]]] = {}
             for n in args.runs:
                 roots = [("this", ROOT)] + ([("against", args.against.resolve())] if args.against else [])
                 got = {}
@@ -189,10 +190,16 @@ def main() -> int:
                     print(f"  {r['runs']:>6} {r['wall']:>8.1f} {fw:>8.2f} {r['wall'] / fw:>9.1f}x "
                           f"{r['cpu'] / (floor * r['runs']):>9.1f}x {r['cpu'] / r['runs']:>10.4f} "
                           f"{r['driver_mb']:>10.0f} {r['tree_mb']:>9.0f}  {label}: {root}", flush=True)
+                    trees.setdefault(label, []).append((r["runs"], r["tree_mb"]))
                 if args.against:
                     a, b = got["against"], got["this"]
                     print(f"  this checkout against {args.against}: {a['wall'] / b['wall']:.2f}x faster in wall time, "
                           f"{a['cpu'] / b['cpu']:.2f}x in CPU time", flush=True)
+            for label, pts in trees.items():
+                if len(pts) > 1:  # the memory bar: flat in the number of runs, under 1 GB at 1,000 staff
+                    (n0, m0), (n1, m1) = min(pts), max(pts)
+                    print(f"  {label}: process tree peak at {n1} runs / at {n0} runs: {m1 / m0:.2f}x "
+                          f"({m0:.0f} -> {m1:.0f} MB; bar: flat, under 1 GB)")
         if args.null:
             print(f"\n{'engine':<7} {'runs':>6} {'wall s':>8} {'runs/s':>8} {'cpu s/run':>10} {'driver MB':>10} {'tree MB':>9}")
         for n in args.null:
