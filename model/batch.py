@@ -1,4 +1,4 @@
-"""Replicates in one array pass: B trusts of the same parameters, different seeds, run as one.
+"""Replicates in one array pass: B trusts of one structure, different seeds, run as one.
 
 A sweep, ``spread run --reps`` and a what-if arm run many replicates of a
 small trust. One trust of 1,000 staff spends most of its week in fixed
@@ -29,6 +29,11 @@ those costs once. :class:`TrustBatch` is that engine:
   reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
   run makes from its own counts (scatter-add or mat-vec in ``in_sum``) is
   made per replicate, so every sum is formed in the same order;
+* design points: replicates may have different parameters where each reads
+  them only while it is built (its network, thresholds, leaving rates and
+  leadership series: ``PER_REPLICATE``), never from the processes the batch
+  shares; ``batch_key`` says which parameter sets can share a batch, so a
+  sweep over commitment or connectedness batches across its points;
 * outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
   sum per row, as ``.sum()`` alone), written back into each replicate's own
   ``TrustModel`` (history, events, detection weeks, live arcs), so
@@ -55,7 +60,9 @@ tests/test_batch.py fails until it does.
 from __future__ import annotations
 
 import copy
+import json
 import types
+from typing import Sequence
 
 import numpy as np
 
@@ -69,6 +76,40 @@ from .trust import WEEKLY, TrustModel
 BATCH_PEOPLE = 50_000
 #: Random numbers drawn ahead per stream (block of weeks x batch people).
 BLOCK_NUMBERS = 500_000
+
+
+#: Parameters the replicates of one batch may differ in. Each is read only into what the batch
+#: keeps per replicate: that replicate's own network (``network.build_network``: in-unit and
+#: cross-unit ties, reciprocity, manager ties, forum cohorts), thresholds (``PeerExchange``),
+#: leaving rates (``Turnover.rate``), leadership series (``Leadership``: commitment, attention,
+#: chief-executive changes), its RPIWs (each replicate's own ``Workshops.step``: trainees, waste
+#: cut, focus) and its managers' levels (stacked per replicate for ``ManagerSupport.update``;
+#: week 0's support). Every other parameter is read by the processes the batch shares, or by its
+#: live network (``network.one_directional_weight``), or fixes a schedule all replicates follow
+#: (RPIW weeks), so it must be the same: ``batch_key`` leaves out exactly these.
+#: tests/test_batch.py runs batches mixing each of them and checks every replicate against its
+#: run alone.
+PER_REPLICATE_SECTIONS = ("leadership", "forums")
+PER_REPLICATE = frozenset({
+    "network.ties_per_person", "network.cross_unit_ties", "network.reciprocity", "network.same_directorate_share",
+    "network.cross_unit_mode", "network.bridge_width", "network.manager_reciprocity",
+    "exchange.threshold", "exchange.threshold_sd", "turnover.staff_annual", "turnover.manager_annual",
+    "rpiw.trainees", "rpiw.waste_cut", "rpiw.focus", "rpiw.focus_final", "rpiw.focus_ramp_weeks",
+    "managers.alignment", "managers.base_support", "managers.involvement", "managers.pilot_involvement",
+    "managers.recognition_weight", "managers.adjust_weeks", "managers.initial_support", "managers.partnership_support",
+})
+
+
+def per_replicate(key: str) -> bool:
+    """Whether parameter ``key`` may differ between the replicates of one batch (``PER_REPLICATE``)."""
+    return key in PER_REPLICATE or key.split(".", 1)[0] in PER_REPLICATE_SECTIONS
+
+
+def batch_key(params: Params) -> str:
+    """Parameter sets with equal keys can run in one batch: every value but the ``PER_REPLICATE`` ones, and the
+    file the scenario came from (an imported network's paths are relative to it)."""
+    shared = {k: v for k, v in params.flat().items() if not per_replicate(k)}
+    return json.dumps([params.source, shared], sort_keys=True, default=str)
 
 
 def batch_size(params: Params, people: int = BATCH_PEOPLE) -> int:
@@ -254,12 +295,23 @@ class _UnionSums:
 
 
 class TrustBatch:
-    """B replicates of one ``Params`` (one seed each) run as one disjoint union, week by week."""
+    """B replicates (one seed each) of one ``Params``, or of one per seed that share a ``batch_key``,
+    run as one disjoint union, week by week."""
 
-    def __init__(self, params: Params, seeds: list[int], weeks: int | None = None):
-        models = [TrustModel(params, rng=s, weeks=weeks, agents=False, bare=True) for s in seeds]
+    def __init__(self, params: Params | Sequence[Params], seeds: list[int], weeks: int | None = None):
+        plist = [params] * len(seeds) if isinstance(params, Params) else list(params)
+        if len(plist) != len(seeds):
+            raise ValueError(f"{len(plist)} parameter sets for {len(seeds)} seeds: allowed is one, or one per seed")
+        if len({id(p) for p in plist}) > 1:
+            key = batch_key(plist[0])
+            for p in plist[1:]:
+                if p is not plist[0] and batch_key(p) != key:
+                    differ = sorted(k for k, v in p.flat().items() if plist[0].flat()[k] != v and not per_replicate(k))
+                    raise ValueError(f"a batch's replicates may differ only in parameters each reads while it is built "
+                                     f"(batch.PER_REPLICATE); these differ: {', '.join(differ) or 'the scenario file'}")
+        models = [TrustModel(p, rng=s, weeks=weeks, agents=False, bare=True) for p, s in zip(plist, seeds)]
         self.models = models
-        self.params = params
+        params = self.params = plist[0]
         m0 = models[0]
         self.weeks = m0.weeks
         self.B = B = len(models)
@@ -345,6 +397,14 @@ class TrustBatch:
         self.turnover.org = types.SimpleNamespace(is_manager=self.is_manager, unit_of=self.unit_of)
         self._turnover_draws = _WeekDraws(self.draw_turnover)
         self._rewire_draws = _RewireDraws(self.rewire, self.live)
+        # the replicates' manager support over (B, U), with each replicate's own levels stacked (its design
+        # point's: ``PER_REPLICATE``), so ManagerSupport.target's elementwise formula gives each its own numbers
+        ms = [m.manager_support for m in models]
+        self.manager_support = copy.copy(ms[0])
+        for name in ("alignment", "base", "recognition_weight", "rate"):
+            setattr(self.manager_support, name, np.array([getattr(x, name) for x in ms])[:, None])
+        self.manager_support.involvement = np.stack([x.involvement for x in ms])
+        self.manager_support.floor = np.stack([x.floor for x in ms])
 
         # -- outputs: each replicate's week-0 record, as made alone ------------
         batched = {id(m0.leadership): self._leadership, id(m0.manager_support): self._support,
@@ -415,7 +475,7 @@ class TrustBatch:
 
     def _support(self, t: int) -> None:
         """Middle managers' support over the batch: ``ManagerSupport.update`` itself on (B, U)."""
-        self.models[0].manager_support.update(self.support, self._attention[:, None], self.recognition)
+        self.manager_support.update(self.support, self._attention[:, None], self.recognition)
 
     def _exchange_step(self, t: int) -> None:
         self.exposure = self._exchange(t)

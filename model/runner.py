@@ -11,7 +11,7 @@ from .params import Params
 from .pool import process_pool, worker_count
 from .survey import empty_survey, survey_model
 from .seeds import replicate_seeds  # noqa: F401  (re-exported: runner.replicate_seeds)
-from .batch import TrustBatch, batch_size
+from .batch import TrustBatch, batch_key, batch_size
 from .trust import TrustModel
 
 
@@ -55,31 +55,50 @@ def simulate(params: Params, seed: int, weeks: int | None = None, extras: bool =
     return res
 
 
-def simulate_batch(params: Params, seeds: list[int], weeks: int | None = None,
+def simulate_batch(params: Params | list[Params], seeds: list[int], weeks: int | None = None,
                    size: int | None = None, extras: bool = True) -> list[RunResult]:
     """``simulate(params, seed, weeks)`` for every seed, run ``size`` at a time in one array pass (model/batch.py).
 
-    ``size`` defaults to ``batch.batch_size(params)`` (memory bounded); results in
-    seed order, each the same, bit for bit, as the run alone. ``extras=False``
-    skips what only ``spread run`` reports (network statistics, survey: left
-    empty), for sweeps and what-ifs, which read the weekly table and summary.
+    ``params`` is one parameter set, or one per seed (a sweep's design
+    points): those that share a ``batch.batch_key`` run in batches
+    together, the rest apart. ``size`` defaults to ``batch.batch_size``
+    (memory bounded); results in seed order, each the same, bit for bit, as
+    the run alone. ``extras=False`` skips what only ``spread run`` reports
+    (network statistics, survey: left empty), for sweeps and what-ifs, which
+    read the weekly table and summary.
     """
-    out: list[RunResult] = []
-    size = size or batch_size(params)
-    week = params.outputs.survey_week
-    for i in range(0, len(seeds), size):
-        if len(seeds) - i == 1 or size == 1:  # a batch of one: the run alone
-            out.extend(simulate(params, s, weeks, extras) for s in seeds[i: i + size])
-            continue
-        batch = TrustBatch(params, list(seeds[i: i + size]), weeks)
-        surveys = [empty_survey()] * batch.B
-        if extras and week <= batch.weeks:  # run to the survey week, survey (its own stream), run on
-            while batch.week < week:
-                batch.step()
-            surveys = [survey_model(m) for m in batch.sync()]
-        batch.run()
-        out.extend(result_of(m, s, extras) for m, s in zip(batch.sync(), surveys))
-        batch.release()
+    plist = [params] * len(seeds) if isinstance(params, Params) else list(params)
+    if len(plist) != len(seeds):
+        raise ValueError(f"{len(plist)} parameter sets for {len(seeds)} seeds: allowed is one, or one per seed")
+    groups: dict[str, list[int]] = {}  # runs that can share batches, in seed order
+    if all(p is plist[0] for p in plist):
+        groups[""] = list(range(len(plist)))
+    else:
+        keys: dict[int, str] = {}  # one key per distinct parameter set
+        for i, p in enumerate(plist):
+            k = keys[id(p)] = keys.get(id(p)) or batch_key(p)
+            groups.setdefault(k, []).append(i)
+    out: list[RunResult | None] = [None] * len(seeds)
+    for idx in groups.values():
+        first = plist[idx[0]]
+        per = size or batch_size(first)
+        per = -(-len(idx) // -(-len(idx) // per))  # near-equal batches (60 runs: 30 + 30, not 50 + 10)
+        week = first.outputs.survey_week
+        for j in range(0, len(idx), per):
+            part = idx[j: j + per]
+            if len(part) == 1:  # a batch of one: the run alone
+                out[part[0]] = simulate(plist[part[0]], seeds[part[0]], weeks, extras)
+                continue
+            batch = TrustBatch([plist[i] for i in part], [seeds[i] for i in part], weeks)
+            surveys = [empty_survey()] * batch.B
+            if extras and week <= batch.weeks:  # run to the survey week, survey (its own stream), run on
+                while batch.week < week:
+                    batch.step()
+                surveys = [survey_model(m) for m in batch.sync()]
+            batch.run()
+            for i, m, s in zip(part, batch.sync(), surveys):
+                out[i] = result_of(m, s, extras)
+            batch.release()
     return out
 
 

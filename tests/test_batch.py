@@ -335,3 +335,68 @@ def test_finished_runs_are_freed_without_the_cyclic_collector():
     assert peak - before > 10 * 2**20, "the runs allocated too little for this check to mean anything"
     assert now - before < 2 * 2**20, (f"{(now - before) / 2**20:.1f} MB still held after the runs "
                                       f"(outputs were {kept / 2**20:.2f} MB)")
+
+
+#: One changed value for each parameter a batch's replicates may differ in (batch.PER_REPLICATE), and for a
+#: few of the two sections that are per replicate as a whole; the base is MIXED_BASE.
+MIXED_BASE = ("baseline", ["organisation.staff=600", "organisation.pathways=3", "leadership.ceo_changes=[60]"])
+MIXED_CHANGES = {
+    "network.ties_per_person": 7.0, "network.cross_unit_ties": 3.0, "network.reciprocity": 0.8,
+    "network.same_directorate_share": 0.3, "network.cross_unit_mode": "clustered", "network.bridge_width": 5,
+    "network.manager_reciprocity": 0.9, "exchange.threshold": 0.15, "exchange.threshold_sd": 0.02,
+    "turnover.staff_annual": 0.3, "turnover.manager_annual": 0.4,
+    "leadership.commitment": 0.95, "leadership.ceo_changes": [30, 120], "leadership.integration": 0.9,
+    "leadership.pressure": [{"start": 20, "end": 80, "level": 0.8}],
+    "forums.ties_per_person_annual": 2.0, "forums.cohort_size": 4,
+    "rpiw.trainees": 3, "rpiw.waste_cut": 0.4, "rpiw.focus": 0.4, "rpiw.focus_final": 0.95, "rpiw.focus_ramp_weeks": 50,
+    "managers.alignment": 0.3, "managers.base_support": 0.5, "managers.involvement": 0.5,
+    "managers.pilot_involvement": 0.2, "managers.recognition_weight": 0.6, "managers.adjust_weeks": 4.0,
+    "managers.initial_support": 0.6, "managers.partnership_support": 0.8,
+}
+
+
+def test_every_per_replicate_parameter_is_covered():
+    """MIXED_CHANGES names every parameter of batch.PER_REPLICATE (and keys of its sections)."""
+    assert batch_mod.PER_REPLICATE <= set(MIXED_CHANGES)
+    assert all(batch_mod.per_replicate(k) for k in MIXED_CHANGES)
+
+
+def test_points_that_differ_per_replicate_share_a_batch_and_equal_runs_alone():
+    """Design points differing in any parameter each replicate reads while built run in one batch,
+    and every replicate is its run alone, bit for bit (weekly table, summary, events, network, survey)."""
+    base = load_scenario(*MIXED_BASE)
+    plist = [base] + [base.with_values({k: v}) for k, v in MIXED_CHANGES.items()]
+    assert len({batch_mod.batch_key(p) for p in plist}) == 1
+    seeds = list(range(21, 21 + len(plist)))
+    b = batch_mod.TrustBatch(plist, seeds)
+    assert b.B == len(plist)
+    b.release()
+    got = simulate_batch(plist, seeds, size=len(plist))
+    for p, s, r in zip(plist, seeds, got):
+        assert_same_run(alone(p, s), r)
+
+
+def test_a_shared_parameter_keeps_points_apart():
+    """A parameter the batch's processes share (here the adoption rate) gives another batch key; a batch of
+    both is refused with the key named; simulate_batch runs them in separate batches, results in seed order."""
+    base = load_scenario("sash-teaching")
+    other = base.with_values({"exchange.adoption_rate": 0.5})
+    assert batch_mod.batch_key(base) != batch_mod.batch_key(other)
+    with pytest.raises(ValueError, match="exchange.adoption_rate"):
+        batch_mod.TrustBatch([base, other], [1, 2])
+    plist, seeds = [base, other, base, other], [1, 2, 3, 4]
+    for p, s, r in zip(plist, seeds, simulate_batch(plist, seeds, weeks=60)):
+        assert_same_run(alone(p, s, 60), r)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(keys=st.lists(st.sampled_from(sorted(MIXED_CHANGES)), min_size=1, max_size=4),
+       seed=st.integers(0, 2**32))
+def test_any_mix_of_per_replicate_changes(keys, seed):
+    """Any points made of per-replicate changes, batched together, equal their runs alone."""
+    base = load_scenario("baseline", ["organisation.staff=200", "organisation.pathways=2",
+                                      "organisation.directorates=2", "outputs.survey_week=20"])
+    plist = [base.with_values({k: MIXED_CHANGES[k]}) for k in keys] + [base]
+    seeds = [seed + i for i in range(len(plist))]
+    for p, s, r in zip(plist, seeds, simulate_batch(plist, seeds, 40)):
+        assert_same_run(alone(p, s, 40), r)

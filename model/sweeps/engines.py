@@ -4,7 +4,9 @@ An engine is an object with ``load_scenario(name_or_path, overrides=None)``,
 ``ParameterError`` and ``simulate(params, seed, weeks)``, and optionally
 ``simulate_batch(params, seeds, weeks)`` (a list of results, one per seed,
 each as ``simulate`` would give), which the sweep uses for the replicates of
-one design point. An experiment file
+one design point; an engine that also has ``batch_key(params)`` (a string)
+gets runs of different points whose keys are equal in one call, with
+``params`` a list (one per seed). An experiment file
 names an engine, never a module: only the built-in trust model and the
 engines that installed packages register under the entry-point group
 ``improvement_spread.engines`` can be used, and an unknown name is refused
@@ -21,18 +23,20 @@ import importlib.metadata
 from types import SimpleNamespace
 from typing import Any
 
+from model.batch import batch_key
 from model.params import ParameterError, load_scenario
 from model.runner import simulate, simulate_batch
 
 
 def _sweep_batch(params, seeds, weeks=None):
-    """Replicates of one point in one array pass; a sweep keeps the weekly table and summary only."""
+    """Runs in one array pass (one parameter set, or one per seed sharing a batch key); a sweep keeps the
+    weekly table and summary only."""
     return simulate_batch(params, seeds, weeks, extras=False)
 
 
 #: The trust model itself, the engine of every canonical experiment.
 TRUST_MODEL = SimpleNamespace(load_scenario=load_scenario, ParameterError=ParameterError, simulate=simulate,
-                              simulate_batch=_sweep_batch)
+                              simulate_batch=_sweep_batch, batch_key=batch_key)
 #: Built-in engines by name. The long name stays because it is the default
 #: recorded in existing results' design hashes.
 BUILTIN_ENGINES = {"model": TRUST_MODEL, "model.sweep_engine": TRUST_MODEL}

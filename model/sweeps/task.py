@@ -50,40 +50,65 @@ def _scalar(v):
 def run_batch(spec: dict, runs: list[tuple]) -> tuple[list[dict], pd.DataFrame | None]:
     """Run a batch of runs; never raises for a run's own failure (it is recorded).
 
-    Consecutive runs of one design point go to the engine together when it
-    has ``simulate_batch(params, seeds, weeks)`` (the built-in trust model:
-    replicates in one array pass, model/batch.py); other engines run one
-    at a time. Either way each run's row and weekly rows are the same.
+    Runs go to the engine together when it has ``simulate_batch(params,
+    seeds, weeks)`` (the built-in trust model: replicates in one array pass,
+    model/batch.py): consecutive runs of one design point, or, when the
+    engine also has ``batch_key(params)``, every run of the task whose
+    parameters share a key, whatever its point (``simulate_batch`` then gets
+    one parameter set per seed). Other engines run one at a time. Either
+    way each run's row and weekly rows are the same.
     """
     eng_name = spec["engine"]
     rows: list[dict] = []
     weekly_frames: list[pd.DataFrame] = []
-    i = 0
-    while i < len(runs):
-        j = i + 1
-        while j < len(runs) and runs[j][2:4] == runs[i][2:4]:  # same scenario and values: one point
-            j += 1
-        group = runs[i:j]
-        results = _group_results(spec, eng_name, group)
-        for run, res in zip(group, results):
-            row, wf = _row(spec, eng_name, run, res)
-            rows.append(row)
-            if wf is not None:
-                weekly_frames.append(wf)
-        i = j
+    results = [None] * len(runs)
+    for group in _groups(spec, eng_name, runs):
+        for i, res in zip(group, _group_results(spec, eng_name, [runs[i] for i in group])):
+            results[i] = res
+    for run, res in zip(runs, results):
+        row, wf = _row(spec, eng_name, run, res)
+        rows.append(row)
+        if wf is not None:
+            weekly_frames.append(wf)
     weekly = pd.concat(weekly_frames, ignore_index=True) if weekly_frames else None
     return rows, weekly
 
 
+def _params_of(spec: dict, eng_name: str, run: tuple):
+    _, _, scenario, values, _, _ = run
+    return _point_params(eng_name, scenario, json.dumps({**spec["fixed"], **values}, sort_keys=True))[0]
+
+
+def _groups(spec: dict, eng_name: str, runs: list[tuple]) -> list[list[int]]:
+    """The task's runs (indices) that go to the engine together: by ``batch_key`` where the engine has one,
+    else consecutive runs of one point."""
+    try:
+        key = getattr(_engine(eng_name), "batch_key", None)
+        if key is not None:
+            groups: dict[str, list[int]] = {}
+            for i, run in enumerate(runs):
+                groups.setdefault(key(_params_of(spec, eng_name, run)), []).append(i)
+            return list(groups.values())
+    except Exception:  # a point's parameters are refused: group by point, and each run records its own error
+        pass
+    out: list[list[int]] = []
+    for i, run in enumerate(runs):
+        if out and runs[out[-1][-1]][2:4] == run[2:4]:  # same scenario and values: one point
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
+
+
 def _group_results(spec: dict, eng_name: str, group: list[tuple]) -> list:
-    """The engine's results for runs of one point, batched where the engine can; None where it must run alone."""
+    """The engine's results for one group of runs, batched where the engine can; None where it must run alone."""
     try:
         eng = _engine(eng_name)
         batch = getattr(eng, "simulate_batch", None)
         if batch is None or len(group) < 2:
             return [None] * len(group)
-        _, _, scenario, values, _, _ = group[0]
-        params, _ = _point_params(eng_name, scenario, json.dumps({**spec["fixed"], **values}, sort_keys=True))
+        plist = [_params_of(spec, eng_name, run) for run in group]
+        params = plist[0] if all(p is plist[0] for p in plist) else plist
         return list(batch(params, [run[5] for run in group], spec.get("weeks")))
     except Exception:  # a failing batch: each run again alone, so its own error is recorded
         return [None] * len(group)

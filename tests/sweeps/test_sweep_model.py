@@ -67,9 +67,10 @@ def test_the_models_own_validation_reaches_the_experiment_file(tmp_path, capsys)
 
 
 def test_real_model_batched_on_dask_workers_equals_runs_alone(tmp_path):
-    """Issue 12: Dask workers run the real model's replicates in batches (a task holds whole
-    design points, so each point's two replicates go through one TrustBatch) and give the
-    numbers of runs one at a time in this process (batch = 1: every task a single run)."""
+    """Issue 12: Dask workers run the real model's runs in batches (a task of four runs holds two
+    design points that differ in commitment and cross-unit ties, which each replicate reads while
+    it is built, so all four go through one TrustBatch) and give the numbers of runs one at a
+    time in this process (batch = 1: every task a single run)."""
     pytest.importorskip("distributed")
     import model.batch as batch_mod
 
@@ -87,7 +88,7 @@ def test_real_model_batched_on_dask_workers_equals_runs_alone(tmp_path):
         run_sweep(p, out=tmp_path / "serial", workers=1, batch=4, analyse=False, progress=False, log=lambda m: None)
     finally:
         batch_mod.TrustBatch.__init__ = orig
-    assert made and max(made) == 2  # in-process, the same tasks batch each point's replicates
+    assert made and max(made) == 4  # in-process, the same tasks batch both points' replicates together
     run_sweep(p, out=tmp_path / "alone", workers=1, batch=1, analyse=False, progress=False, log=lambda m: None)
     run_sweep(p, out=tmp_path / "dask", workers=2, scheduler="local", batch=4, analyse=False, progress=False,
               log=lambda m: None)
