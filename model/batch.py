@@ -30,9 +30,9 @@ those costs once. :class:`TrustBatch` is that engine:
   run makes from its own counts (scatter-add or mat-vec in ``in_sum``) is
   made per replicate, so every sum is formed in the same order;
 * design points: replicates may have different parameters where each reads
-  them only while it is built (its network, thresholds, leaving rates and
-  leadership series: ``PER_REPLICATE``), never from the processes the batch
-  shares; ``batch_key`` says which parameter sets can share a batch, so a
+  them only into what the batch keeps per replicate (its network,
+  thresholds, leaving rates, leadership series, RPIWs and managers' levels:
+  ``PER_REPLICATE``), never from the processes the batch shares; ``batch_key`` says which parameter sets can share a batch, so a
   sweep over commitment or connectedness batches across its points;
 * outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
   sum per row, as ``.sum()`` alone), written back into each replicate's own
@@ -86,11 +86,15 @@ BLOCK_NUMBERS = 500_000
 #: cut, focus) and its managers' levels (stacked per replicate for ``ManagerSupport.update``;
 #: week 0's support). Every other parameter is read by the processes the batch shares, or by its
 #: live network (``network.one_directional_weight``), or fixes a schedule all replicates follow
-#: (RPIW weeks), so it must be the same: ``batch_key`` leaves out exactly these.
-#: tests/test_batch.py runs batches mixing each of them and checks every replicate against its
-#: run alone.
-PER_REPLICATE_SECTIONS = ("leadership", "forums")
+#: (RPIW weeks), so it must be the same: ``batch_key`` leaves out exactly these. The list names
+#: each key, so a parameter added later must match across a batch until it is shown to be safe
+#: here. tests/test_batch.py runs batches mixing each of them and checks every replicate against
+#: its run alone.
 PER_REPLICATE = frozenset({
+    "leadership.commitment", "leadership.integration", "leadership.ceo_changes", "leadership.ceo_hazard_annual",
+    "leadership.successor_commitment", "leadership.successor_commitment_sd", "leadership.transition_weeks",
+    "leadership.not_sighted_factor", "leadership.pressure",
+    "forums.ties_per_person_annual", "forums.cohort_size", "forums.start_week",
     "network.ties_per_person", "network.cross_unit_ties", "network.reciprocity", "network.same_directorate_share",
     "network.cross_unit_mode", "network.bridge_width", "network.manager_reciprocity",
     "exchange.threshold", "exchange.threshold_sd", "turnover.staff_annual", "turnover.manager_annual",
@@ -100,15 +104,10 @@ PER_REPLICATE = frozenset({
 })
 
 
-def per_replicate(key: str) -> bool:
-    """Whether parameter ``key`` may differ between the replicates of one batch (``PER_REPLICATE``)."""
-    return key in PER_REPLICATE or key.split(".", 1)[0] in PER_REPLICATE_SECTIONS
-
-
 def batch_key(params: Params) -> str:
     """Parameter sets with equal keys can run in one batch: every value but the ``PER_REPLICATE`` ones, and the
     file the scenario came from (an imported network's paths are relative to it)."""
-    shared = {k: v for k, v in params.flat().items() if not per_replicate(k)}
+    shared = {k: v for k, v in params.flat().items() if k not in PER_REPLICATE}
     return json.dumps([params.source, shared], sort_keys=True, default=str)
 
 
@@ -306,7 +305,7 @@ class TrustBatch:
             key = batch_key(plist[0])
             for p in plist[1:]:
                 if p is not plist[0] and batch_key(p) != key:
-                    differ = sorted(k for k, v in p.flat().items() if plist[0].flat()[k] != v and not per_replicate(k))
+                    differ = sorted(k for k, v in p.flat().items() if plist[0].flat()[k] != v and k not in PER_REPLICATE)
                     raise ValueError(f"a batch's replicates may differ only in parameters each reads while it is built "
                                      f"(batch.PER_REPLICATE); these differ: {', '.join(differ) or 'the scenario file'}")
         models = [TrustModel(p, rng=s, weeks=weeks, agents=False, bare=True) for p, s in zip(plist, seeds)]

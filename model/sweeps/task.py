@@ -86,8 +86,11 @@ def _groups(spec: dict, eng_name: str, runs: list[tuple]) -> list[list[int]]:
         key = getattr(_engine(eng_name), "batch_key", None)
         if key is not None:
             groups: dict[str, list[int]] = {}
+            keys: dict[str, str] = {}  # one key per point (scenario and values)
             for i, run in enumerate(runs):
-                groups.setdefault(key(_params_of(spec, eng_name, run)), []).append(i)
+                point = json.dumps(run[2:4], sort_keys=True, default=str)
+                k = keys[point] = keys.get(point) or key(_params_of(spec, eng_name, run))
+                groups.setdefault(k, []).append(i)
             return list(groups.values())
     except Exception:  # a point's parameters are refused: group by point, and each run records its own error
         pass
