@@ -126,6 +126,32 @@ def test_a_target_gap_is_zero_exactly_when_met(value, lo, width, scale):
     assert math.isclose(t.gap(value) * scale, max(lo - value, value - lo - width, 0), abs_tol=1e-9)
 
 
+def test_a_particles_replicates_give_the_same_values_however_they_are_batched(tmp_path):
+    """evaluate batches a scenario's replicates into about ``workers`` tasks; the values are the mean of
+    the runs alone, bit for bit, whatever the split (including a NaN particle's rejection)."""
+    import json
+
+    import numpy as np
+
+    from model.calibrate.fit import arm_statistics, evaluate, particle_point, run_arm
+    from model.calibrate.targets import target_values
+    from model.seeds import run_seed
+
+    cal = load_calibration(write(tmp_path))
+    theta = {"exchange.threshold": 0.2}
+    got = [evaluate(cal, theta, SerialExecutor(), reps=5, workers=w) for w in (1, 2, 3, 8)]
+    assert all(g == got[0] for g in got[1:]), got
+    (arm,) = cal.arms
+    stats = tuple(arm_statistics(cal, cal.targets)[arm.alias])
+    point = particle_point(theta)
+    rows = [run_arm((arm.source, json.dumps(arm.overrides, sort_keys=True), json.dumps(cal.values(theta, arm.alias),
+                     sort_keys=True), (run_seed(cal.seed, point, r),), cal.weeks, stats))[0] for r in range(5)]
+    alone = target_values(cal.targets, {(arm.alias, s.key): float(np.mean([row[i] for row in rows]))
+                                        for i, s in enumerate(stats)})
+    assert got[0] == alone
+    assert all(math.isfinite(v) for v in alone.values())
+
+
 # --- reproducibility and resume ---------------------------------------------------------------------
 
 
@@ -141,7 +167,7 @@ def test_same_seed_same_posterior_whatever_the_workers_and_a_resume(tmp_path):
     try:
         procs = tmp_path / "procs"
         procs.mkdir()
-        fit(cal, procs, handle.executor, log=lambda m: None)
+        fit(cal, procs, handle.executor, log=lambda m: None, workers=handle.workers)  # replicates split over both
     finally:
         handle.close()
     pd.testing.assert_frame_equal(a, posterior(procs))
@@ -254,7 +280,11 @@ def test_a_particle_run_skips_network_and_survey_only_when_no_target_reads_them(
     net = Statistic("network", "reciprocity_arcs", when="end")
     survey = Statistic("survey", "reciprocity_arcs")
     fixed, values = json.dumps({"organisation.staff": 900}), json.dumps({})
-    alone = run_arm(("baseline", fixed, values, 5, 140, (outcome,)))  # past the survey week (130)
-    both = run_arm(("baseline", fixed, values, 5, 140, (outcome, net, survey)))
+    (alone,) = run_arm(("baseline", fixed, values, (5,), 140, (outcome,)))  # past the survey week (130)
+    (both,) = run_arm(("baseline", fixed, values, (5,), 140, (outcome, net, survey)))
     assert alone[0] == both[0] and math.isfinite(alone[0])
     assert 0 < both[1] < 1 and math.isfinite(both[2])
+    # a batch of replicates gives each the statistics of its run alone, bit for bit, extras too
+    batch = run_arm(("baseline", fixed, values, (7, 5, 9), 140, (outcome, net, survey)))
+    assert batch[1] == both and len(batch) == 3
+    assert batch[0] == run_arm(("baseline", fixed, values, (7,), 140, (outcome, net, survey)))[0]

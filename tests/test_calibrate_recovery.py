@@ -6,7 +6,7 @@ must put each true value inside its 90% posterior interval, and each
 interval must be clearly narrower than the prior's (at most 60% of its
 width). The same test with the target that identifies turnover removed
 shows the bar can fail: turnover's interval then stays about as wide as its
-prior. About 40 s of one core (90 s on the shared 2-core machine).
+prior. About 40 s of one core each (the synthetic data and each particle's replicates run in batches).
 """
 
 from __future__ import annotations

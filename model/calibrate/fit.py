@@ -4,7 +4,9 @@ pyabc (maintained; SMC with adaptive tolerances and a database of every
 generation) proposes particles; each particle's runs go to one executor of
 ``model.sweeps.executors`` (in-process, local processes, or a Dask cluster),
 so a particle's (scenario, replicate) runs are spread over the workers while
-pyabc itself samples in this process with its single-core sampler.
+pyabc itself samples in this process with its single-core sampler. Each
+scenario's replicates run as one batch of the array engine (``run_arm``),
+split into just enough batches to keep the workers busy.
 
 What is reproducible. pyabc draws its particles from numpy's global
 generator. Each generation ``t`` is run on its own: the global generator is
@@ -39,7 +41,7 @@ import pandas as pd
 from model.calibrate.config import Calibration, Prior
 from model.calibrate.targets import distance, target_values
 from model.params import ParameterError, load_scenario
-from model.runner import simulate
+from model.runner import simulate, simulate_batch
 from model.seeds import run_seed
 from model.sweeps.progress import Progress
 
@@ -63,22 +65,38 @@ def _arm_params(source: str, overrides_json: str):
     return load_scenario(source, overrides=json.loads(overrides_json))
 
 
-def run_arm(task: tuple) -> list[float]:
-    """One run of one scenario for one particle: the statistics it gives, in ``stats`` order.
+def run_arm(task: tuple) -> list[list[float]]:
+    """One particle's runs of one scenario, in one batch: the statistics each run gives, in ``stats`` order.
 
-    ``task`` is (source, fixed overrides JSON, free values JSON, seed, weeks,
-    statistics). A particle whose values break a cross-field rule of the
+    ``task`` is (source, fixed overrides JSON, free values JSON, seeds, weeks,
+    statistics); ``seeds`` is a tuple, one run each, run together in one
+    array pass (``runner.simulate_batch``: each the same numbers, bit for
+    bit, as the run alone), so a particle's replicates cost less than as
+    many runs apart. A particle whose values break a cross-field rule of the
     scenario (say abandon_min above abandon_max) gives NaN: it is rejected.
     """
-    source, fixed_json, values_json, seed, weeks, stats = task
+    source, fixed_json, values_json, seeds, weeks, stats = task
+    seeds = list(seeds)
     try:
         params = _arm_params(source, fixed_json).with_values(json.loads(values_json), where="calibration particle")
     except ParameterError:
-        return [math.nan] * len(stats)
+        return [[math.nan] * len(stats) for _ in seeds]
     # the network statistics and the survey cost a tenth of a run: only when a target reads them
     extras = any(s.kind in ("network", "survey") for s in stats)
-    res = simulate(params, seed, weeks, extras=extras)
-    return [s.value(res) for s in stats]
+    results = [simulate(params, seeds[0], weeks, extras=extras)] if len(seeds) == 1 else \
+        simulate_batch(params, seeds, weeks, extras=extras)
+    return [[s.value(res) for s in stats] for res in results]
+
+
+def _chunks(items: list, k: int) -> list[list]:
+    """``items`` in ``k`` near-equal runs, in order (5 in 2: 3 + 2)."""
+    size, extra = divmod(len(items), k)
+    out, at = [], 0
+    for i in range(k):
+        n = size + (i < extra)
+        out.append(items[at: at + n])
+        at += n
+    return out
 
 
 def arm_statistics(cal: Calibration, targets) -> dict[str, list]:
@@ -92,26 +110,33 @@ def arm_statistics(cal: Calibration, targets) -> dict[str, list]:
 
 
 def evaluate(cal: Calibration, theta: dict, executor, targets=None, reps: int | None = None,
-             point: int | None = None) -> dict[str, float]:
-    """Every target's value for particle ``theta``: the mean over replicates (paired across scenarios)."""
+             point: int | None = None, workers: int = 1) -> dict[str, float]:
+    """Every target's value for particle ``theta``: the mean over replicates (paired across scenarios).
+
+    Each scenario's replicates run as one batch (``run_arm``), split into as
+    many batches as keep ``workers`` busy: about ``workers`` tasks in all,
+    never more than one a replicate. The values do not depend on the split.
+    """
     targets = cal.targets if targets is None else targets
     reps = cal.replicates if reps is None else reps
     point = particle_point(theta) if point is None else point
     need = arm_statistics(cal, targets)
+    arms = [arm for arm in cal.arms if need[arm.alias]]
+    per_arm = max(1, min(reps, -(-max(workers, 1) // max(len(arms), 1))))
     tasks, keys = [], []
-    for arm in cal.arms:
-        if not need[arm.alias]:
-            continue
+    for arm in arms:
         values = json.dumps(cal.values(theta, arm.alias), sort_keys=True)
         fixed = json.dumps(arm.overrides, sort_keys=True)
-        for rep in range(reps):
-            tasks.append((arm.source, fixed, values, run_seed(cal.seed, point, rep), cal.weeks, tuple(need[arm.alias])))
+        seeds = [run_seed(cal.seed, point, rep) for rep in range(reps)]
+        for part in _chunks(seeds, per_arm):
+            tasks.append((arm.source, fixed, values, tuple(part), cal.weeks, tuple(need[arm.alias])))
             keys.append(arm.alias)
     results = list(executor.map(run_arm, tasks)) if len(tasks) > 1 else [run_arm(tasks[0])]
     sums: dict[tuple[str, str], list[float]] = {}
-    for alias, row in zip(keys, results):
-        for stat, v in zip(need[alias], row):
-            sums.setdefault((alias, stat.key), []).append(v)
+    for alias, rows in zip(keys, results):
+        for row in rows:
+            for stat, v in zip(need[alias], row):
+                sums.setdefault((alias, stat.key), []).append(v)
     means = {k: (float(np.mean(v)) if all(math.isfinite(x) for x in v) else math.nan) for k, v in sums.items()}
     return target_values(targets, means)
 
@@ -138,12 +163,12 @@ def prior_distribution(priors: tuple[Prior, ...]):
 class ParticleModel:
     """pyabc's model: a particle's values in, every target's value out (runs on ``executor``)."""
 
-    def __init__(self, cal: Calibration, executor, on_particle: Callable[[], None] | None = None):
-        self.cal, self.executor, self.on_particle = cal, executor, on_particle
+    def __init__(self, cal: Calibration, executor, on_particle: Callable[[], None] | None = None, workers: int = 1):
+        self.cal, self.executor, self.on_particle, self.workers = cal, executor, on_particle, workers
 
     def __call__(self, par) -> dict:
         """Run the particle's scenarios and replicates; return target name -> value."""
-        out = evaluate(self.cal, dict(par), self.executor)
+        out = evaluate(self.cal, dict(par), self.executor, workers=self.workers)
         if self.on_particle:
             self.on_particle()
         return out
@@ -219,12 +244,14 @@ def posterior(out: Path) -> pd.DataFrame:
     return df
 
 
-def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = print) -> FitReport:
+def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = print, workers: int = 1) -> FitReport:
     """Run (or continue) the calibration's generations in ``out``; one generation at a time, each seeded.
 
     Continues from the last finished generation in ``out``'s database, if
     any. Stops after ``cal.generations`` generations or once the tolerance is
-    at or below ``cal.min_epsilon``.
+    at or below ``cal.min_epsilon``. ``workers`` is how many workers
+    ``executor`` has: a particle's replicates are batched into about that
+    many tasks (``evaluate``); the posterior does not depend on it.
     """
     out = Path(out)
     url = db_url(out)
@@ -243,7 +270,7 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
                     b.bar.total = b.total
             b.update(per_particle)
 
-    model = ParticleModel(cal, executor, tick)
+    model = ParticleModel(cal, executor, tick, workers)
     stopped = "generations"
     durations: list[float] = []
     while True:

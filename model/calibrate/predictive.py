@@ -27,7 +27,8 @@ def draw_particles(particles: pd.DataFrame, names: list[str], k: int, seed: int)
     return particles.iloc[idx][names].reset_index(drop=True)
 
 
-def predictive_checks(cal: Calibration, particles: pd.DataFrame, executor) -> tuple[pd.DataFrame, pd.DataFrame]:
+def predictive_checks(cal: Calibration, particles: pd.DataFrame, executor,
+                      workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the draws; return (one row per draw: its values, each target's value and met; one row per pattern).
 
     The pattern table has the pattern, whether it was fitted ("fitted",
@@ -38,7 +39,7 @@ def predictive_checks(cal: Calibration, particles: pd.DataFrame, executor) -> tu
     rows = []
     for i, theta in enumerate(draws.to_dict("records")):
         values = evaluate(cal, theta, executor, targets=cal.targets, reps=cal.predictive_replicates,
-                          point=PREDICTIVE_POINT + i)
+                          point=PREDICTIVE_POINT + i, workers=workers)
         row = {"draw": i, **theta}
         for t in cal.targets:
             row[t.name] = values[t.name]

@@ -65,7 +65,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     try:
-        result = run_and_write(cal, out, handle.executor, log, workers)
+        # a Dask cluster's workers may come and go (an adaptive dask-jobqueue cluster starts with none):
+        # there each replicate stays a task of its own; local workers get batches of replicates
+        n_workers = handle.workers if handle.kind != "dask" else 10**6
+        result = run_and_write(cal, out, handle.executor, log, workers, n_workers)
     except KeyboardInterrupt:
         handle.close(cancel=True)
         print(f"spread calibrate: interrupted; finished generations are kept in {out}/history.db: run again with "
@@ -86,20 +89,23 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_and_write(cal, out: Path, executor, log, workers: str) -> dict:
-    """Fit, run the predictive checks, write every output file into ``out``; return the tables."""
+def run_and_write(cal, out: Path, executor, log, workers: str, n_workers: int = 1) -> dict:
+    """Fit, run the predictive checks, write every output file into ``out``; return the tables.
+
+    ``workers`` describes the executor for the report; ``n_workers`` is its number of workers.
+    """
     from model.calibrate import report
     from model.calibrate.fit import fit, posterior
     from model.calibrate.posterior import finish_manifest, scenario_values, summarise_posterior
     from model.calibrate.predictive import predictive_checks
 
-    rep = fit(cal, out, executor, log=log)
+    rep = fit(cal, out, executor, log=log, workers=n_workers)
     particles = posterior(out)
     summary = summarise_posterior(cal, particles)
     if cal.draws:
         log(f"[calibrate {cal.name}] posterior predictive checks: {cal.draws} draws x {cal.predictive_replicates} "
             "replicate(s)")
-        per_draw, patterns = predictive_checks(cal, particles, executor)
+        per_draw, patterns = predictive_checks(cal, particles, executor, workers=n_workers)
     else:
         import pandas as pd
         per_draw, patterns = pd.DataFrame(), pd.DataFrame()
