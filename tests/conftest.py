@@ -39,6 +39,37 @@ def small_model(name: str = "baseline-teaching", seed: int = 1, weeks: int | Non
     return TrustModel(small_params(name, **overrides), rng=seed, weeks=weeks, agents=agents)
 
 
+def _build_env() -> dict:
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+@pytest.fixture(scope="session")
+def built_dists(tmp_path_factory):
+    """The package as a user gets it, built once a session: (sdist, wheel built from that sdist).
+
+    The sdist is built from a copy of the checkout's sources (so the build
+    leaves nothing in the checkout), the wheel from the sdist, each in
+    pip's isolated build environment, as ``pip install`` of the sdist does.
+    Shared by tests/test_package.py and tests/test_layout.py."""
+    import shutil
+    import subprocess
+
+    tmp = tmp_path_factory.mktemp("dists")
+    src, dist = tmp / "src", tmp / "dist"
+    for folder in ("model", "scenarios", "experiments"):
+        shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    for f in ("pyproject.toml", "setup.py", "README.md"):
+        shutil.copy(ROOT / f, src / f)
+    for cmd in ([PYTHON, "-m", "build", "--sdist", "--outdir", str(dist), str(src)],
+                lambda: [PYTHON, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(next(dist.glob("*.tar.gz")))]):
+        cmd = cmd() if callable(cmd) else cmd
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp, env=_build_env())
+        assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+    (sdist,) = dist.glob("*.tar.gz")
+    (wheel,) = dist.glob("*.whl")
+    return sdist, wheel
+
+
 @pytest.fixture(scope="session")
 def chromium_browser():
     """One headless Debian Chromium for the whole session, shared by every browser test.

@@ -178,22 +178,11 @@ def test_public_definitions_have_docstrings(mod):
     assert not missing, f"{mod}: no docstring on {', '.join(missing)}"
 
 
-def test_a_wheel_carries_every_subpackage(tmp_path):
-    """`pip install .` (not editable) installs every folder of the package (issue 10's bar)."""
-    import shutil
-    import subprocess
-    import sys
+def test_a_wheel_carries_every_subpackage(built_dists):
+    """`pip install .` (not editable) installs every folder of the package (issue 10's bar):
+    the wheel built from the sdist (tests/conftest.py ``built_dists``) holds every module."""
     import zipfile
-    src = tmp_path / "src"  # a copy, so the build leaves nothing in the checkout
-    shutil.copytree(PKG, src / "model", ignore=shutil.ignore_patterns("__pycache__"))
-    for f in ("pyproject.toml", "setup.py", "README.md"):
-        shutil.copy(ROOT / f, src / f)
-    for d in ("scenarios", "experiments"):  # package data (setup.py maps them into model/_data)
-        shutil.copytree(ROOT / d, src / d)
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(src)],
-                       capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-2000:]
-    (wheel,) = tmp_path.glob("*.whl")
+    _, wheel = built_dists
     names = set(zipfile.ZipFile(wheel).namelist())
     for init in PKG.rglob("__init__.py"):
         assert init.relative_to(ROOT).as_posix() in names, init

@@ -8,7 +8,6 @@ from an empty folder, as a new user would.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -108,14 +107,6 @@ levels = [0.5, 0.9]
 """
 
 
-def _copy_sources(dest: Path) -> None:
-    # what the sdist is built from; a copy, so the build leaves nothing in the checkout
-    for folder in ("model", "scenarios", "experiments"):
-        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
-    for f in ("pyproject.toml", "setup.py", "README.md"):
-        shutil.copy(ROOT / f, dest / f)
-
-
 def _run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
@@ -124,10 +115,13 @@ def _run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedP
 
 
 @pytest.mark.slow
-def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path):
+def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path, built_dists):
     """sdist from a copy -> wheel from the sdist -> fresh venv -> spread run / sweep / scenarios in an empty folder.
 
-    The wheel is installed with ``--no-deps``, and the fresh environment sees
+    The sdist and wheel come from ``built_dists`` (tests/conftest.py). The
+    fresh environment is made without pip of its own, and this run's pip
+    installs the wheel into it (``pip --python``). The wheel is installed with
+    ``--no-deps``, and the fresh environment sees
     the dependencies already installed for this test run through a ``.pth``
     line naming their site-packages (a plain path: the editable install's own
     finder there is not loaded, so ``model`` can only come from the wheel,
@@ -135,12 +129,9 @@ def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path):
     ``SPREAD_WHEEL_FULL_INSTALL=1`` installs the wheel with its dependencies
     from the package index instead (a minute with a local wheel cache).
     """
-    src, dist, venv, work = (tmp_path / d for d in ("src", "dist", "venv", "work"))
-    _copy_sources(src)
-    _run([sys.executable, "-m", "build", "--sdist", "--outdir", str(dist), str(src)], cwd=tmp_path)
-    (sdist,) = dist.glob("*.tar.gz")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(sdist)], cwd=tmp_path)
-    (wheel,) = dist.glob("*.whl")
+    sdist, wheel = built_dists
+    venv, work = tmp_path / "venv", tmp_path / "work"
+    assert sdist.name.startswith(f"improvement_spread-{model.__version__}")
     assert wheel.name.startswith(f"improvement_spread-{model.__version__}-")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = [p for p in (ROOT / "scenarios").rglob("*.toml")] + list((ROOT / "experiments").glob("*.toml"))
@@ -148,15 +139,16 @@ def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path):
         assert f"model/_data/{p.relative_to(ROOT).as_posix()}" in names, p
     assert not any(n.startswith(("scenarios/", "experiments/")) for n in names)  # one place, inside the package
 
-    _run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp_path)
     vpy = venv / "bin" / "python"
+    pip = [sys.executable, "-m", "pip", "--python", str(vpy), "install", "-q"]
     if os.environ.get("SPREAD_WHEEL_FULL_INSTALL"):
-        _run([str(vpy), "-m", "pip", "install", "-q", str(wheel)], cwd=tmp_path, timeout=1200)
+        _run([*pip, str(wheel)], cwd=tmp_path, timeout=1200)
     else:
         purelib = Path(_run([str(vpy), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                             cwd=tmp_path).stdout.strip())
         (purelib / "_spread_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-        _run([str(vpy), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], cwd=tmp_path)
+        _run([*pip, "--no-deps", str(wheel)], cwd=tmp_path)
 
     work.mkdir()
     spread = str(venv / "bin" / "spread")
