@@ -171,3 +171,23 @@ def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path, built_dists):
     _run([spread, "compare", "sash-teaching", "--what-if", "stable-leadership", "--reps", "2", "--weeks", "26",
           "--workers", "2"], cwd=work)
     assert sorted(p.name for p in work.iterdir()) == ["results", "tiny.toml"]  # nothing else written here
+
+
+def test_the_command_line_starts_without_the_engine_for_quick_answers():
+    """`spread --version`, `spread params`, `spread scenarios` and a bad scenario's one error line load
+    neither Mesa, pandas, matplotlib nor scipy.stats (the engine's 3 s of imports): they answer in well under a second."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from model.cli import main\n"
+        "for argv in (['params', 'exchange'], ['scenarios'], ['run', 'nosuch'], ['trusts', '--set', 'no.such=1'],\n"
+        "             ['compare', 'sash', '--what-if', 'nosuch'], ['--version']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
+        "        try:\n"
+        "            main(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "print(sorted(m for m in ('mesa', 'pandas', 'matplotlib', 'scipy.stats', 'model.trust') if m in sys.modules))\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.strip() == "[]", r.stdout

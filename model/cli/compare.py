@@ -12,7 +12,6 @@ from model.cli.posterior import add_posterior_options, compare_posterior
 from model.cli.trusts import TRUSTS
 from model.params import SCENARIO_DIR, ParameterError, bundled_scenarios, load_scenario
 from model.results_folder import atomic_dir, check_target, safe_name
-from model.whatif.compare import compare
 from model.whatif.files import RECOMMENDED, bundled_whatifs, load_whatif
 
 
@@ -57,8 +56,6 @@ def _scenario_names(args) -> list[str]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Validate every scenario and what-if, run the arms, write the report, print the summary."""
-    from model.whatif.report import print_summary, write_report  # matplotlib: only when a report is written
-
     if args.reps < 2:
         raise ParameterError(f"--reps = {args.reps}: allowed is an integer >= 2 (a paired interval needs two runs)")
     names = _scenario_names(args)
@@ -81,6 +78,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     check_target(out, "compare", args.overwrite)  # before any work
     if getattr(args, "posterior", None):
         return compare_posterior(args, names, wis, out)  # over parameter draws as well as replicates
+    # the engine and the report (scipy.stats, matplotlib) after the checks: bad input is one quick line
+    from model.whatif.compare import compare
+    from model.whatif.report import print_summary, write_report
+
     t0 = time.perf_counter()
     last = [0.0]
 

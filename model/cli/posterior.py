@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable
 
 from model.cli.options import positive
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the CLI starts without it
+    import pandas as pd
 
 #: Outcomes whose spread over draws and replicates ``spread run --posterior`` reports.
 SPREAD_OUTCOMES = ("adoption_rest_final", "reach_final", "adoption_pilot_final", "lead_time_change_pilot_final",
@@ -30,6 +31,8 @@ def add_posterior_options(p: argparse.ArgumentParser) -> None:
 
 def run_posterior(args: argparse.Namespace, out: Path, run_many: Callable) -> int:
     """``spread run X --posterior DIR``: every draw's replicates, pooled, with the two sources of spread."""
+    import pandas as pd
+
     from model.calibrate.posterior import load_posterior
     from model.calibrate.uncertainty import outcome_spread, user_overrides
     from model.figures import run_figure

@@ -6,13 +6,15 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from model.cli.options import add_overwrite, add_replicates, add_scenario_options
 from model.cli.posterior import add_posterior_options, run_posterior
 from model.params import Params, bundled_scenarios, load_scenario
 from model.results_folder import atomic_dir, check_target, safe_name
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the CLI starts without it
+    import pandas as pd
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,6 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_many(params: Params, args: argparse.Namespace) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, list[int], pd.DataFrame]:
     """Replicates of one scenario as tables: weekly, summaries, network, seeds, survey."""
+    import pandas as pd
+
     from model.runner import replicate_seeds, run_replicates
 
     results = run_replicates(params, args.reps, seed=args.seed, weeks=args.weeks, workers=args.workers)
@@ -42,15 +46,15 @@ def run_many(params: Params, args: argparse.Namespace) -> tuple[pd.DataFrame, pd
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the replicates, write the results folder, print the summary table."""
-    from model.figures import run_figure
-    from model.report import summary_table, write_manifest, write_tables
-
     params = load_scenario(args.scenario, overrides=args.overrides)
     out = args.out or Path("results") / safe_name(params.trust.name, "run")
     check_target(out, "run", args.overwrite)  # before any work: a refusal costs nothing
     imported = network_import(params)  # an unusable network file fails here, before any work
     if getattr(args, "posterior", None):
         return run_posterior(args, out, run_many)  # over parameter draws as well as replicates
+    from model.figures import run_figure  # after the checks: bad input is one quick line
+    from model.report import summary_table, write_manifest, write_tables
+
     t0 = time.perf_counter()
     weekly, summaries, net, seeds, survey = run_many(params, args)
     elapsed = time.perf_counter() - t0
@@ -102,6 +106,8 @@ def import_table(params: Params, seed: int, weeks: int | None) -> pd.DataFrame:
 
 def print_import(table: pd.DataFrame, params: Params) -> None:
     """Print the imported network's statistics as given beside the model's network at week 0."""
+    import pandas as pd
+
     mode = params.network.mode
     who = "every person" if mode == "whole" else "the respondents (model_trust: the whole trust)"
     print(f"\nImported network ({mode}, {params.network.file}): the data as given beside the model's network at "
@@ -112,6 +118,8 @@ def print_import(table: pd.DataFrame, params: Params) -> None:
 
 def print_table(table: pd.DataFrame, title: str) -> None:
     """Print a title, then the summary table transposed: one outcome a line."""
+    import pandas as pd
+
     print(title)
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.max_colwidth", 60):
         print(table.T.to_string(header=False))

@@ -5,13 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from model.cli.options import add_overwrite, add_replicates, add_scenario_options
 from model.cli.run import print_table, run_many
 from model.params import load_scenario
 from model.results_folder import atomic_dir, check_target
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the CLI starts without it
+    import pandas as pd
 
 #: The five trusts of the partnership, in the order the tables show them.
 TRUSTS = ("sash", "leeds", "uhcw", "bhr", "sath")
@@ -29,10 +31,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_trusts(args: argparse.Namespace) -> int:
     """Run every trust's replicates, write one results folder, print the side-by-side table."""
-    from model.figures import trusts_figure
-    from model.report import summary_table, write_manifest, write_tables
-    from model.survey import survey_table, survey_title
-
     names = [f"{t}-teaching" if args.teaching else t for t in TRUSTS]
     all_params = [load_scenario(n, overrides=args.overrides) for n in names]  # validate all first
     check_target(args.out, "trusts", args.overwrite)
@@ -40,6 +38,12 @@ def cmd_trusts(args: argparse.Namespace) -> int:
 
     for params in all_params:
         network_import(params)  # an unusable network file (given with --set) fails here, before any work
+    import pandas as pd  # after the checks: bad input is one quick line
+
+    from model.figures import trusts_figure
+    from model.report import summary_table, write_manifest, write_tables
+    from model.survey import survey_table, survey_title
+
     weekly_all, summary_all, net_all, labels = [], [], [], {}
     survey_all = []
     t0 = time.perf_counter()
