@@ -23,14 +23,32 @@ import importlib.metadata
 from types import SimpleNamespace
 from typing import Any
 
-from model.batch import batch_key
 from model.params import ParameterError, load_scenario
-from model.runner import simulate, simulate_batch
+
+# The engine's functions import the runner when first called, not here: reading and checking an
+# experiment file (model.sweeps.design) then needs no Mesa, pandas or scipy, so a bad file is one
+# quick error line.
+
+
+def simulate(*args, **kwargs):
+    """``model.runner.simulate``: one run."""
+    from model.runner import simulate as run
+
+    return run(*args, **kwargs)
+
+
+def batch_key(params):
+    """``model.batch.batch_key``: which design points may share a batch."""
+    from model.batch import batch_key as key
+
+    return key(params)
 
 
 def _sweep_batch(params, seeds, weeks=None):
     """Runs in one array pass (one parameter set, or one per seed sharing a batch key); a sweep keeps the
     weekly table and summary only."""
+    from model.runner import simulate_batch
+
     return simulate_batch(params, seeds, weeks, extras=False)
 
 
