@@ -14,5 +14,10 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'model' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # tab completion and dir() list TrustModel before its first use too
+    return sorted({*globals(), "TrustModel"})
+
+
 __all__ = ["ParameterError", "Params", "TrustModel", "load_scenario"]
 __version__ = "0.2.0"  # the one place the version is written: pyproject.toml reads it (dynamic)
