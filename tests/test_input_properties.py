@@ -26,11 +26,33 @@ from model.sweeps.design import ExperimentError, load_experiment
 from model.params import FIELDS, SECTIONS, ParameterError, Params, load_scenario
 from model.whatif.files import OPS, WhatIf, load_whatif
 
-SETTINGS = settings(max_examples=200, deadline=None, database=None,
+#: derandomize: the same 200 examples every run (a test of our inputs must not pass or fail by chance; the
+#: counts of valid and refused documents each property asserts are then fixed too). To hunt for new
+#: failures, run with a larger max_examples and derandomize off (3,000 each found the U+001E case below).
+SETTINGS = settings(max_examples=200, deadline=None, database=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 # --- a tiny TOML writer -----------------------------------------------------------------
+
+def toml_str(s: str) -> str:
+    """A TOML basic string: quote, backslash and the control characters escaped, everything else as it is.
+
+    (json.dumps is not one: it writes a character outside the BMP as a surrogate pair of escapes, which
+    TOML refuses, so most random texts made malformed files and few documents reached the checks.) A
+    lone surrogate stays as it is: encoded with surrogatepass it makes a file that is not UTF-8, one of
+    the bad inputs on purpose."""
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif o < 0x20 or o == 0x7F:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
 
 def toml_value(v) -> str:
     if isinstance(v, bool):
@@ -44,15 +66,15 @@ def toml_value(v) -> str:
             return "inf" if v > 0 else "-inf"
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v)  # JSON's escapes are TOML basic-string escapes (a lone surrogate is not: fine)
+        return toml_str(v)
     if isinstance(v, list):
         return "[" + ", ".join(toml_value(x) for x in v) + "]"
-    return "{" + ", ".join(f"{json.dumps(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
+    return "{" + ", ".join(f"{toml_str(k)} = {toml_value(x)}" for k, x in v.items()) + "}"
 
 
 def toml_doc(doc: dict) -> str:
-    plain = [f"{json.dumps(k)} = {toml_value(v)}" for k, v in doc.items() if not isinstance(v, dict)]
-    tables = [f"[{json.dumps(k)}]\n" + "".join(f"{json.dumps(kk)} = {toml_value(vv)}\n" for kk, vv in v.items())
+    plain = [f"{toml_str(k)} = {toml_value(v)}" for k, v in doc.items() if not isinstance(v, dict)]
+    tables = [f"[{toml_str(k)}]\n" + "".join(f"{toml_str(kk)} = {toml_value(vv)}\n" for kk, vv in v.items())
               for k, v in doc.items() if isinstance(v, dict)]
     return "\n".join(plain) + "\n" + "\n".join(tables)
 
@@ -163,6 +185,14 @@ def test_scenario_files_and_set_overrides(tmp_path):
 
 @st.composite
 def whatif_doc(draw) -> dict:
+    if draw(st.integers(0, 2)) == 0:  # a plausible what-if: a description and real keys set inside their ranges
+        doc: dict = {"description": "A change."}
+        floats = sorted(k for k, f in FIELDS.items() if f.kind == "float")
+        for key in draw(st.lists(st.sampled_from(floats), min_size=1, max_size=3, unique=True)):
+            f = FIELDS[key]
+            sec, name = key.split(".", 1)
+            doc.setdefault(sec, {})[name] = draw(st.floats(f.lo, f.hi))
+        return doc
     doc = draw(scenario_doc())
     doc.pop("extends", None)
     for sec, body in doc.items():
@@ -270,7 +300,13 @@ def test_experiment_files(tmp_path):
 
 
 @pytest.mark.parametrize("text", ["x = [" * 2000, "a" + ".a" * 3000 + " = 1", "\x00\x01", "[a]\n[a]\n",
-                                  '[leadership]\n"commit\\nment" = 1\n', '"lead\\nership" = 1\n'])
+                                  '[leadership]\n"commit\\nment" = 1\n', '"lead\\nership" = 1\n',
+                                  # found by test_experiment_files: a key holding a record separator (U+001E), which
+                                  # str.splitlines breaks on, came back raw in an error line's allowed list
+                                  'name = "prop"\nscenario = "baseline-teaching"\nseed = 1\nreps = 2\nweeks = 10\n'
+                                  'sampler = "points"\npoints = [{name = "q0", values = {"exchange.adoption_rate" = '
+                                  '{"\\u001e" = false}}}]\n[analyses]\nregime_map = {x = "leadership.commitment", '
+                                  'y = "network.reciprocity"}\n'])
 def test_known_nasty_texts(tmp_path, text):
     f = tmp_path / "in.toml"
     f.write_text(text)

@@ -257,6 +257,14 @@ def _fmt(v, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _one_line(text: str) -> str:
+    """``text`` with every character that is not printable written as its escape (``\\x1e``), so that an
+    error line stays one line whatever names the file holds (the allowed list can repeat them)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
+
+
 class _Checker:
     def __init__(self, path: str):
         self.path = path
@@ -266,7 +274,7 @@ class _Checker:
         val = "(missing)" if value is _MISSING else _fmt(value)
         if not key.isprintable() or len(key) > 200:  # a key from the file may hold line breaks
             key = _fmt(key)
-        self.errors.append(f"{self.path}: {key} = {val}: {problem} (allowed: {allowed})")
+        self.errors.append(_one_line(f"{self.path}: {key} = {val}: {problem} (allowed: {allowed})"))
 
 
 _MISSING = object()
