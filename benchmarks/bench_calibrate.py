@@ -7,8 +7,8 @@
 a particle's (scenario, replicate) runs. Each scenario's replicates run as
 one batch of the array engine (``runner.simulate_batch``), split into about
 ``--workers`` tasks; the baseline is the same particle with every replicate
-a task of its own (``workers`` past the number of runs: what a Dask cluster
-gets, and what every executor got before). Both are timed alternately on
+a task of its own (``workers=None``: what a Dask cluster gets, and what
+every executor got before). Both are timed alternately on
 the same executor, for the calibration file's scenario values as the
 particle, and must give the same target values bit for bit. Prints seconds
 per particle (median of ``--repeats``) and the ratio. With the default
@@ -33,7 +33,7 @@ from model.calibrate.config import load_calibration  # noqa: E402
 from model.calibrate.fit import evaluate  # noqa: E402
 from model.sweeps.executors import make_executor  # noqa: E402
 
-APART = 10**6  # more workers than runs: every replicate a task of its own
+APART = None  # every replicate a task of its own
 
 
 def main() -> None:

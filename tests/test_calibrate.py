@@ -139,7 +139,7 @@ def test_a_particles_replicates_give_the_same_values_however_they_are_batched(tm
 
     cal = load_calibration(write(tmp_path))
     theta = {"exchange.threshold": 0.2}
-    got = [evaluate(cal, theta, SerialExecutor(), reps=5, workers=w) for w in (1, 2, 3, 8)]
+    got = [evaluate(cal, theta, SerialExecutor(), reps=5, workers=w) for w in (1, 2, 3, 8, None)]
     assert all(g == got[0] for g in got[1:]), got
     (arm,) = cal.arms
     stats = tuple(arm_statistics(cal, cal.targets)[arm.alias])

@@ -110,19 +110,20 @@ def arm_statistics(cal: Calibration, targets) -> dict[str, list]:
 
 
 def evaluate(cal: Calibration, theta: dict, executor, targets=None, reps: int | None = None,
-             point: int | None = None, workers: int = 1) -> dict[str, float]:
+             point: int | None = None, workers: int | None = 1) -> dict[str, float]:
     """Every target's value for particle ``theta``: the mean over replicates (paired across scenarios).
 
     Each scenario's replicates run as one batch (``run_arm``), split into as
     many batches as keep ``workers`` busy: about ``workers`` tasks in all,
-    never more than one a replicate. The values do not depend on the split.
+    never more than one a replicate (``workers=None``: each replicate a task
+    of its own). The values do not depend on the split.
     """
     targets = cal.targets if targets is None else targets
     reps = cal.replicates if reps is None else reps
     point = particle_point(theta) if point is None else point
     need = arm_statistics(cal, targets)
     arms = [arm for arm in cal.arms if need[arm.alias]]
-    per_arm = max(1, min(reps, -(-max(workers, 1) // max(len(arms), 1))))
+    per_arm = reps if workers is None else max(1, min(reps, -(-max(workers, 1) // max(len(arms), 1))))
     tasks, keys = [], []
     for arm in arms:
         values = json.dumps(cal.values(theta, arm.alias), sort_keys=True)
@@ -163,7 +164,8 @@ def prior_distribution(priors: tuple[Prior, ...]):
 class ParticleModel:
     """pyabc's model: a particle's values in, every target's value out (runs on ``executor``)."""
 
-    def __init__(self, cal: Calibration, executor, on_particle: Callable[[], None] | None = None, workers: int = 1):
+    def __init__(self, cal: Calibration, executor, on_particle: Callable[[], None] | None = None,
+                 workers: int | None = 1):
         self.cal, self.executor, self.on_particle, self.workers = cal, executor, on_particle, workers
 
     def __call__(self, par) -> dict:
@@ -244,14 +246,16 @@ def posterior(out: Path) -> pd.DataFrame:
     return df
 
 
-def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = print, workers: int = 1) -> FitReport:
+def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = print,
+        workers: int | None = 1) -> FitReport:
     """Run (or continue) the calibration's generations in ``out``; one generation at a time, each seeded.
 
     Continues from the last finished generation in ``out``'s database, if
     any. Stops after ``cal.generations`` generations or once the tolerance is
     at or below ``cal.min_epsilon``. ``workers`` is how many workers
     ``executor`` has: a particle's replicates are batched into about that
-    many tasks (``evaluate``); the posterior does not depend on it.
+    many tasks (``evaluate``; None: each replicate a task of its own); the
+    posterior does not depend on it.
     """
     out = Path(out)
     url = db_url(out)

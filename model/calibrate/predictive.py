@@ -28,7 +28,7 @@ def draw_particles(particles: pd.DataFrame, names: list[str], k: int, seed: int)
 
 
 def predictive_checks(cal: Calibration, particles: pd.DataFrame, executor,
-                      workers: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      workers: int | None = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the draws; return (one row per draw: its values, each target's value and met; one row per pattern).
 
     The pattern table has the pattern, whether it was fitted ("fitted",

@@ -67,7 +67,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         # a Dask cluster's workers may come and go (an adaptive dask-jobqueue cluster starts with none):
         # there each replicate stays a task of its own; local workers get batches of replicates
-        n_workers = handle.workers if handle.kind != "dask" else 10**6
+        n_workers = None if handle.kind == "dask" else handle.workers
         result = run_and_write(cal, out, handle.executor, log, workers, n_workers)
     except KeyboardInterrupt:
         handle.close(cancel=True)
@@ -89,10 +89,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_and_write(cal, out: Path, executor, log, workers: str, n_workers: int = 1) -> dict:
+def run_and_write(cal, out: Path, executor, log, workers: str, n_workers: int | None = 1) -> dict:
     """Fit, run the predictive checks, write every output file into ``out``; return the tables.
 
-    ``workers`` describes the executor for the report; ``n_workers`` is its number of workers.
+    ``workers`` describes the executor for the report; ``n_workers`` is its number of workers (None: a
+    Dask cluster, where each replicate is a task of its own).
     """
     from model.calibrate import report
     from model.calibrate.fit import fit, posterior
