@@ -228,6 +228,8 @@ def measure(reps: int, loop_staff: int, loop_weeks: int) -> dict:
         "loop_staff": loop_staff, "loop_weeks": loop_weeks,
         "loop_agent_steps_per_s": loop_steps / med(loop_wall), "loop_agent_steps_per_cpu_s": loop_steps / med(loop_cpu),
         "engine_same_trust_agent_steps_per_cpu_s": loop_steps / med(same_cpu),
+        # each repeat's engine and loop ran back to back: their ratio, repeat by repeat, shows the machine's noise
+        "ratio_cpu_per_repeat": [(steps / c) / (loop_steps / lc) for c, lc in zip(run_cpu, loop_cpu)],
     }
 
 
@@ -258,6 +260,9 @@ def main() -> None:
     print(f"  agent-steps/s    {f['loop_agent_steps_per_s']:,.0f} wall, {f['loop_agent_steps_per_cpu_s']:,.0f} per CPU s")
     print(f"speed ratio per agent-step, engine (20,000 staff, all processes) / loop: {ratio_cpu:.0f}x CPU time, "
           f"{ratio_wall:.0f}x wall   (bar: >= 50x)")
+    per = f["ratio_cpu_per_repeat"]
+    print(f"  the same, repeat by repeat (engine and loop back to back): {', '.join(f'{r:.0f}x' for r in per)} "
+          f"(range {min(per):.0f}-{max(per):.0f}x: this machine's noise)")
     print(f"speed ratio per agent-step, engine / loop on the same 2,000-staff trust: {ratio_same:.0f}x CPU time")
     if args.json:
         print(json.dumps({**f, "memory": mem, "ratio_cpu": ratio_cpu, "ratio_wall": ratio_wall, "ratio_same_trust": ratio_same}))
