@@ -35,7 +35,7 @@ system-deps:
 	@.ci/system-deps
 
 test: system-deps setup viz-assets
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 # Front-end assets of the browser visualiser, from the npm registry into
 # .solara-assets/ (idempotent), so the page needs no internet at run time.
