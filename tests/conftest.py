@@ -39,7 +39,8 @@ def small_model(name: str = "baseline-teaching", seed: int = 1, weeks: int | Non
     return TrustModel(small_params(name, **overrides), rng=seed, weeks=weeks, agents=agents)
 
 
-def _build_env() -> dict:
+def build_env() -> dict:
+    """The environment for a build or a fresh venv's commands: without this run's PYTHONPATH or VIRTUAL_ENV."""
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
 
@@ -60,12 +61,14 @@ def built_dists(tmp_path_factory):
         shutil.copytree(ROOT / folder, src / folder, ignore=shutil.ignore_patterns("__pycache__"))
     for f in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy(ROOT / f, src / f)
-    for cmd in ([PYTHON, "-m", "build", "--sdist", "--outdir", str(dist), str(src)],
-                lambda: [PYTHON, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(next(dist.glob("*.tar.gz")))]):
-        cmd = cmd() if callable(cmd) else cmd
-        r = subprocess.run(cmd, capture_output=True, text=True, timeout=600, cwd=tmp, env=_build_env())
+
+    def run(*cmd):
+        r = subprocess.run([PYTHON, "-m", *cmd], capture_output=True, text=True, timeout=600, cwd=tmp, env=build_env())
         assert r.returncode == 0, f"{' '.join(cmd)}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+
+    run("build", "--sdist", "--outdir", str(dist), str(src))
     (sdist,) = dist.glob("*.tar.gz")
+    run("pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(sdist))
     (wheel,) = dist.glob("*.whl")
     return sdist, wheel
 

@@ -24,6 +24,8 @@ from model.params import bundled_scenarios
 from model.provenance import git_label
 from model.whatif.files import bundled_whatifs
 
+from conftest import build_env
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -108,8 +110,7 @@ levels = [0.5, 0.9]
 
 
 def _run(cmd: list[str], cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=env)
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=cwd, env=build_env())
     assert r.returncode == 0, f"{' '.join(map(str, cmd))}\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
     return r
 

@@ -41,7 +41,7 @@ import pandas as pd
 from model.calibrate.config import Calibration, Prior
 from model.calibrate.targets import distance, target_values
 from model.params import ParameterError, load_scenario
-from model.runner import simulate, simulate_batch
+from model.runner import chunks, simulate, simulate_batch
 from model.seeds import run_seed
 from model.sweeps.progress import Progress
 
@@ -88,17 +88,6 @@ def run_arm(task: tuple) -> list[list[float]]:
     return [[s.value(res) for s in stats] for res in results]
 
 
-def _chunks(items: list, k: int) -> list[list]:
-    """``items`` in ``k`` near-equal runs, in order (5 in 2: 3 + 2)."""
-    size, extra = divmod(len(items), k)
-    out, at = [], 0
-    for i in range(k):
-        n = size + (i < extra)
-        out.append(items[at: at + n])
-        at += n
-    return out
-
-
 def arm_statistics(cal: Calibration, targets) -> dict[str, list]:
     """The statistics each scenario must give for ``targets``: alias -> [Statistic, ...] (no repeats)."""
     need: dict[str, list] = {a.alias: [] for a in cal.arms}
@@ -129,7 +118,7 @@ def evaluate(cal: Calibration, theta: dict, executor, targets=None, reps: int | 
         values = json.dumps(cal.values(theta, arm.alias), sort_keys=True)
         fixed = json.dumps(arm.overrides, sort_keys=True)
         seeds = [run_seed(cal.seed, point, rep) for rep in range(reps)]
-        for part in _chunks(seeds, per_arm):
+        for part in chunks(seeds, per_arm, reps):  # near-equal parts, one a worker (model.runner)
             tasks.append((arm.source, fixed, values, tuple(part), cal.weeks, tuple(need[arm.alias])))
             keys.append(arm.alias)
     results = list(executor.map(run_arm, tasks)) if len(tasks) > 1 else [run_arm(tasks[0])]
