@@ -30,6 +30,11 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+try:  # scipy's compiled CSR kernels, the ones its own sparse indexing and products call
+    from scipy.sparse import _sparsetools
+except ImportError:  # pragma: no cover - a scipy without them: the numpy route below gives the same sums
+    _sparsetools = None
+
 from .organisation import EXECUTIVE, CHIEF_EXECUTIVE, Organisation
 
 if TYPE_CHECKING:  # networkx is imported only by to_networkx
@@ -69,6 +74,9 @@ class StaffNetwork:
         order = np.argsort(ends, kind="stable")
         self._cross_inc = np.concatenate([cross, cross])[order]
         self._cross_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=self.n))])
+        # the sender-ordered arcs as int32 CSR indices for scipy's kernels (in_sum), where they fit
+        fits = _sparsetools is not None and self.src.size < np.iinfo(np.int32).max and self.out_dst.dtype == np.int32
+        self._out_ptr32 = self.out_ptr.astype(np.int32) if fits else None
 
     @property
     def n_arcs(self) -> int:
@@ -120,6 +128,8 @@ class StaffNetwork:
             scatter = nonzero is not None and self.scatter_pays(nonzero.size)
         if not scatter:
             return W @ values
+        if out_data is not None and self._out_ptr32 is not None:
+            return self._sum_rows(out_data, values, nonzero)
         starts, ends = self.out_ptr[nonzero], self.out_ptr[nonzero + 1]
         pos = _ranges(starts, ends)
         if pos.size == 0:
@@ -128,6 +138,26 @@ class StaffNetwork:
         if values is not None:
             w *= np.repeat(values[nonzero], ends - starts)  # values[src] of each visited arc
         return np.bincount(self.out_dst[pos], weights=w, minlength=self.n)
+
+    def _sum_rows(self, out_data: np.ndarray, values: np.ndarray | None, senders: np.ndarray) -> np.ndarray:
+        """The scatter of :meth:`in_sum` by scipy's compiled kernels: the senders' rows of the
+        sender-ordered matrix are gathered (``csr_row_index``), then summed weighted by their
+        values (``csc_matvec``, the gathered rows read as columns). Each target adds its terms
+        in the same order as the numpy route (senders ascending, then arc order) from 0, with
+        the same products, so the sums are the same bit for bit (tests/test_network.py)."""
+        rows = senders.astype(np.int32)
+        ptr = self._out_ptr32
+        counts = ptr[rows + 1] - ptr[rows]
+        sub_ptr = np.zeros(rows.size + 1, dtype=np.int32)
+        np.cumsum(counts, out=sub_ptr[1:])
+        nnz = int(sub_ptr[-1])
+        cols = np.empty(nnz, dtype=np.int32)
+        data = np.empty(nnz, dtype=np.float64)
+        _sparsetools.csr_row_index(rows.size, rows, ptr, self.out_dst, out_data, cols, data)
+        x = np.ones(rows.size) if values is None else np.ascontiguousarray(values[senders], dtype=np.float64)
+        y = np.zeros(self.n)
+        _sparsetools.csc_matvec(self.n, rows.size, sub_ptr, cols, data, x, y)
+        return y
 
     def to_networkx(self, week: int = 0) -> nx.DiGraph:
         """The live network in ``week`` as a networkx DiGraph (for analysis, not the hot path)."""

@@ -279,6 +279,12 @@ def test_in_sum_scatter_and_matvec_agree_exactly(share):
         assert np.array_equal(got, ref)
     assert np.array_equal(net.in_sum(W, None if net.scatter_pays(who.size) else ones, who, w_out), W @ ones)
     assert np.array_equal(net.in_sum(W, values), ref)
+    # the scatter at any share, by scipy's compiled kernels (weights in sender order) and by numpy
+    assert net._out_ptr32 is not None, "the compiled route is not taken: the check below would compare numpy with itself"
+    for vals, want in ((values, ref), (None, W @ ones)):
+        compiled = net.in_sum(W, vals, who, w_out, scatter=True)
+        plain = net.in_sum(W, vals, who, scatter=True)  # no sender-ordered weights: the numpy route
+        assert np.array_equal(compiled, want) and np.array_equal(plain, want)
 
 
 def test_cross_incident_arcs_are_each_persons_cross_unit_arcs():
