@@ -299,3 +299,20 @@ def test_cross_incident_arcs_are_each_persons_cross_unit_arcs():
     assert net.cross_incident_arcs(np.array([], dtype=np.int64)).size == 0
     assert np.array_equal(net.dst[net.out_order], net.out_dst)
     assert np.array_equal(net.out_order[net.out_pos], np.arange(net.n_arcs))
+
+
+def test_in_sum_without_scipys_kernels_takes_the_numpy_route(monkeypatch):
+    """A scipy without its private CSR kernels: the network is built without them and every
+    sum is still the mat-vec's, bit for bit."""
+    import model.network as network_mod
+
+    monkeypatch.setattr(network_mod, "_sparsetools", None)
+    org, net, p = make({"organisation.staff": 600})
+    assert net._out_ptr32 is None
+    rng = np.random.default_rng(5)
+    data = np.where(net.reciprocal, 1.0, 0.3) * (rng.random(net.n_arcs) < 0.9)
+    W = net.matrix(data)
+    who = np.flatnonzero(rng.random(net.n) < 0.1)
+    values = np.zeros(net.n)
+    values[who] = rng.random(who.size)
+    assert np.array_equal(net.in_sum(W, values, who, data[net.out_order], scatter=True), W @ values)
