@@ -27,8 +27,8 @@ those costs once. :class:`TrustBatch` is that engine:
   pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
   (``_UnionSums``); elsewhere the processes' elementwise functions are
   reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
-  run makes from its own counts (scatter-add or mat-vec in ``in_sum``) is
-  made per replicate, so every sum is formed in the same order;
+  run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the same sums
+  either way) is made per replicate, as the cheaper route for it;
 * design points: replicates may have different parameters where each reads
   them only into what the batch keeps per replicate (its network,
   thresholds, leaving rates, leadership series, RPIWs and managers' levels:
@@ -270,10 +270,13 @@ class _UnionSums:
     """The union's live network as ``PeerExchange.update`` reads it, each sum by the route its trust takes alone.
 
     A run alone scatters over its senders' arcs while they are under a fifth
-    of its staff and otherwise does a full mat-vec (``StaffNetwork.in_sum``);
-    the two sum in different orders. Here ``scatter_pays`` always says yes,
-    so every sum arrives with its senders listed, and ``in_sum`` takes each
-    trust's own route (``TrustBatch._in_sum``).
+    of its staff and otherwise does a full mat-vec (``StaffNetwork.in_sum``).
+    Both add each person's terms in the same order (senders ascending; the
+    mat-vec's extra terms are zeros), so they give the same sums bit for bit
+    (tests/test_network.py) and the choice is one of speed. Here
+    ``scatter_pays`` always says yes, so every sum arrives with its senders
+    listed, and ``in_sum`` takes for each trust the route that is cheaper for
+    its count (``TrustBatch._in_sum``).
     """
 
     def __init__(self, batch: "TrustBatch"):

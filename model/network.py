@@ -119,7 +119,9 @@ class StaffNetwork:
         out-arcs are visited (a scatter-add over their arcs), so the cost
         follows the adopters, and ``values`` may be None for all ones;
         otherwise a CSR mat-vec of ``values``, which must then be zero off
-        ``nonzero``. Both give the same sums up to rounding order.
+        ``nonzero``. Both give the same sums bit for bit: a row lists its
+        in-contacts by ascending source, as the senders are visited, and the
+        mat-vec's extra terms are zeros (tests/test_network.py).
         ``out_data`` (optional) is ``W.data`` laid out in ``out_order``, kept
         by the caller so the scatter reads each sender's weights in one run.
         ``scatter`` (optional) forces the choice (a batch of trusts decides per trust, model/batch.py).
