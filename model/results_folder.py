@@ -87,6 +87,16 @@ def _entries(folder: Path) -> list[str]:
     return sorted(out)
 
 
+def _first_entry(folder: Path) -> str | None:
+    """The entry of ``folder`` that ``_entries`` would list first, from its top level alone; None if empty.
+
+    Whether a folder is empty, or which entry to name when refusing it, must
+    not walk the whole tree: a user's --out may be their home folder."""
+    with os.scandir(folder) as it:
+        names = [e.name + "/" if e.is_dir(follow_symlinks=False) else e.name for e in it]
+    return min(names) if names else None
+
+
 def _describe(command: str) -> str:
     return f"`spread {command}`"
 
@@ -118,19 +128,23 @@ def check_target(out: Path, command: str, overwrite: bool = False, manifest: str
     if _is_cwd_or_above(out):
         raise OutputError(f"{out}: is the current folder or one above it; allowed is a new folder")
     try:
-        entries = _entries(out)
+        first = _first_entry(out)
     except OSError as e:
         raise OutputError(f"{out}: cannot be read ({e.strerror}); choose another folder")
-    if not entries:
+    if first is None:
         return
     prev = read_manifest(out, manifest)
     if prev is None or prev.get("command") != command:
         what = (f"an output of `spread {prev.get('command')}`" if prev else
-                f"files that {_describe(command)} did not write (e.g. {entries[0].rstrip('/')})")
+                f"files that {_describe(command)} did not write (e.g. {first.rstrip('/')})")
         raise OutputError(f"{out}: holds {what}; nothing was changed (choose a new folder)")
     if not overwrite:
         raise OutputError(f"{out}: holds an earlier output of {_describe(command)}; add {flag} to replace it, "
                           "or choose a new folder")
+    try:
+        entries = _entries(out)  # the tree is walked only once the manifest says it is one of ours
+    except OSError as e:
+        raise OutputError(f"{out}: cannot be read ({e.strerror}); choose another folder")
     listed = set(prev["files"]) | {manifest}
     strangers = [e for e in entries if not e.endswith("/") and e not in listed]
     if strangers:

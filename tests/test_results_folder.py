@@ -331,3 +331,31 @@ def test_a_manifest_naming_paths_outside_its_folder_deletes_nothing_there(tmp_pa
         (tmp / "run.json").write_text("{}")
     assert victim.read_bytes() == USER_BYTES
     assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+
+
+def test_a_foreign_folder_is_refused_from_its_top_level_without_walking_its_tree(tmp_path, monkeypatch):
+    """--out at a large folder of the user's (a home folder) is refused at once: the check reads the
+    top level and the manifest, and walks the tree only for a folder of the command's own."""
+    from model.calibrate.posterior import check_calibration_target
+    from model.sweeps.store import SweepError, check_sweep_target
+
+    user = tmp_path / "home"
+    (user / "b-notes").mkdir(parents=True)
+    (user / "b-notes" / "deep.txt").write_bytes(USER_BYTES)
+    (user / "a.txt").write_bytes(USER_BYTES)
+    walked = []
+    real_walk = os.walk
+    monkeypatch.setattr(os, "walk", lambda *a, **k: walked.append(a) or real_walk(*a, **k))
+    with pytest.raises(OutputError, match=r"did not write \(e\.g\. a\.txt\)"):
+        check_target(user, "run")
+    with pytest.raises(SweepError, match=r"did not write \(e\.g\. a\.txt\)"):
+        check_sweep_target(user, "hash", resume=False, overwrite=True)
+    with pytest.raises(OutputError, match="did not write"):
+        check_calibration_target(user, "digest", resume=True)
+    assert walked == [], "a refusal walked the user's tree"
+    # a folder of the command's own is still walked, so a stranger inside it is found
+    (user / "run.json").write_text(json.dumps({"tool": TOOL, "command": "run", "files": ["a.txt"]}))
+    with pytest.raises(OutputError, match="deep.txt"):
+        check_target(user, "run", overwrite=True)
+    assert walked
+    assert (user / "a.txt").read_bytes() == USER_BYTES and (user / "b-notes" / "deep.txt").read_bytes() == USER_BYTES

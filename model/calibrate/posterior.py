@@ -23,7 +23,7 @@ import pandas as pd
 from model.calibrate.config import Calibration
 from model.params import FIELDS, ParameterError, Params
 from model.report import write_manifest
-from model.results_folder import TOOL, OutputError, _entries, _is_cwd_or_above, read_manifest
+from model.results_folder import TOOL, OutputError, _entries, _first_entry, _is_cwd_or_above, read_manifest
 
 COMMAND = "calibrate"
 MANIFEST = "run.json"
@@ -35,7 +35,7 @@ def check_calibration_target(out: Path, digest: str, resume: bool) -> dict | Non
     out = Path(out)
     if out.is_symlink():
         raise OutputError(f"{out}: is a symbolic link; allowed is a new folder or this calibration's folder")
-    if not out.exists() or (out.is_dir() and not _entries(out)):
+    if not out.exists() or (out.is_dir() and _first_entry(out) is None):
         if resume:
             raise OutputError(f"{out}: nothing to resume (no calibration there); run without --resume to start")
         return None

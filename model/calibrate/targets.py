@@ -27,12 +27,13 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from model.outputs import REGIMES, summarise
 from model.params import defaults
 from model.survey import STATS as SURVEY_STATS
-from model.trust import WEEKLY
+
+# pandas, the summary (model.outputs) and the weekly columns (model.trust, which loads Mesa) are
+# imported where a target needs them, so a calibration file that fails before its targets
+# (missing, malformed, a wrong top-level key) gets its one error line without loading them
 
 KINDS = ("outcome", "series", "network", "survey")
 SERIES_STATS = ("final", "mean", "max", "min", "at")
@@ -53,6 +54,11 @@ class StatisticError(ValueError):
 @lru_cache(maxsize=1)
 def summary_outcomes() -> tuple[str, ...]:
     """Every summary outcome name, read from ``summarise`` itself on a one-week stand-in run (no simulation)."""
+    import pandas as pd
+
+    from model.outputs import summarise
+    from model.trust import WEEKLY
+
     weekly = pd.DataFrame({"week": [0], **{c: [0.0] for c in WEEKLY}})
     row = summarise(weekly, defaults(), np.zeros(1, int), -np.ones(1, int), 0)
     return tuple(row)
@@ -129,6 +135,8 @@ def parse_statistic(body: dict) -> Statistic:
         if name not in names:
             raise StatisticError("outcome", name, f"not an output; allowed is one of {', '.join(names)}")
         regimes = body.get("regimes")
+        from model.outputs import REGIMES
+
         if name == "regime":
             if not (isinstance(regimes, list) and regimes and all(r in REGIMES for r in regimes)):
                 raise StatisticError("regimes", regimes, f"allowed with outcome = \"regime\" is a list of "
@@ -141,6 +149,8 @@ def parse_statistic(body: dict) -> Statistic:
             raise StatisticError("divide_by", div, f"allowed is a numeric outcome ({', '.join(n for n in names if n != 'regime')})")
         return Statistic("outcome", name, divide_by=div)
     if kind == "series":
+        from model.trust import WEEKLY
+
         if name not in WEEKLY:
             raise StatisticError("series", name, f"not an output; allowed is a weekly column ({', '.join(WEEKLY)})")
         st = body.get("statistic", "final")

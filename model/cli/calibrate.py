@@ -34,10 +34,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Validate everything, fit generation by generation, check the posterior, write the folder."""
     from model.calibrate.config import load_calibration
-    from model.calibrate.posterior import check_calibration_target, start_manifest
-    from model.results_folder import safe_name
 
     cal = load_calibration(args.config, quick=args.quick)  # CalibrationError: one line, exit 2 (model/cli/__init__)
+    from model.calibrate.posterior import check_calibration_target, start_manifest  # scipy.stats, pandas: after the file's checks
+    from model.results_folder import safe_name
+
     out = args.out or Path("results") / safe_name(f"calibrate-{cal.name}")
     check_calibration_target(out, cal.digest(), args.resume)
     try:

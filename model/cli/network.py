@@ -34,10 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_network(args: argparse.Namespace) -> int:
     """Build the model, run it to ``--week``, write its live network; refuse to overwrite a file."""
+    params = load_scenario(args.scenario, overrides=args.overrides)  # before the heavy imports: a bad one answers at once
     from model.network_io import NetworkFileError, export_targets, read_for, write_graph
     from model.trust import TrustModel
 
-    params = load_scenario(args.scenario, overrides=args.overrides)
     targets = export_targets(args.out)  # a wrong suffix fails before any work
     for t in targets:
         if t.exists() or t.is_symlink():

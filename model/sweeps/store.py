@@ -26,7 +26,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.results_folder import _entries, _is_cwd_or_above, read_manifest
+from model.results_folder import _entries, _first_entry, _is_cwd_or_above, read_manifest
 
 META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
 PARAM_PREFIX = "p."
@@ -204,8 +204,8 @@ def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: boo
         raise SweepError(f"{out}: is a file, not a folder; nothing was changed (choose a new --out)")
     if _is_cwd_or_above(out):
         raise SweepError(f"{out}: is the current folder or one above it; allowed is a new folder")
-    entries = _entries(out)
-    if not entries:
+    first = _first_entry(out)  # not the whole tree: it is walked only for a folder of the sweep's own
+    if first is None:
         if resume:
             raise SweepError(f"{out}: nothing to resume (empty folder); run without --resume to start")
         return None
@@ -214,7 +214,7 @@ def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: boo
     except (OSError, ValueError, UnicodeDecodeError):
         old = None
     if not _is_sweep_manifest(old):
-        raise SweepError(f"{out}: holds files that `spread sweep` did not write (e.g. {entries[0].rstrip('/')}); "
+        raise SweepError(f"{out}: holds files that `spread sweep` did not write (e.g. {first.rstrip('/')}); "
                          "nothing was changed (choose a new --out)")
     done = old.get("runs_done", "some")
     if overwrite:
