@@ -175,13 +175,15 @@ def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path, built_dists):
 
 
 def test_the_command_line_starts_without_the_engine_for_quick_answers():
-    """`spread --version`, `spread params`, `spread scenarios` and a bad scenario's one error line load
+    """`spread --version`, `spread params`, `spread scenarios`, a bad scenario's one error line and a missing
+    calibration file's load
     neither Mesa, pandas, matplotlib nor scipy.stats (the engine's 3 s of imports): they answer in well under a second."""
     code = (
         "import sys, contextlib, io\n"
         "from model.cli import main\n"
         "for argv in (['params', 'exchange'], ['scenarios'], ['run', 'nosuch'], ['trusts', '--set', 'no.such=1'],\n"
-        "             ['compare', 'sash', '--what-if', 'nosuch'], ['--version']):\n"
+        "             ['compare', 'sash', '--what-if', 'nosuch'], ['--version'], ['network', 'nosuch', '--out', 'x.csv'],\n"
+        "             ['calibrate', 'no/such/calibration.toml']):\n"
         "    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):\n"
         "        try:\n"
         "            main(argv)\n"
