@@ -93,7 +93,7 @@ def _first_entry(folder: Path) -> str | None:
     Whether a folder is empty, or which entry to name when refusing it, must
     not walk the whole tree: a user's --out may be their home folder."""
     with os.scandir(folder) as it:
-        names = [e.name + "/" if e.is_dir(follow_symlinks=False) else e.name for e in it]
+        names = [e.name + "/" if e.is_dir() else e.name for e in it]  # as os.walk sorts them into folders
     return min(names) if names else None
 
 

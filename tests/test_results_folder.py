@@ -359,3 +359,22 @@ def test_a_foreign_folder_is_refused_from_its_top_level_without_walking_its_tree
         check_target(user, "run", overwrite=True)
     assert walked
     assert (user / "a.txt").read_bytes() == USER_BYTES and (user / "b-notes" / "deep.txt").read_bytes() == USER_BYTES
+
+
+def test_a_folder_that_cannot_be_listed_is_one_error_line(tmp_path, monkeypatch):
+    """A folder the user may not list (run here as root, so simulated): each writing command's check
+    says so in its own one-line error, no traceback."""
+    from model.calibrate.posterior import check_calibration_target
+    from model.sweeps.store import SweepError, check_sweep_target
+
+    (tmp_path / "locked").mkdir()
+
+    def refuse(*a, **k):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(os, "scandir", refuse)
+    for check, error in ((lambda p: check_target(p, "run"), OutputError),
+                         (lambda p: check_sweep_target(p, "hash", resume=False, overwrite=False), SweepError),
+                         (lambda p: check_calibration_target(p, "digest", resume=False), OutputError)):
+        with pytest.raises(error, match="cannot be read \\(Permission denied\\)"):
+            check(tmp_path / "locked")

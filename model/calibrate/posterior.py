@@ -35,7 +35,11 @@ def check_calibration_target(out: Path, digest: str, resume: bool) -> dict | Non
     out = Path(out)
     if out.is_symlink():
         raise OutputError(f"{out}: is a symbolic link; allowed is a new folder or this calibration's folder")
-    if not out.exists() or (out.is_dir() and _first_entry(out) is None):
+    try:
+        empty = out.is_dir() and _first_entry(out) is None
+    except OSError as e:
+        raise OutputError(f"{out}: cannot be read ({e.strerror}); choose another folder")
+    if not out.exists() or empty:
         if resume:
             raise OutputError(f"{out}: nothing to resume (no calibration there); run without --resume to start")
         return None

@@ -204,7 +204,10 @@ def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: boo
         raise SweepError(f"{out}: is a file, not a folder; nothing was changed (choose a new --out)")
     if _is_cwd_or_above(out):
         raise SweepError(f"{out}: is the current folder or one above it; allowed is a new folder")
-    first = _first_entry(out)  # not the whole tree: it is walked only for a folder of the sweep's own
+    try:
+        first = _first_entry(out)  # not the whole tree: it is walked only for a folder of the sweep's own
+    except OSError as e:
+        raise SweepError(f"{out}: cannot be read ({e.strerror}); choose another --out")
     if first is None:
         if resume:
             raise SweepError(f"{out}: nothing to resume (empty folder); run without --resume to start")
