@@ -131,12 +131,12 @@ def parse_statistic(body: dict) -> Statistic:
         if k in body and kind != only:
             raise StatisticError(k, body[k], f"allowed only with {only} = ...")
     if kind == "outcome":
+        from model.outputs import REGIMES
+
         names = summary_outcomes()
         if name not in names:
             raise StatisticError("outcome", name, f"not an output; allowed is one of {', '.join(names)}")
         regimes = body.get("regimes")
-        from model.outputs import REGIMES
-
         if name == "regime":
             if not (isinstance(regimes, list) and regimes and all(r in REGIMES for r in regimes)):
                 raise StatisticError("regimes", regimes, f"allowed with outcome = \"regime\" is a list of "
