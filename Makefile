@@ -1,24 +1,41 @@
 # Every target sets itself up: it finds Python >= 3.12, makes .venv and
 # installs the project into it, so a fresh clone needs nothing done by hand.
+# The development and CI environment is the locked one: requirements.lock pins
+# every package the tests, sweeps, visualiser and calibration use (made by uv
+# from pyproject.toml's loose ranges; `make lock` refreshes it to the newest).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+LOCK := requirements.lock
 
-.PHONY: setup system-deps run test bench bench-sweep viz viz-assets clean
+.PHONY: setup lock system-deps run test bench bench-sweep viz viz-assets clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py
+# The locked set first (pip enforces every pin, build tools included), then the
+# checkout itself, editable, with nothing resolved beyond the lock.
+$(STAMP): pyproject.toml setup.py $(LOCK)
 	@set -e; \
 	if [ ! -x $(PY) ]; then \
 	  base=$$(.ci/find-python); \
 	  echo "creating $(VENV) with $$base"; \
 	  "$$base" -m venv $(VENV); \
 	fi; \
-	$(PY) -m pip install --quiet --upgrade pip; \
-	$(PY) -m pip install --quiet -e '.[test,sweep,viz,calibrate]'
+	$(PY) -m pip install --quiet --no-warn-script-location -r $(LOCK) 2> >(grep -v "^WARNING: Location" >&2); \
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+# Refresh the lock to the newest versions pyproject.toml allows, for Python 3.12
+# on every platform (uv's universal resolution); then `make test` on the new set.
+lock: setup
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --universal --python-version 3.12 \
+	  --upgrade --no-header --quiet -o $(LOCK).body
+	@{ echo "# The locked development and CI environment: made by 'make lock' (uv pip compile"; \
+	   echo "# pyproject.toml --all-extras --universal --python-version 3.12 --upgrade) on $$(date -u +%Y-%m-%d)."; \
+	   echo "# make setup / make test / make run / .ci/run install exactly these; pyproject.toml"; \
+	   echo "# keeps the loose ranges for people who install the library. Edit neither by hand."; \
+	   cat $(LOCK).body; } > $(LOCK) && rm -f $(LOCK).body
 
 # The headline job: E1 (the five trusts at real headcounts) and E2 (regime map of
 # connectedness x leadership commitment); about 1 minute on 2 idle cores.
