@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,8 +17,133 @@ WORKERS = min(2, os.cpu_count() or 1)
 
 
 # The pattern tests' statistics come from the package's one home for intervals.
-from model.intervals import one_sided_lower, one_sided_upper  # noqa: E402,F401
+from model import intervals  # noqa: E402
 from model.intervals import t_interval as mean_ci  # noqa: E402,F401
+
+# --- margins: how far each statistical test sits from its bar ------------------------------------
+#
+# A dependency bump (or any change of random streams) redraws a statistical test's numbers from their
+# sampling distribution. A bound that sits z standard errors past its bar flips with a chance of about
+# Phi(-z) on such a redraw, so every bound the pattern tests compare with a bar records (bound, bar,
+# standard error) and the run ends with a table of the smallest margins (pytest_terminal_summary).
+# The house rule: z >= 3 (a flip chance under 0.2%) at the locked set, stated in each test's docstring.
+
+MARGINS_ROOT = ROOT / "test-artifacts" / "margins"
+#: this session's folder: the controller's pid (xdist workers are its children), so two sessions never mix
+MARGINS = MARGINS_ROOT / str(os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid())
+
+
+def _record(kind: str, value: float, bar: float, spread: float, side: str) -> None:
+    test = os.environ.get("PYTEST_CURRENT_TEST", "?").split(" (")[0]
+    past = (value - bar) if side in (">", ">=") else (bar - value)
+    z = past / spread if spread > 0 else (np.inf if past > 0 else (-np.inf if past < 0 else 0.0))
+    MARGINS.mkdir(parents=True, exist_ok=True)
+    line = json.dumps({"test": test, "kind": kind, "value": value, "bar": bar, "se": spread, "side": side,
+                       "z": z if np.isfinite(z) else str(z)})
+    with open(MARGINS / f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.jsonl", "a") as f:
+        f.write(line + "\n")
+
+
+class Bound(float):
+    """A one-sided bound that knows its standard error and records its margin when compared with a bar."""
+
+    def __new__(cls, value: float, se: float, kind: str):
+        obj = super().__new__(cls, value)
+        obj.se, obj.kind = se, kind
+        return obj
+
+    def _cmp(self, bar, side, op):
+        _record(self.kind, float(self), float(bar), self.se, side)
+        return op(float(self), bar)
+
+    def __gt__(self, bar):
+        return self._cmp(bar, ">", float.__gt__)
+
+    def __ge__(self, bar):
+        return self._cmp(bar, ">=", float.__ge__)
+
+    def __lt__(self, bar):
+        return self._cmp(bar, "<", float.__lt__)
+
+    def __le__(self, bar):
+        return self._cmp(bar, "<=", float.__le__)
+
+    __hash__ = float.__hash__
+
+
+def _se(x) -> float:
+    x = np.asarray(x, float)
+    x = x[np.isfinite(x)]
+    return float(x.std(ddof=1) / np.sqrt(x.size)) if x.size > 1 else float("nan")
+
+
+def one_sided_lower(x, level: float = 0.95) -> Bound:
+    """model.intervals.one_sided_lower, recording its margin when compared with a bar."""
+    return Bound(intervals.one_sided_lower(x, level), _se(x), "lower bound")
+
+
+def one_sided_upper(x, level: float = 0.95) -> Bound:
+    """model.intervals.one_sided_upper, recording its margin when compared with a bar."""
+    return Bound(intervals.one_sided_upper(x, level), _se(x), "upper bound")
+
+
+class Share(float):
+    """A share of n runs that records its margin when compared with a bar.
+
+    Its spread is the binomial standard error at the share's own 95% Wilson bound on the side of the bar
+    (a share of 20/20 is not taken as certain: at n = 20 its lower Wilson bound is 0.84)."""
+
+    def __new__(cls, hits, n: int | None = None):
+        h = np.asarray(hits, bool)
+        n = h.size if n is None else n
+        obj = super().__new__(cls, float(h.mean()))
+        obj.n = n
+        return obj
+
+    def _cmp(self, bar, side, op):
+        p, n, zq = float(self), self.n, 1.645
+        centre = (p + zq * zq / (2 * n)) / (1 + zq * zq / n)
+        half = zq * np.sqrt(p * (1 - p) / n + zq * zq / (4 * n * n)) / (1 + zq * zq / n)
+        q = centre - half if side in (">", ">=") else centre + half  # the bound on the bar's side
+        _record(f"share of {n}", p, float(bar), float(np.sqrt(max(q * (1 - q), 1e-12) / n)), side)
+        return op(p, bar)
+
+    def __gt__(self, bar):
+        return self._cmp(bar, ">", float.__gt__)
+
+    def __ge__(self, bar):
+        return self._cmp(bar, ">=", float.__ge__)
+
+    def __lt__(self, bar):
+        return self._cmp(bar, "<", float.__lt__)
+
+    def __le__(self, bar):
+        return self._cmp(bar, "<=", float.__le__)
+
+    __hash__ = float.__hash__
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist) starts afresh
+        import shutil
+
+        shutil.rmtree(MARGINS, ignore_errors=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    rows = []
+    for f in sorted(MARGINS.glob("*.jsonl")) if MARGINS.exists() else []:
+        rows += [json.loads(line) for line in f.read_text().splitlines() if line]
+    if not rows:
+        return
+    for r in rows:
+        r["z"] = float(r["z"])
+    rows.sort(key=lambda r: r["z"])
+    tr = terminalreporter
+    tr.section(f"margins: the {min(12, len(rows))} smallest of {len(rows)} statistical comparisons (z = standard errors past the bar)")
+    for r in rows[:12]:
+        tr.write_line(f"z {r['z']:7.2f}  {r['kind']:<12} {r['value']:+.4f} {r['side']} {r['bar']:+.4f}  {r['test']}")
+    tr.write_line(f"all rows: {MARGINS}/")
 
 
 @pytest.fixture

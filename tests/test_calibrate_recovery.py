@@ -1,12 +1,22 @@
 """A calibration that cannot be fitted must be visible: synthetic data from known values are recovered.
 
 The observations are the means of 10 runs at known parameter values (their
-own seeds, not the calibration's). ABC-SMC, 4 generations of 20 particles,
+own seeds, not the calibration's). ABC-SMC, 4 generations of 40 particles,
 must put each true value inside its 90% posterior interval, and each
 interval must be clearly narrower than the prior's (at most 60% of its
 width). The same test with the target that identifies turnover removed
-shows the bar can fail: turnover's interval then stays about as wide as its
-prior. About 40 s of one core each (the synthetic data and each particle's replicates run in batches).
+shows the bar can fail: turnover's interval then stays wide. About 60 s of
+one core each (the synthetic data and each particle's replicates run in batches).
+
+Margins, measured at the locked set over root seeds 3-6 (the test uses 3):
+with every target, each true value sits at least 0.04 inside its interval
+(threshold 0.30 in [0.232-0.249, 0.341-0.352]; turnover 0.12 in
+[0.077-0.092, 0.161-0.169]) and the widths are 0.28-0.38 of the prior's,
+against the bar 0.6; without the leavers, turnover's width is 0.71-0.89 of
+its prior's. With 20 particles, as before, the widths were so noisy that
+the "can fail" variant gave 0.40-0.72 over seeds 3-10 (0.551 at seed 3 once
+numpy 2.5.5 and scipy 1.18.1 came out: the failure that made issue 23), and
+a true value sat 0.015 inside its interval.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ def config(observed: dict, targets=TARGETS) -> str:
 description = "Synthetic observations from threshold 0.30 and staff turnover 12% a year."
 seed = 3
 replicates = 2
-population = 20
+population = 40
 generations = 4
 weeks = 104
 draws = 0
@@ -84,6 +94,8 @@ def test_known_values_are_recovered(tmp_path):
 
 @pytest.mark.slow
 def test_the_recovery_bar_fails_without_the_target_that_identifies_turnover(tmp_path):
-    """Without the weekly leavers, turnover is barely identified: its interval stays wide (the bar can fail)."""
+    """Without the weekly leavers, turnover is barely identified: its interval stays wide (the bar can fail).
+
+    Margin: 0.71-0.89 of the prior's width over seeds 3-6 against the bar 0.6 (0.714 at seed 3)."""
     s = recovered(tmp_path, TARGETS[:2])
     assert s.loc["turnover.staff_annual", "width_ratio"] >= 0.6, s.to_dict()

@@ -26,7 +26,7 @@ PKG = ROOT / "model"
 LAYERS = {
     # the simulation core
     "model.schema": 0, "model.inputs": 0, "model.data": 0, "model.seeds": 0, "model.intervals": 0, "model.provenance": 0,
-    "model.results_folder": 0, "model.organisation": 1, "model.network": 1, "model.contagion": 1,
+    "model.results_folder": 0, "model.extras": 0, "model.organisation": 1, "model.network": 1, "model.contagion": 1,
     "model.live_network": 1,
     "model.processes": 2, "model.params": 3, "model.network_io": 3, "model.agents": 3, "model.outputs": 3, "model.trust": 4, "model.batch": 4,
     # running it and writing what it gives

@@ -173,6 +173,49 @@ def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path, built_dists):
           "--workers", "2"], cwd=work)
     assert sorted(p.name for p in work.iterdir()) == ["results", "tiny.toml"]  # nothing else written here
 
+    # The same wheel with no extras: every optional package is made unimportable (a finder in a .pth line,
+    # as if pip had installed the core dependencies only). The core commands run; those that need an extra
+    # refuse up front in one line naming the pip command, with nothing written; none ends in a traceback.
+    (purelib_of(vpy, tmp_path) / "_spread_no_extras.pth").write_text(NO_EXTRAS)
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    probe = _run([str(vpy), "-c", f"from model.extras import installed; print([installed(m) for m in {BLOCKED!r}])"],
+                 cwd=bare).stdout
+    assert "True" not in probe, probe  # the extras really are gone
+    _run([spread, "run", "sash-teaching", "--reps", "2", "--weeks", "13", "--workers", "2"], cwd=bare)
+    _run([spread, "compare", "sash-teaching", "--what-if", "stable-leadership", "--reps", "2", "--weeks", "13",
+          "--workers", "2"], cwd=bare)
+    (bare / "tiny.toml").write_text(TINY)
+    _run([spread, "sweep", "tiny.toml", "--workers", "2"], cwd=bare)  # a grid with default analyses needs no extra
+    for cmd, extra in ((["sweep", "E2_regime_map"], "sweep"), (["sweep", "E8_sensitivity"], "sweep"),
+                       (["calibrate", "C1_patterns"], "calibrate"), (["viz"], "viz"),
+                       (["sweep", "tiny.toml", "--scheduler", "local", "--out", "other"], "sweep")):
+        r = subprocess.run([spread, *cmd], capture_output=True, text=True, timeout=120, cwd=bare, env=build_env())
+        assert r.returncode == 2, (cmd, r.stderr[-2000:])
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, (cmd, r.stderr)
+        assert f'pip install "improvement-spread[{extra}]"' in r.stderr, (cmd, r.stderr)
+    assert sorted(p.name for p in bare.iterdir()) == ["results", "tiny.toml"]
+    assert sorted(p.name for p in (bare / "results").iterdir()) == ["compare-sash-teaching", "sash-teaching", "tiny"]
+
+
+#: the optional packages (the sweep, calibrate, viz and test extras' imports) a no-extras install lacks
+#: (tqdm stays: Mesa itself requires it)
+BLOCKED = ("dask", "distributed", "SALib", "ema_workbench", "pyabc", "solara", "ipyvue", "ipyvuetify",
+           "playwright", "IPython", "ipykernel", "jupytext", "nbclient", "hypothesis")
+NO_EXTRAS = ("import sys; exec(" + repr(
+    "class _NoExtras:\n"
+    f"    blocked = {set(BLOCKED)!r}\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name.split('.')[0] in self.blocked:\n"
+    "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+    "        return None\n"
+    "sys.meta_path.insert(0, _NoExtras())\n") + ")\n")
+
+
+def purelib_of(vpy: Path, cwd: Path) -> Path:
+    return Path(_run([str(vpy), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                     cwd=cwd).stdout.strip())
+
 
 def test_the_command_line_starts_without_the_engine_for_quick_answers():
     """`spread --version`, `spread params`, `spread scenarios`, a bad scenario's one error line and a missing

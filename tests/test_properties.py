@@ -4,6 +4,7 @@ out-of-range share."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -136,12 +137,25 @@ def test_capability_stays_at_most_one_at_extreme_learning_rates():
     assert m.capability.max() <= 1.0
 
 
-def test_valid_organisation_always_builds():
-    try:
-        params = defaults().with_values({
-            "organisation.staff": 148, "organisation.unit_size_mean": 10.0, "organisation.unit_size_min": 3,
-            "organisation.unit_size_max": 10, "organisation.executive_team": 2, "organisation.directorates": 2,
-            "organisation.units_per_pathway": 3, "organisation.pathways": 5})
-    except ParameterError:
-        return  # rejected up front: fine
-    TrustModel(params, rng=0, weeks=1, agents=False)
+ORG_AT_LIMIT = {"organisation.staff": 148, "organisation.unit_size_mean": 10.0, "organisation.unit_size_min": 3,
+                "organisation.unit_size_max": 10, "organisation.executive_team": 2, "organisation.directorates": 2,
+                "organisation.units_per_pathway": 3}
+
+
+def test_an_organisation_packed_to_its_limit_builds():
+    """15 units in 2 directorates (8 and 7) hold 2 + 2 pathways of 3 adjacent units: 4 is the most the
+    packing rule allows, and such a trust builds and runs with every pathway inside one directorate.
+    (It replaces a test that asked for 5 pathways, was always refused, and returned before building.)"""
+    params = defaults().with_values({**ORG_AT_LIMIT, "organisation.pathways": 4})
+    m = TrustModel(params, rng=0, weeks=1, agents=False)
+    org = m.org
+    assert len(org.pathway_units) == 4
+    for units in org.pathway_units:
+        assert len(units) == 3
+        assert len(set(org.unit_directorate[units].tolist())) == 1
+    m.run()
+
+
+def test_one_pathway_past_the_limit_is_refused():
+    with pytest.raises(ParameterError, match=r"organisation\.pathways = 5: allowed is at most 4"):
+        defaults().with_values({**ORG_AT_LIMIT, "organisation.pathways": 5})

@@ -41,11 +41,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     out = args.out or Path("results") / safe_name(f"calibrate-{cal.name}")
     check_calibration_target(out, cal.digest(), args.resume)
+    from model.extras import MissingExtra, require
     try:
-        import pyabc  # noqa: F401
-    except ImportError:
-        print("spread calibrate: pyabc is not installed; allowed is an install with the calibrate extra "
-              "(pip install -e '.[calibrate]')", file=sys.stderr)
+        require("calibrate", ("pyabc",), "spread calibrate")
+        if args.scheduler:
+            require("sweep", ("distributed",), f"spread calibrate --scheduler {args.scheduler}")
+    except MissingExtra as e:
+        print(e, file=sys.stderr)
         return 2
     if args.scheduler:
         from model.sweeps.executors import check_scheduler

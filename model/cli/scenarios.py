@@ -1,4 +1,4 @@
-"""``spread scenarios [KIND]``: what the package ships (scenarios, what-ifs, experiments), each with its label."""
+"""``spread scenarios [KIND]``: what the package ships (scenarios, what-ifs, experiments, calibrations), each with its label."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ from model.data import EXPERIMENT_DIR, bundled_experiments, origin
 from model.params import ParameterError, bundled_scenarios, load_scenario
 from model.whatif.files import bundled_whatifs, load_whatif
 
-KINDS = ("scenarios", "what-ifs", "experiments")
+KINDS = ("scenarios", "what-ifs", "experiments", "calibrations")
+#: a shipped file with these tables is a calibration (spread calibrate NAME), not a sweep
+CALIBRATION_TABLES = ("targets",)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``spread scenarios``."""
     p = sub.add_parser("scenarios", help="list the shipped scenarios, what-ifs and experiments with their labels",
                        description="List what the package ships. Each name can be given to spread run / trusts "
-                                   "(scenarios), spread compare --what-if (what-ifs) and spread sweep (experiments).")
-    p.add_argument("kind", nargs="?", choices=KINDS, help="list only this kind (default: all three)")
+                                   "(scenarios), spread compare --what-if (what-ifs), spread sweep (experiments) and "
+                                   "spread calibrate (calibrations).")
+    p.add_argument("kind", nargs="?", choices=KINDS, help="list only this kind (default: all four)")
     p.set_defaults(func=cmd_scenarios)
 
 
@@ -36,11 +39,13 @@ def whatif_rows() -> list[tuple[str, str]]:
     return [(name, load_whatif(name).title) for name in bundled_whatifs()]
 
 
-def experiment_rows() -> list[tuple[str, str]]:
-    """(name, first sentence of the description) of every shipped experiment file.
+def experiment_rows(calibrations: bool = False) -> list[tuple[str, str]]:
+    """(name, first sentence of the description) of every shipped sweep experiment, or of every shipped
+    calibration file (``calibrations=True``: the files with a [[targets]] table).
 
-    Read as plain TOML, not validated as a sweep: a listing should not need the
-    sweep extra's engines, and ``spread sweep NAME`` checks the file in full.
+    Read as plain TOML, not validated: a listing should not need the sweep or
+    calibrate extras, and ``spread sweep NAME`` / ``spread calibrate NAME``
+    check the file in full.
     """
     rows = []
     for name in bundled_experiments():
@@ -49,6 +54,8 @@ def experiment_rows() -> list[tuple[str, str]]:
             doc = inputs.load_toml_file(path)
         except inputs.InputProblem as exc:
             raise ParameterError(f"{path}: {exc.problem}; allowed is {exc.allowed}") from None
+        if any(k in doc for k in CALIBRATION_TABLES) != calibrations:
+            continue
         text = " ".join(str(doc.get("description", "")).split())
         first = text.split(": ")[0].split(". ")[0].rstrip(".")
         rows.append((name, first or "(no description)"))
@@ -75,7 +82,9 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
             _print("Scenarios", scenario_rows(), "spread run NAME; extends = \"NAME\" in your own .toml")
         elif kind == "what-ifs":
             _print("What-ifs", whatif_rows(), "spread compare SCENARIO --what-if NAME")
-        else:
+        elif kind == "experiments":
             _print("Experiments", experiment_rows(), "spread sweep NAME")
+        else:
+            _print("Calibrations", experiment_rows(calibrations=True), "spread calibrate NAME; spread run --posterior")
     print(f"\nfrom {origin()}")
     return 0

@@ -25,12 +25,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_viz(args: argparse.Namespace) -> int:
     """Fill the asset cache if needed and serve the teaching app until Ctrl-C."""
-    import importlib.util
     import sys
 
     # find_spec, not import: Solara must be imported only after viz_serve set its environment.
-    if importlib.util.find_spec("solara") is None:
-        print("spread: error: the visualiser needs the viz extra: pip install -e '.[viz]' (or make viz)", file=sys.stderr)
+    from model.extras import EXTRAS, MissingExtra, require
+    try:
+        require("viz", EXTRAS["viz"], "spread viz (the browser visualiser)")
+    except MissingExtra as e:
+        print(e, file=sys.stderr)
         return 2
     from model.viz.serve import serve
 

@@ -98,6 +98,12 @@ def analyse(src: str | Path, out: str | Path | None = None, log: Callable[[str],
         raise AnalysisError(f"{src}: no manifest.json here (allowed: a folder written by `spread sweep`)")
     manifest = json.loads(mpath.read_text())
     exp = manifest["experiment"]
+    from model.sweeps.design import ExperimentError, extras_needed, require_extra
+    try:  # a missing extra is one line before anything is drawn
+        for extra, modules, what in extras_needed(exp.get("sampler", ""), dict(manifest.get("analyses") or {})):
+            require_extra(str(src), extra, modules, what)
+    except ExperimentError as e:
+        raise AnalysisError(e.lines[0]) from None
     overwrite = overwrite or out is None
     out = Path(out) if out else src / "analysis"
     df = read_runs(src)

@@ -27,7 +27,7 @@ import numpy as np
 
 from model import inputs
 from model.sweeps.engines import DEFAULT_ENGINE, engine_allowed, engines, resolve_engine
-from model.data import resolve_experiment
+from model.data import EXPERIMENT_DIR, resolve_experiment
 
 SAMPLERS = ("grid", "lhs", "sobol", "morris", "points")
 ANALYSES = ("summary", "effects", "regime_map", "sensitivity", "prim", "timeseries")
@@ -303,9 +303,11 @@ def load_experiment(path: str | Path, engine: Any = None, check_params: bool = T
         problem = e.problem.replace("malformed TOML", "not valid TOML", 1)
         raise ExperimentError([f"{path}: {problem} (allowed: {e.allowed})"]) from None
     if isinstance(raw.get("parameters"), dict) and "targets" in raw and "vary" not in raw:
-        raise ExperimentError([f"{path}: a calibration file, not a sweep ([parameters] with priors and [[targets]]) "
+        shipped = p.parent.resolve() == EXPERIMENT_DIR.resolve()  # a shipped one by its name, not a site-packages path
+        where = p.stem if shipped else path
+        raise ExperimentError([f"{where}: a calibration file, not a sweep ([parameters] with priors and [[targets]]) "
                                f"(allowed: an experiment with [vary] or [[points]]; run this one with "
-                               f"`spread calibrate {path}`)"])
+                               f"`spread calibrate {where}`)"])
     return experiment_from_dict(raw, str(path), text=text, engine=engine, check_params=check_params, checker=c)
 
 
@@ -499,6 +501,8 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         _check_against_scenario(c, exp, eng)
         if c.errors:
             raise ExperimentError(c.errors)
+    if exp.sampler in ("sobol", "morris"):
+        require_extra(path, "sweep", ("SALib",), f"sampler = {exp.sampler!r}")
     if exp.sampler != "points":
         exp.points = _sample(exp)
     _check_analyses(c, exp)
@@ -759,6 +763,34 @@ def salib_problem(exp: Experiment) -> dict:
         "names": [v.key for v in exp.varied],
         "bounds": [[math.log(v.lo), math.log(v.hi)] if v.log else [v.lo, v.hi] for v in exp.varied],
     }
+
+
+def extras_needed(sampler: str, analyses: dict, analyse: bool = True, scheduler: str | None = None
+                  ) -> list[tuple[str, tuple[str, ...], str]]:
+    """(extra, modules, what needs them) for a sweep: its design, its analyses (when they run), its scheduler."""
+    need = []
+    if sampler in ("sobol", "morris"):
+        need.append(("sweep", ("SALib",), f"sampler = {sampler!r}"))
+    if analyse and "prim" in analyses:
+        need.append(("sweep", ("ema_workbench",), "analyses.prim (scenario discovery)"))
+    if scheduler:
+        need.append(("sweep", ("distributed",), f"--scheduler {scheduler}"))
+    return need
+
+
+def require_extra(where: str, extra: str, modules: tuple[str, ...], what: str) -> None:
+    """model.extras.require as an ExperimentError of one line that starts with ``where``."""
+    from model.extras import MissingExtra, require
+    try:
+        require(extra, modules, f"{where}: {what}")
+    except MissingExtra as e:
+        raise ExperimentError([str(e)]) from None
+
+
+def require_extras(exp: "Experiment", analyse: bool = True, scheduler: str | None = None) -> None:
+    """Raise ExperimentError (one line) when a package the sweep will need is missing: before any work."""
+    for extra, modules, what in extras_needed(exp.sampler, exp.analyses, analyse, scheduler):
+        require_extra(str(exp.path), extra, modules, what)
 
 
 def _salib_sample(exp: Experiment) -> np.ndarray:

@@ -21,7 +21,11 @@ class Progress:
         self.every = every
         self.bar = None
         if self.tty:
-            from tqdm import tqdm
+            try:
+                from tqdm import tqdm
+            except ImportError:  # tqdm comes with the sweep extra; without it, the plain lines below
+                self.tty = False
+                return
             self.bar = tqdm(total=total, initial=initial, unit="run", desc=label, file=self.stream,
                             dynamic_ncols=True, smoothing=0.1)
 

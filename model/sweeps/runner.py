@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 
 from model.provenance import git_commit, versions
-from model.sweeps.design import Experiment, ExperimentError, load_experiment
+from model.sweeps.design import Experiment, ExperimentError, load_experiment, require_extras
 from model.sweeps.engines import resolve_engine
 from model.sweeps.executors import ExecutorHandle, SerialExecutor, check_scheduler, make_executor
 from model.sweeps.progress import Progress
@@ -165,6 +165,7 @@ def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None
         errs = probe(exp)
         if errs:
             raise ExperimentError(errs)
+    require_extras(exp, analyse, scheduler)  # a missing extra is one line before the folder is made
     from model.results_folder import safe_name
     out = Path(out) if out else Path("results") / safe_name(exp.name, "sweep")
     dh = exp.design_hash()
