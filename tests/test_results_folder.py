@@ -505,3 +505,37 @@ def test_a_manifest_that_is_a_fifo_is_one_line_not_a_hang(command, manifest, fla
     rc, err = call([*args, "--out", out, *flags], capsys)
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "FIFO" in err, err
     assert sorted(os.listdir(out)) == before
+
+
+def test_a_sweep_whose_disk_fills_midway_resumes_to_the_uninterrupted_rows(tmp_path, capsys, monkeypatch):
+    """The disk fills after the first part (a patched writer): one line, exit 1; after space is freed,
+    --resume ends with exactly the rows of an uninterrupted sweep."""
+    import pandas as pd
+
+    import model.sweeps.store as store
+    from model.sweeps.store import read_runs
+    from sweep_helpers import comparable
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exp").mkdir()
+    exp = small_experiment(tmp_path / "exp", reps=3, n=4)
+    args = ["sweep", exp, "--workers", "1", "--no-analyse", "--batch", "2", "--flush-every", "0"]
+    assert call([*args, "--out", tmp_path / "ref"], capsys)[0] == 0
+    real, written = store._atomic_write_table, []
+
+    def fills(path, table):
+        if len(written) >= 2:  # a weekly part and its runs part, or two runs parts
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written.append(path)
+        real(path, table)
+
+    with monkeypatch.context() as m:
+        m.setattr(store, "_atomic_write_table", fills)
+        rc, err = call([*args, "--out", tmp_path / "s"], capsys)
+    lines = [line for line in err.strip().splitlines() if "no space" in line]
+    assert rc == 1 and len(lines) == 1 and "--resume" in lines[0] and "Traceback" not in err, err
+    assert 0 < len(read_runs(tmp_path / "s")) < len(read_runs(tmp_path / "ref"))
+    assert call([*args, "--out", tmp_path / "s", "--resume"], capsys)[0] == 0
+    drop = [c for c in read_runs(tmp_path / "ref").columns if c in ("wall_s", "worker", "host", "pid")]
+    pd.testing.assert_frame_equal(comparable(read_runs(tmp_path / "s")).drop(columns=drop),
+                                  comparable(read_runs(tmp_path / "ref")).drop(columns=drop))
