@@ -15,7 +15,14 @@ for how worker processes start and behave:
   client, a web server, a test runner's helpers), because forking those can
   deadlock; spawn where neither exists;
 * one BLAS/OpenMP thread per worker (n processes x n threads on n cores thrash);
-* Ctrl-C belongs to the driver, which stops the pool and keeps what finished.
+* Ctrl-C belongs to the driver, which stops the pool and keeps what finished;
+* a worker dies with its driver: killed outright (SIGKILL, the OOM killer),
+  the driver cannot stop its pool, and a fork server's workers (children of
+  the fork server, each holding the task queue's both ends) would wait for
+  work for ever, keeping the fork server, the resource tracker and the
+  caller's stdout and stderr open, so a script waiting on the command hung.
+  Each worker watches the driver (a pidfd on Linux, else a poll each second)
+  and exits when it is gone; the fork server and resource tracker then end.
 
 The C-level threads every process here has (OpenBLAS's pool, Arrow's jemalloc
 thread) register fork handlers and are safe to fork; Python 3.12 still warns
@@ -27,8 +34,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 #: Environment variables that cap a worker's BLAS/OpenMP threads.
@@ -58,8 +67,36 @@ def worker_count(requested: int | None, jobs: int | None = None) -> int:
     return max(1, min(n, jobs) if jobs is not None else n)
 
 
-def _worker_init() -> None:
+def _worker_init(driver: int | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
+    if driver is not None:
+        die_with(driver)
+
+
+def die_with(driver: int) -> None:
+    """End this process when process ``driver`` ends (a daemon thread waits on it)."""
+    try:
+        fd = os.pidfd_open(driver)  # Linux 5.3+: readable once the driver has exited, even unreaped
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):
+        fd = None
+
+    def watch() -> None:
+        if fd is not None:
+            select.select([fd], [], [])
+        else:  # no pidfd: poll; a fork server's worker is not the driver's child, so ask for the pid itself
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(driver, 0)
+                except ProcessLookupError:
+                    break
+                except PermissionError:
+                    pass
+        os._exit(1)  # the driver is gone: no one will read a result, and its pipes must close
+
+    threading.Thread(target=watch, name=f"die-with-{driver}", daemon=True).start()
 
 
 def process_pool(workers: int, preload: tuple[str, ...] = ("model.runner",),
@@ -68,4 +105,4 @@ def process_pool(workers: int, preload: tuple[str, ...] = ("model.runner",),
     for var in THREAD_VARS:
         os.environ.setdefault(var, "1")
     return ProcessPoolExecutor(max_workers=workers, mp_context=pool_context(preload, forkserver),
-                               initializer=_worker_init)
+                               initializer=_worker_init, initargs=(os.getpid(),))

@@ -344,8 +344,9 @@ def test_a_foreign_folder_is_refused_from_its_top_level_without_walking_its_tree
     (user / "b-notes" / "deep.txt").write_bytes(USER_BYTES)
     (user / "a.txt").write_bytes(USER_BYTES)
     walked = []
-    real_walk = os.walk
-    monkeypatch.setattr(os, "walk", lambda *a, **k: walked.append(a) or real_walk(*a, **k))
+    real_scandir = os.scandir
+    monkeypatch.setattr(os, "scandir", lambda p=".": (walked.append(p) if "b-notes" in str(p) else None)
+                        or real_scandir(p))
     with pytest.raises(OutputError, match=r"did not write \(e\.g\. a\.txt\)"):
         check_target(user, "run")
     with pytest.raises(SweepError, match=r"did not write \(e\.g\. a\.txt\)"):
@@ -378,3 +379,163 @@ def test_a_folder_that_cannot_be_listed_is_one_error_line(tmp_path, monkeypatch)
                          (lambda p: check_calibration_target(p, "digest", resume=False), OutputError)):
         with pytest.raises(error, match="cannot be read \\(Permission denied\\)"):
             check(tmp_path / "locked")
+
+
+# ----- issue 24: entries that are not files, the swap, FIFOs -------------------------------------------
+
+def _link_over(path: Path, target: Path) -> None:
+    path.unlink()
+    os.symlink(target, path)
+
+
+HOSTILE = {  # an entry of the user's put inside an earlier output: each must be refused by --overwrite
+    "link to a folder": lambda out, tmp: os.symlink(tmp, out / "mydata"),
+    "link to a file": lambda out, tmp: os.symlink(tmp / "user.txt", out / "mine.txt"),
+    "link named like an output": lambda out, tmp: _link_over(out / json.loads((out / "run.json").read_text())["files"][0],
+                                                             tmp / "user.txt"),
+    "empty folder": lambda out, tmp: (out / "empty").mkdir(),
+    "FIFO": lambda out, tmp: os.mkfifo(out / "pipe"),
+}
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+@pytest.mark.parametrize("case", list(HOSTILE))
+def test_overwrite_refuses_every_entry_it_did_not_write_before_any_work(command, case, tmp_path, capsys, monkeypatch):
+    """A link (to a folder, a file, or named like an output), an empty folder or a FIFO inside an earlier
+    output: one line, exit 2, before any work, and every earlier file is still there."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "user.txt").write_bytes(USER_BYTES)
+    out = tmp_path / "o"
+    args = _args(command, tmp_path)
+    assert call([*args, "--out", out], capsys)[0] == 0
+    HOSTILE[case](out, tmp_path)
+    before = sorted(os.listdir(out))
+    import model.runner
+    monkeypatch.setattr(model.runner, "run_replicates", lambda *a, **k: pytest.fail("work began"))
+    import model.whatif.compare
+    monkeypatch.setattr(model.whatif.compare, "compare", lambda *a, **k: pytest.fail("work began"))
+    rc, err = call([*args, "--out", out, "--overwrite"], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "did not write" in err, err
+    assert sorted(os.listdir(out)) == before and (tmp_path / "user.txt").read_bytes() == USER_BYTES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o", "user.txt"]
+
+
+def _earlier(out: Path) -> None:
+    with atomic_dir(out, "run") as tmp:
+        (tmp / "a.csv").write_text("old")
+        (tmp / "run.json").write_text("{}")
+
+
+def test_a_failed_swap_leaves_the_earlier_output_intact(tmp_path, monkeypatch):
+    """The new results are written beside the old; if putting them in place fails, the old stay."""
+    out = tmp_path / "o"
+    _earlier(out)
+    real = os.rename
+
+    def rename(src, dst):
+        if ".spread-partial-" in str(src):
+            raise OSError(errno.EIO, "Input/output error", str(src))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "rename", rename)
+    with pytest.raises(OutputError, match="cannot write"):
+        with atomic_dir(out, "run", overwrite=True) as tmp:
+            (tmp / "b.csv").write_text("new")
+            (tmp / "run.json").write_text("{}")
+    assert (out / "a.csv").read_text() == "old" and sorted(os.listdir(tmp_path)) == ["o"]
+
+
+def test_a_writer_killed_between_the_two_renames_is_undone_by_the_next(tmp_path):
+    """The earlier output moved aside (with its marker) and the writer gone: the next writer puts it back."""
+    out = tmp_path / "o"
+    _earlier(out)
+    aside = tmp_path / ".o.spread-old-999999999-0"
+    os.rename(out, aside)
+    (aside / ".spread-replaced").write_text(json.dumps({"tool": TOOL, "pid": 999_999_999, "host": os.uname().nodename,
+                                                         "out": str(out), "manifest": "run.json"}))
+    unmarked = tmp_path / ".o.spread-old-1-1"  # no marker: not recognisably ours, left alone
+    unmarked.mkdir()
+    (unmarked / "notes.txt").write_bytes(USER_BYTES)
+    assert clean_stale_partials(out) == [aside]
+    assert (out / "a.csv").read_text() == "old" and not aside.exists()
+    assert (unmarked / "notes.txt").read_bytes() == USER_BYTES
+
+
+def test_sweep_overwrite_keeps_a_users_folder_named_like_an_analysis_partial(tmp_path, capsys, monkeypatch):
+    """Only an analysis' temporary folder with its marker is the sweep's; a name alone is not."""
+    monkeypatch.chdir(tmp_path)
+    args = _sweep_args(tmp_path)
+    out = tmp_path / "s"
+    assert call([*args, "--out", out], capsys)[0] == 0
+    mine = out / ".analysis.spread-partial-notes"
+    mine.mkdir()
+    (mine / "notes.txt").write_bytes(USER_BYTES)
+    rc, err = call([*args, "--out", out, "--overwrite"], capsys)
+    assert rc == 2 and "notes.txt" in err and len(err.strip().splitlines()) == 1, err
+    assert (mine / "notes.txt").read_bytes() == USER_BYTES and (out / "manifest.json").is_file()
+    (mine / "notes.txt").unlink()
+    (mine / PARTIAL_MARKER).write_text(json.dumps({"tool": TOOL, "pid": 999_999_999, "host": os.uname().nodename}))
+    assert call([*args, "--out", out, "--overwrite"], capsys)[0] == 0  # an analysis cut off midway: ours
+
+
+@pytest.fixture
+def deadline():
+    """Fail a test that blocks (reading a FIFO waits for a writer forever) instead of hanging the suite."""
+    def expired(signum, frame):
+        raise TimeoutError("blocked: the command waited on a FIFO")
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
+
+
+@pytest.mark.parametrize("command, manifest, flags", [
+    ("run", "run.json", ["--overwrite"]), ("compare", "run.json", ["--overwrite"]),
+    ("sweep", "manifest.json", ["--resume"]), ("sweep", "manifest.json", ["--overwrite"])])
+def test_a_manifest_that_is_a_fifo_is_one_line_not_a_hang(command, manifest, flags, tmp_path, capsys, monkeypatch,
+                                                          deadline):
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "o"
+    args = _args(command, tmp_path)
+    assert call([*args, "--out", out], capsys)[0] == 0
+    (out / manifest).unlink()
+    os.mkfifo(out / manifest)
+    before = sorted(os.listdir(out))
+    rc, err = call([*args, "--out", out, *flags], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "FIFO" in err, err
+    assert sorted(os.listdir(out)) == before
+
+
+def test_a_sweep_whose_disk_fills_midway_resumes_to_the_uninterrupted_rows(tmp_path, capsys, monkeypatch):
+    """The disk fills after the first part (a patched writer): one line, exit 1; after space is freed,
+    --resume ends with exactly the rows of an uninterrupted sweep."""
+    import pandas as pd
+
+    import model.sweeps.store as store
+    from model.sweeps.store import read_runs
+    from sweep_helpers import comparable
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "exp").mkdir()
+    exp = small_experiment(tmp_path / "exp", reps=3, n=4)
+    args = ["sweep", exp, "--workers", "1", "--no-analyse", "--batch", "2", "--flush-every", "0"]
+    assert call([*args, "--out", tmp_path / "ref"], capsys)[0] == 0
+    real, written = store._atomic_write_table, []
+
+    def fills(path, table):
+        if len(written) >= 2:  # a weekly part and its runs part, or two runs parts
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written.append(path)
+        real(path, table)
+
+    with monkeypatch.context() as m:
+        m.setattr(store, "_atomic_write_table", fills)
+        rc, err = call([*args, "--out", tmp_path / "s"], capsys)
+    lines = [line for line in err.strip().splitlines() if "no space" in line]
+    assert rc == 1 and len(lines) == 1 and "--resume" in lines[0] and "Traceback" not in err, err
+    assert 0 < len(read_runs(tmp_path / "s")) < len(read_runs(tmp_path / "ref"))
+    assert call([*args, "--out", tmp_path / "s", "--resume"], capsys)[0] == 0
+    drop = [c for c in read_runs(tmp_path / "ref").columns if c in ("wall_s", "worker", "host", "pid")]
+    pd.testing.assert_frame_equal(comparable(read_runs(tmp_path / "s")).drop(columns=drop),
+                                  comparable(read_runs(tmp_path / "ref")).drop(columns=drop))

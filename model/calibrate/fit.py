@@ -17,7 +17,9 @@ not depend on the order or the process they run in. Together: the same
 calibration file and root seed give the same posterior, bit for bit,
 whatever ``--workers`` or ``--scheduler``, and an interrupted calibration
 resumed with ``--resume`` gives the same posterior as one never interrupted
-(a generation cut off midway is redone from its start). Not reproducible
+(a generation cut off midway is redone from its start). pyabc's database
+is created under a temporary name and renamed, so it is either absent or
+whole: a calibration killed while pyabc sets it up starts afresh. Not reproducible
 across pyabc, numpy or scipy versions (pyabc's perturbation kernels and
 numpy's streams may change), and pyabc's own multicore samplers, whose
 accepted particles depend on which process finishes first, are not used.
@@ -25,8 +27,10 @@ accepted particles depend on which process finishes first, are not used.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import logging
 import math
 import time
@@ -46,6 +50,7 @@ from model.seeds import run_seed
 from model.sweeps.progress import Progress
 
 DB_NAME = "history.db"
+NEW_DB = ".history.db.new"  # model/calibrate/posterior.py allows and clears it
 ABC_ID = 1
 
 
@@ -274,11 +279,12 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
             break
         if t >= cal.generations:
             break
+        if not (out / DB_NAME).exists():
+            with disk_errors(out):
+                _create_db(cal, model, out)
         abc = _abc(cal, model)
-        if (out / DB_NAME).exists():
-            abc.load(url, ABC_ID)
-        else:
-            abc.new(url, observed(cal), meta_info={"calibration": cal.name, "digest": cal.digest()})
+        with disk_errors(out):
+            abc.load(url, ABC_ID)  # the first generation too: one path, whether resumed or not
         np.random.seed(generation_seed(cal.seed, t))
         # an estimate of the generation's particles: the last acceptance rate (and, first, pyabc's prior
         # sample that sets the first tolerance)
@@ -287,7 +293,8 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
         bar[0] = Progress(expected * per_particle, 0, f"calibrate {cal.name}: generation {t + 1}/{cal.generations}")
         g0 = time.monotonic()
         try:
-            abc.run(max_nr_populations=1, minimum_epsilon=cal.min_epsilon)
+            with disk_errors(out):
+                abc.run(max_nr_populations=1, minimum_epsilon=cal.min_epsilon)
         finally:
             bar[0].close()
             bar[0] = None
@@ -298,6 +305,55 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
             f"acceptance {row['acceptance_rate']:.0%} ({int(row['simulations'])} particles), "
             f"{durations[-1]:.0f} s; about {_hms(left)} left")
     return FitReport(generations_table(out), counter["n"], time.monotonic() - t0, stopped)
+
+
+def _create_db(cal: Calibration, model: ParticleModel, out: Path) -> None:
+    """Create pyabc's database whole or not at all: set up under a temporary name, then renamed.
+
+    pyabc writes a new database in several steps (tables, version, the run's
+    row); killed or out of space between them, it leaves one it cannot load
+    ("Specified id 1 does not exist", "Database has version 0"). No
+    generation has finished while it does not exist, so nothing is lost by
+    starting it again."""
+    tmp = Path(out) / NEW_DB
+    for p in (tmp, tmp.with_name(tmp.name + "-journal")):
+        p.unlink(missing_ok=True)
+    try:
+        _abc(cal, model).new(f"sqlite:///{tmp.resolve()}", observed(cal),
+                             meta_info={"calibration": cal.name, "digest": cal.digest()})
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, Path(out) / DB_NAME)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class disk_errors:
+    """Turn SQLite's "database or disk is full" and "disk I/O error" (raised by SQLAlchemy, inside pyabc)
+    into OSError (ENOSPC, EIO), which the command line reports in one line; SQLite rolls the failed
+    write back, so the database keeps every finished generation and ``--resume`` goes on."""
+
+    def __init__(self, out: Path):
+        self.out = Path(out)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None:
+            return False
+        try:
+            from sqlalchemy.exc import DBAPIError
+        except ImportError:  # pragma: no cover - pyabc brings SQLAlchemy
+            return False
+        if isinstance(exc, DBAPIError):
+            text = str(getattr(exc, "orig", exc)).lower()
+            if "disk is full" in text:
+                raise OSError(errno.ENOSPC, "No space left on device", str(self.out / DB_NAME)) from exc
+            if "disk i/o error" in text:
+                raise OSError(errno.EIO, "Input/output error", str(self.out / DB_NAME)) from exc
+        return False
 
 
 def _hms(s: float) -> str:

@@ -8,6 +8,12 @@ particles with weights), ``posterior_summary.csv``, ``generations.csv``
 (tolerance and acceptance rate by generation), ``predictive.csv`` and
 ``patterns.csv`` (the posterior predictive checks), the figures and
 ``report.md``. A folder holding anything else is refused before any work.
+
+One process at a time writes the folder (it holds ``.lock``, as a sweep's
+folder does). Every file is written under a temporary name and renamed, and
+the names the calibration may write are fixed (``OUTPUTS``), so a folder
+left by a calibration killed at any moment, even in the middle of its final
+write, is recognised as its own and ``--resume`` continues it.
 """
 
 from __future__ import annotations
@@ -22,12 +28,41 @@ import pandas as pd
 
 from model.calibrate.config import Calibration
 from model.params import FIELDS, ParameterError, Params
-from model.report import write_manifest
-from model.results_folder import TOOL, OutputError, _entries, _first_entry, _is_cwd_or_above, read_manifest
+from model.provenance import git_label, versions
+from model.results_folder import (LOCK, TOOL, OutputError, _is_cwd_or_above, check_manifest_file,
+                                  foreign_entries, read_manifest)
 
 COMMAND = "calibrate"
 MANIFEST = "run.json"
-DB_FILES = ("history.db", "history.db-journal")
+#: pyabc's database and SQLite's files beside it (a journal left by a killed writer is rolled back on
+#: the next open, so it must stay); ``.history.db.new``: the database while it is being created.
+DB_FILES = ("history.db", "history.db-journal", "history.db-wal", "history.db-shm")
+NEW_DB = ".history.db.new"
+#: Every file the finished calibration writes besides its database and manifest.
+OUTPUTS = ("posterior.parquet", "posterior_summary.csv", "scenario_values.csv", "generations.csv", "predictive.csv",
+           "patterns.csv", "posterior_marginals.png", "posterior_pairs.png", "epsilon.png", "report.md")
+
+
+def temporary(name: str) -> str:
+    """The name a file is written under before it is renamed into place."""
+    return f".{name}.tmp"
+
+
+#: Temporary files a killed calibration may leave: removed when it is resumed.
+DEBRIS = tuple(temporary(n) for n in (*OUTPUTS, MANIFEST)) + (NEW_DB, NEW_DB + "-journal")
+
+
+def is_ours(entry: str) -> bool:
+    """Whether ``entry`` (a path relative to the folder) is a file ``spread calibrate`` may have written."""
+    return entry in OUTPUTS or entry in DB_FILES or entry in DEBRIS or entry in (MANIFEST, LOCK)
+
+
+def clear_debris(out: Path) -> None:
+    """Remove the temporary files of a killed calibration (only regular files of those exact names)."""
+    for name in DEBRIS:
+        p = Path(out) / name
+        if p.is_file() and not p.is_symlink():
+            p.unlink()
 
 
 def check_calibration_target(out: Path, digest: str, resume: bool) -> dict | None:
@@ -36,10 +71,10 @@ def check_calibration_target(out: Path, digest: str, resume: bool) -> dict | Non
     if out.is_symlink():
         raise OutputError(f"{out}: is a symbolic link; allowed is a new folder or this calibration's folder")
     try:
-        empty = out.is_dir() and _first_entry(out) is None
+        top = sorted(e.name for e in os.scandir(out)) if out.is_dir() else []  # the top level only: --out may be a home folder
     except OSError as e:
         raise OutputError(f"{out}: cannot be read ({e.strerror}); choose another folder")
-    if not out.exists() or empty:
+    if not out.exists() or (out.is_dir() and set(top) <= {LOCK}):  # a lock alone: a start killed at once
         if resume:
             raise OutputError(f"{out}: nothing to resume (no calibration there); run without --resume to start")
         return None
@@ -47,12 +82,16 @@ def check_calibration_target(out: Path, digest: str, resume: bool) -> dict | Non
         raise OutputError(f"{out}: is a file, not a folder; nothing was changed (choose a new --out)")
     if _is_cwd_or_above(out):
         raise OutputError(f"{out}: is the current folder or one above it; allowed is a new folder")
+    check_manifest_file(out, MANIFEST)  # a FIFO would block the read
     prev = read_manifest(out, MANIFEST)
     if prev is None or prev.get("command") != COMMAND:
-        what = f"an output of `spread {prev.get('command')}`" if prev else "files that `spread calibrate` did not write"
+        what = (f"an output of `spread {prev.get('command')}`" if prev else
+                f"files that `spread calibrate` did not write (e.g. {top[0]})")
         raise OutputError(f"{out}: holds {what}; nothing was changed (choose a new --out)")
-    listed = set(prev["files"]) | {MANIFEST} | set(DB_FILES)
-    strangers = [e for e in _entries(out) if not e.endswith("/") and e not in listed]
+    try:
+        strangers = foreign_entries(out, is_ours)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot be read ({e.strerror}); choose another folder")
     if strangers:
         raise OutputError(f"{out}: holds {strangers[0]}, which `spread calibrate` did not write; nothing was changed")
     if prev.get("digest") != digest:
@@ -66,7 +105,7 @@ def check_calibration_target(out: Path, digest: str, resume: bool) -> dict | Non
 
 def write_json(path: Path, doc: dict) -> None:
     """Write a JSON file atomically (a temporary file beside it, then a rename)."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    tmp = path.with_name(temporary(path.name))
     tmp.write_text(json.dumps(doc, indent=2, default=str) + "\n")
     os.replace(tmp, path)
 
@@ -78,10 +117,12 @@ def start_manifest(out: Path, cal: Calibration, command_line: list[str]) -> None
     import pyabc
 
     prev = read_manifest(out, MANIFEST) or {}
-    write_manifest(out, tool=TOOL, command=COMMAND, files=prev.get("files", ["history.db"]), status="running",
-                   pyabc=pyabc.__version__,
-                   digest=cal.digest(), calibration=cal.path, name=cal.name, root_seed=cal.seed,
-                   quick=cal.quick, argv=command_line, **_what(cal))
+    from model.report import _jsonable
+    doc = {"versions": versions(), "git_commit": git_label(), "tool": TOOL, "command": COMMAND,
+           "files": prev.get("files", ["history.db"]), "status": "running", "pyabc": pyabc.__version__,
+           "digest": cal.digest(), "calibration": cal.path, "name": cal.name, "root_seed": cal.seed,
+           "quick": cal.quick, "argv": command_line, **_what(cal)}
+    write_json(out / MANIFEST, json.loads(json.dumps(doc, default=_jsonable)))  # whole or not at all
 
 
 def _what(cal: Calibration) -> dict:
@@ -181,6 +222,7 @@ class Posterior:
 def load_posterior(folder: str | Path) -> Posterior:
     """A finished ``spread calibrate`` folder's posterior; ParameterError (one line) otherwise."""
     folder = Path(folder)
+    check_manifest_file(folder, MANIFEST, ParameterError)  # a FIFO would block the read
     m = read_manifest(folder, MANIFEST)
     if m is None or m.get("command") != COMMAND:
         raise ParameterError(f"--posterior {folder}: not a `spread calibrate` folder (no calibrate run.json); "

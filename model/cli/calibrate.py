@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 import time
 from pathlib import Path
 
-from model.cli.options import positive
+from model.cli.options import MAX_WORKERS, workers
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -21,8 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "--out. Interrupted, --resume continues from the last finished generation.")
     c.add_argument("config", help="calibration file (TOML), e.g. experiments/C1_patterns.toml")
     c.add_argument("--out", type=Path, help="results folder (default results/calibrate-<name>)")
-    c.add_argument("--workers", type=positive, help="local processes for a particle's runs (default: one per core; "
-                                                    "1 runs in this process)")
+    c.add_argument("--workers", type=workers, help=f"local processes for a particle's runs, at most {MAX_WORKERS:,} "
+                                                   "(default: one per core; 1 runs in this process)")
     c.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786), a scheduler file (*.json), "
                                        "or 'local' for a Dask LocalCluster")
     c.add_argument("--resume", action="store_true", help="continue the calibration in --out from its last finished "
@@ -57,9 +58,34 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         except SweepError as e:
             print(f"spread calibrate: {e}", file=sys.stderr)
             return 2
+    from model.results_folder import OutputError, lock_folder, resource_error
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        lock = lock_folder(out)  # one writer at a time, as a sweep's folder: held until the calibration ends
+    except OSError as e:
+        raise resource_error(e, out) from e
+    if lock is None:
+        raise OutputError(f"{out}: another `spread calibrate` is writing to this folder; wait for it to end, "
+                          "or choose another --out")
+    try:
+        return _fit_locked(args, cal, out)
+    finally:
+        os.close(lock)
+
+
+def _fit_locked(args: argparse.Namespace, cal, out: Path) -> int:
+    """The calibration proper, while this process holds ``out``'s lock."""
+    from model.calibrate.posterior import check_calibration_target, clear_debris, start_manifest
+    from model.results_folder import resource_error
     from model.sweeps.executors import make_executor
 
-    start_manifest(out, cal, sys.argv[1:])
+    check_calibration_target(out, cal.digest(), args.resume)  # again, now that no one else can change it
+    try:
+        clear_debris(out)  # temporary files of a killed calibration
+        start_manifest(out, cal, sys.argv[1:])
+    except OSError as e:
+        raise resource_error(e, out) from e
     handle = make_executor(args.workers, args.scheduler)
     workers = f"{handle.workers} {handle.kind} worker(s)"
 
@@ -77,6 +103,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"spread calibrate: interrupted; finished generations are kept in {out}/history.db: run again with "
               "--resume to continue", file=sys.stderr)
         return 130
+    except OSError as e:  # a full disk, a folder that cannot be written: SQLite kept every finished generation
+        handle.close(cancel=True)
+        err = resource_error(e, out)  # for its exit status: 1 when the disk is full
+        what = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded"}.get(
+            e.errno, f"cannot write ({e.filename or out}: {e.strerror or e})")
+        print(f"spread: error: {out}: {what} while writing; finished generations are kept in {out}/history.db: "
+              "free some space and run again with --resume to continue", file=sys.stderr)
+        return err.code
     except BaseException:
         handle.close(cancel=True)  # never leave worker processes behind
         raise
@@ -100,7 +134,7 @@ def run_and_write(cal, out: Path, executor, log, workers: str, n_workers: int | 
     """
     from model.calibrate import report
     from model.calibrate.fit import fit, posterior
-    from model.calibrate.posterior import finish_manifest, scenario_values, summarise_posterior
+    from model.calibrate.posterior import OUTPUTS, finish_manifest, scenario_values, summarise_posterior, temporary
     from model.calibrate.predictive import predictive_checks
 
     rep = fit(cal, out, executor, log=log, workers=n_workers)
@@ -117,7 +151,8 @@ def run_and_write(cal, out: Path, executor, log, workers: str, n_workers: int | 
     files = []
 
     def put(name: str, write) -> None:
-        tmp = out / f".{name}.tmp"
+        assert name in OUTPUTS, name  # the names a resumed calibration recognises as its own
+        tmp = out / temporary(name)
         write(tmp)
         os.replace(tmp, out / name)
         files.append(name)

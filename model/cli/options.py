@@ -10,6 +10,10 @@ from model.params import FIELDS
 
 #: Replicates one command may ask for: a typo of a few zeros would otherwise sit silent for days.
 MAX_REPS = 10_000
+#: Posterior draws (--draws): each runs --reps replicates, so the bound is the replicates'.
+MAX_DRAWS = 10_000
+#: Worker processes one command may start: more than this many is a typo, and each one is a process.
+MAX_WORKERS = 1_024
 #: The scenario's own bound on run.weeks applies to --weeks too.
 MAX_WEEKS = int(FIELDS["run.weeks"].hi)
 
@@ -36,13 +40,15 @@ def _int_at_least(lowest: int, allowed: str, highest: int | None = None):
 
 
 _positive = _int_at_least(1, "a positive integer")
+_draws = _int_at_least(1, f"an integer from 1 to {MAX_DRAWS:,}", MAX_DRAWS)
+_workers = _int_at_least(1, f"an integer from 1 to {MAX_WORKERS:,}", MAX_WORKERS)
 _seed = _int_at_least(0, "a non-negative integer")
 _reps = _int_at_least(1, f"an integer from 1 to {MAX_REPS:,}", MAX_REPS)
 _weeks = _int_at_least(1, f"an integer from 1 to {MAX_WEEKS:,} (the range of run.weeks)", MAX_WEEKS)
 
 
 
-positive, seed, reps, weeks = _positive, _seed, _reps, _weeks
+positive, seed, reps, weeks, draws, workers = _positive, _seed, _reps, _weeks, _draws, _workers
 
 
 def add_overwrite(p: argparse.ArgumentParser, what: str = "this command") -> None:
@@ -55,7 +61,8 @@ def add_replicates(p: argparse.ArgumentParser, reps: int = 20) -> None:
     """``--reps``, ``--seed`` and ``--workers``."""
     p.add_argument("--reps", type=_reps, default=reps, help=f"replications, at most {MAX_REPS:,} (default {reps})")
     p.add_argument("--seed", type=_seed, default=0, help="root seed (default 0)")
-    p.add_argument("--workers", type=_positive, default=None, help="processes (default: one per core)")
+    p.add_argument("--workers", type=_workers, default=None,
+                   help=f"processes, at most {MAX_WORKERS:,} (default: one per core)")
 
 
 def add_scenario_options(p: argparse.ArgumentParser, out_help: str, out_default: Path | None = None) -> None:

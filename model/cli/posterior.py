@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from model.cli.options import positive
+from model.cli.options import MAX_DRAWS, draws
 
 if TYPE_CHECKING:  # pandas is imported where it is used: the CLI starts without it
     import pandas as pd
@@ -26,7 +26,8 @@ def add_posterior_options(p: argparse.ArgumentParser) -> None:
     """``--posterior DIR`` and ``--draws K``."""
     p.add_argument("--posterior", type=Path, metavar="DIR",
                    help="a finished `spread calibrate` folder: run once per draw from its posterior")
-    p.add_argument("--draws", type=positive, default=20, help="posterior draws with --posterior (default 20)")
+    p.add_argument("--draws", type=draws, default=20,
+                   help=f"posterior draws with --posterior, at most {MAX_DRAWS:,} (default 20)")
 
 
 def run_posterior(args: argparse.Namespace, out: Path, run_many: Callable) -> int:

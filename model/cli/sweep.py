@@ -42,8 +42,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from model.sweeps.design import ExperimentError
     from model.sweeps.runner import run_sweep
     from model.sweeps.store import SweepError
-    if args.workers is not None and args.workers < 1:
-        print(f"--workers = {args.workers}: must be at least 1", file=sys.stderr)
+    from model.cli.options import MAX_WORKERS
+    if args.workers is not None and not 1 <= args.workers <= MAX_WORKERS:
+        print(f"--workers = {args.workers}: allowed is an integer from 1 to {MAX_WORKERS:,}", file=sys.stderr)
         return 2
     if args.batch is not None and args.batch < 1:
         print(f"--batch = {args.batch}: must be at least 1", file=sys.stderr)

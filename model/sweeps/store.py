@@ -16,7 +16,6 @@ A folder is taken only if it is new, empty or a sweep's own (``check_sweep_targe
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -26,7 +25,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.results_folder import _entries, _first_entry, _is_cwd_or_above, read_manifest
+from model.results_folder import (PARTIAL_MARKER, _entries, _first_entry, _is_cwd_or_above, _marker,
+                                  check_manifest_file, foreign_entries, lock_folder, read_manifest,
+                                  read_regular)
 
 META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
 PARAM_PREFIX = "p."
@@ -91,19 +92,16 @@ class Store:
     # opening -----------------------------------------------------------
     def existing_manifest(self) -> dict | None:
         """The folder's manifest.json as read, or None if there is none."""
-        if self.manifest_path.is_file():
-            return json.loads(self.manifest_path.read_text())
-        return None
+        raw = read_regular(self.manifest_path)
+        return json.loads(raw.decode()) if raw is not None else None
 
     def open(self) -> set[str]:
         """Lock the folder, clear debris of a killed writer, return finished run keys."""
         self.out.mkdir(parents=True, exist_ok=True)
         self.runs_dir.mkdir(exist_ok=True)
         self.weekly_dir.mkdir(exist_ok=True)
-        self._lock_fd = os.open(self.out / ".lock", os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        self._lock_fd = lock_folder(self.out)
+        if self._lock_fd is None:
             raise SweepError(f"{self.out}: another sweep is writing to this folder")
         # debris of a killed writer: only temporary files of names this store writes
         for d, pattern in ((self.runs_dir, "part-*.parquet.tmp"), (self.weekly_dir, "part-*.parquet.tmp"),
@@ -161,9 +159,12 @@ class Store:
         _atomic_write_bytes(self.manifest_path, (json.dumps(manifest, indent=2, default=str) + "\n").encode())
 
 
-#: Every entry a sweep's results folder can hold (relative POSIX paths; folders end in /).
+#: Every entry a sweep's results folder can hold (relative POSIX paths; folders end in /). The
+#: analysis' temporary folders (``.analysis.spread-partial-*``) are the sweep's only when they carry
+#: the marker that `spread analyse` wrote into them (``_strangers``).
 _STORE_ENTRY = re.compile(r"(manifest\.json|design\.csv)(\.tmp)?|\.lock|runs/|weekly/|analysis/"
-                          r"|(runs|weekly)/part-\d{6}\.parquet(\.tmp)?|\.analysis\.spread-partial-[^/]+/?")
+                          r"|(runs|weekly)/part-\d{6}\.parquet(\.tmp)?")
+_ANALYSIS_PARTIAL = re.compile(r"\.analysis\.spread-partial-[^/]+/")
 
 
 def _is_sweep_manifest(m: dict | None) -> bool:
@@ -171,17 +172,19 @@ def _is_sweep_manifest(m: dict | None) -> bool:
 
 
 def _strangers(out: Path) -> list[str]:
-    """Entries of ``out`` that a sweep (and its analysis) did not write."""
+    """Entries of ``out`` that a sweep (and its analysis) did not write: files, links, FIFOs, empty folders."""
     analysis = read_manifest(out / "analysis", ANALYSIS_MANIFEST)
     ours = {f"analysis/{f}" for f in (analysis["files"] if analysis else [])} | {f"analysis/{ANALYSIS_MANIFEST}"}
-    found = []
-    for e in _entries(out):
-        if _STORE_ENTRY.fullmatch(e) or e in ours or e.startswith(".analysis.spread-partial-"):
-            continue
-        if e.startswith("analysis/") and e.endswith("/") and any(o.startswith(e) for o in ours):
-            continue
-        found.append(e)
-    return found
+    partials = {e.name + "/" for e in out.glob(".analysis.spread-partial-*")
+                if e.is_dir() and not e.is_symlink() and _marker(e, PARTIAL_MARKER) is not None}
+
+    def is_ours(e: str) -> bool:
+        if _STORE_ENTRY.fullmatch(e) or e in ours:
+            return True
+        top = e.split("/", 1)[0] + "/"
+        return top in partials  # an analysis cut off midway: its marker says it is ours
+
+    return foreign_entries(out, is_ours)
 
 
 def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: bool) -> dict | None:
@@ -212,16 +215,21 @@ def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: boo
         if resume:
             raise SweepError(f"{out}: nothing to resume (empty folder); run without --resume to start")
         return None
+    check_manifest_file(out, "manifest.json", SweepError)  # a FIFO would block the read
+    raw = read_regular(out / "manifest.json")
     try:
-        old = json.loads((out / "manifest.json").read_text())
-    except (OSError, ValueError, UnicodeDecodeError):
+        old = json.loads(raw.decode()) if raw is not None else None
+    except (ValueError, UnicodeDecodeError):
         old = None
     if not _is_sweep_manifest(old):
         raise SweepError(f"{out}: holds files that `spread sweep` did not write (e.g. {first.rstrip('/')}); "
                          "nothing was changed (choose a new --out)")
     done = old.get("runs_done", "some")
     if overwrite:
-        strangers = _strangers(out)
+        try:
+            strangers = _strangers(out)
+        except OSError as e:
+            raise SweepError(f"{out}: cannot be read ({e.strerror}); choose another --out")
         if strangers:
             raise SweepError(f"{out}: holds {strangers[0]}, which `spread sweep` did not write; --overwrite "
                              "replaces only a folder of the sweep's own files, so nothing was changed")
