@@ -788,7 +788,10 @@ def _exclusive_write(path: Path, write) -> None:
         write(tmp)
         os.link(tmp, path)  # fails if path exists: nothing is overwritten
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only folder refuses even this: the write's own error is the one to report
+            pass
 
 
 def write_graph(g: nx.DiGraph, out: Path) -> list[Path]:
