@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import os
 import re
 import warnings
@@ -62,7 +63,7 @@ from .organisation import (
     build_organisation,
     pilot_pathways,
 )
-from .params import ParameterError, Params
+from .params import FIELDS, ParameterError, Params
 
 if TYPE_CHECKING:  # networkx (export) and igraph (GraphML import) are imported where used
     import networkx as nx
@@ -71,6 +72,8 @@ if TYPE_CHECKING:  # networkx (export) and igraph (GraphML import) are imported 
 MAX_NETWORK_BYTES = 300_000_000
 #: Network modes (``network.mode``).
 MODES = ("generated", "whole", "surveyed")
+#: Most people a network file may hold: organisation.staff's own bound (a trust is at most this many staff).
+MAX_PEOPLE = int(FIELDS["organisation.staff"].hi)
 ROLE_CODE = {name: code for code, name in enumerate(ROLE_NAMES)}
 _ALLOWED_ROLES = ", ".join(repr(r) for r in ROLE_NAMES) + " (or empty for frontline)"
 #: Column names accepted for a tie's weight, first found wins.
@@ -169,6 +172,10 @@ def _read_bytes(path: Path, key: str, kind: str) -> bytes:
                                f"of at most {MAX_NETWORK_BYTES:,} bytes")
     if not data.strip():
         raise NetworkFileError(f"{path}: {key}: the file is empty; allowed is {kind} with a header row and data")
+    nul = data.find(b"\x00")
+    if nul >= 0:  # UTF-16 or UTF-32 without a byte-order mark is valid "UTF-8" byte for byte, NULs and all
+        raise NetworkFileError(f"{path}: {key}: a NUL byte at offset {nul} (UTF-16 or binary data?); "
+                               f"allowed is {kind} in UTF-8")
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -186,11 +193,12 @@ def _file_kind(path: Path, key: str) -> str:
     raise _fail(path, key, path.name, "a .csv edge list (with network.nodes, a node table .csv) or a .graphml file")
 
 
-def _read_csv(path: Path, key: str, kind: str, required: tuple[str, ...]) -> pd.DataFrame:
+def _read_csv(path: Path, key: str, kind: str, required: tuple[str, ...], max_rows: int | None = None) -> pd.DataFrame:
     data = _read_bytes(path, key, kind)
     try:
         # utf-8-sig: a spreadsheet's "CSV UTF-8" export starts with a byte-order mark
-        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig")
+        df = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig",
+                         nrows=None if max_rows is None else max_rows + 1)  # one more says "too many"
     except pd.errors.EmptyDataError:
         raise NetworkFileError(f"{path}: {key}: the file is empty; allowed is {kind} with a header row and data") from None
     except (pd.errors.ParserError, ValueError) as exc:
@@ -202,7 +210,14 @@ def _read_csv(path: Path, key: str, kind: str, required: tuple[str, ...]) -> pd.
         raise _fail(path, "header", ",".join(df.columns), f"{kind} with the columns {', '.join(required)}")
     if df.empty:
         raise NetworkFileError(f"{path}: {key}: no data rows; allowed is {kind} with at least one row")
+    if max_rows is not None and len(df) > max_rows:
+        raise _too_many(path, key, f"more than {max_rows:,} rows")
     return df.apply(lambda col: col.str.strip())
+
+
+def _too_many(path: Path, key: str, what: str) -> NetworkFileError:
+    return NetworkFileError(f"{path}: {key}: {what} (people); allowed is at most {MAX_PEOPLE:,} people, "
+                            "the bound of organisation.staff")
 
 
 def _line(i: int) -> str:
@@ -299,7 +314,7 @@ def _pathway_labels(df: pd.DataFrame) -> np.ndarray | None:
 def read_csv_network(edges: Path, nodes: Path) -> NetworkData:
     """An edge list (source, target[, weight]) and a node table (id, unit, directorate[, role, pathway])."""
     kind_n = "a node table CSV (columns id, unit, directorate; optional role, pathway)"
-    nd = _read_csv(nodes, "network.nodes", kind_n, ("id", "unit", "directorate"))
+    nd = _read_csv(nodes, "network.nodes", kind_n, ("id", "unit", "directorate"), max_rows=MAX_PEOPLE)
     ids = nd["id"].to_numpy(dtype=object).astype(str)
     unit = nd["unit"].to_numpy(dtype=object).astype(str)
     directorate = nd["directorate"].to_numpy(dtype=object).astype(str)
@@ -338,6 +353,45 @@ def read_csv_network(edges: Path, nodes: Path) -> NetworkData:
 _XML_DECL = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
 
 
+_NODE_TAG = re.compile(rb"<node[\s/>]")
+_KEY_TAG = re.compile(rb"<key\b[^>]*>(?:\s*<default>([^<]*)</default>)?")
+
+
+def _attr(tag: bytes, name: bytes) -> bytes | None:
+    m = re.search(rb"\b" + re.escape(name) + rb"""\s*=\s*["']([^"']*)["']""", tag)
+    return m.group(1) if m else None
+
+
+def _check_weight_text(path: Path, data: bytes) -> None:
+    """Refuse a weight written as NaN: igraph reads it as NaN, the same as a weight left out (which means 1).
+
+    The CSV reader refuses "nan"; here the text of every weight ``<data>``
+    (and a weight key's ``<default>``) is read from the bytes themselves."""
+    for key in _KEY_TAG.finditer(data):
+        name = (_attr(key.group(0), b"attr.name") or b"").decode("utf-8", "replace")
+        kid = _attr(key.group(0), b"id")
+        if name not in WEIGHT_COLUMNS or kid is None:
+            continue
+        if key.group(1) is not None and _is_nan_text(key.group(1)):
+            raise _fail(f'{path}: <key id="{kid.decode("utf-8", "replace")}"> <default>', name,
+                        key.group(1).decode("utf-8", "replace").strip(), "a number >= 0")
+        pattern = rb"""<data\s[^>]*\bkey\s*=\s*["']""" + re.escape(kid) + rb"""["'][^>]*>([^<]*)</data>"""
+        for m in re.finditer(pattern, data):
+            if _is_nan_text(m.group(1)):
+                edge = data.rfind(b"<edge", 0, m.start())
+                tag = data[edge:data.find(b">", edge) + 1] if edge >= 0 else b""
+                src, dst = (html.unescape((_attr(tag, a) or b"?").decode("utf-8", "replace")) for a in (b"source", b"target"))
+                raise _fail(f'{path}: <edge source="{src}" target="{dst}">', name,
+                            m.group(1).decode("utf-8", "replace").strip(), "a number >= 0")
+
+
+def _is_nan_text(text: bytes) -> bool:
+    try:
+        return math.isnan(float(text.strip() or b"0"))
+    except ValueError:
+        return False  # not a number at all: the reader refuses it with the edge named
+
+
 def _parse_graphml(path: Path, data: bytes):
     """GraphML to an igraph Graph (its C reader), after refusing a DTD and any encoding but UTF-8.
 
@@ -359,6 +413,10 @@ def _parse_graphml(path: Path, data: bytes):
             raise _fail(f"{path}: offset {at}", "XML", marker.decode(), f"{kind}: a DTD or entity declaration is refused")
     if b"<graphml" not in data[:5000]:
         raise _fail(path, "root element", data.lstrip()[:20].decode("utf-8", "replace"), f"{kind}: a <graphml> document")
+    for k, _ in enumerate(_NODE_TAG.finditer(data)):  # counted before igraph builds a graph of them all
+        if k >= MAX_PEOPLE:
+            raise _too_many(path, "network.file", f"more than {MAX_PEOPLE:,} <node> elements")
+    _check_weight_text(path, data)
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "network.graphml"
         copy.write_bytes(data)
@@ -788,7 +846,24 @@ def _exclusive_write(path: Path, write) -> None:
         write(tmp)
         os.link(tmp, path)  # fails if path exists: nothing is overwritten
     finally:
-        tmp.unlink(missing_ok=True)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only folder refuses even this: the write's own error is the one to report
+            pass
+
+
+#: Characters XML 1.0 cannot hold (even as &#N;), and \r, which a reader turns into \n.
+_NOT_XML = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _check_xml_text(g: nx.DiGraph, out: Path) -> None:
+    """Refuse a GraphML export that GraphML cannot hold: a label (an imported id) with a control character
+    would be written as a file no reader, `spread` included, can read back."""
+    for i, attrs in g.nodes(data=True):
+        for name, v in attrs.items():
+            if isinstance(v, str) and _NOT_XML.search(v):
+                raise _fail(f"--out {out}: node {i}", name, v, "text without control characters for GraphML "
+                            "(XML 1.0 cannot hold them); write --out FILE.csv instead, which keeps them")
 
 
 def write_graph(g: nx.DiGraph, out: Path) -> list[Path]:
@@ -797,6 +872,7 @@ def write_graph(g: nx.DiGraph, out: Path) -> list[Path]:
 
     targets = export_targets(out)
     if out.suffix.lower() == ".graphml":
+        _check_xml_text(g, out)
         _exclusive_write(out, lambda p: nx.write_graphml(g, p))
         return targets
     nodes = pd.DataFrame([{"id": i, **a} for i, a in g.nodes(data=True)])

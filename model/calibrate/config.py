@@ -41,6 +41,7 @@ from typing import Any
 from model import inputs
 from model.data import EXPERIMENT_DIR
 from model.params import FIELDS, ParameterError, Params, load_scenario, resolve_path
+from model.network_io import read_for
 from model.calibrate.targets import Statistic, StatisticError, parse_statistic
 
 PRIORS = ("uniform", "log-uniform", "beta", "normal")
@@ -64,6 +65,8 @@ TARGET_KEYS = {"name", "scenario", "versus", "observed", "interval", "at_least",
                "tolerance", "pattern", "fit", "outcome", "series", "network", "survey", "statistic", "week", "when",
                "regimes", "divide_by"}
 SCENARIO_KEYS = {"scenario", "set"}
+#: The largest target weight: the distance divides by the fitted weights' sum, which must stay finite.
+MAX_WEIGHT = 1e6
 #: What --quick keeps of a calibration: enough to show the machinery end to end in under 2 minutes.
 QUICK = {"population": 4, "generations": 2, "replicates": 1, "draws": 3, "predictive_replicates": 1}
 
@@ -281,6 +284,7 @@ def load_calibration(name_or_path: str | Path, quick: bool = False) -> Calibrati
     arms = _arms(where, doc["scenarios"])
     priors = _priors(where, doc["parameters"], arms)
     targets = _targets(where, doc["targets"], arms)
+    _check_horizons(where, targets, arms, priors, weeks)
     if quick:
         pop, gens, reps = min(pop, QUICK["population"]), min(gens, QUICK["generations"]), QUICK["replicates"]
         draws, preps = min(draws, QUICK["draws"]), QUICK["predictive_replicates"]
@@ -308,7 +312,7 @@ def _arms(where: str, doc: Any) -> tuple[Arm, ...]:
             source = str(Path(where).parent / source)  # a scenario beside the calibration file
         arm = Arm(alias, source, dict(overrides))
         try:
-            arm.params()
+            read_for(arm.params())  # a network file the scenario names is read (and cached) before any folder
         except ParameterError as exc:
             raise CalibrationError(f"{where}: {key}: {exc}") from None
         arms.append(arm)
@@ -446,8 +450,8 @@ def _targets(where: str, doc: Any, arms: tuple[Arm, ...]) -> tuple[Target, ...]:
         if not _number(scale) or scale <= 0:
             raise CalibrationError(f"{where}: {k}.scale = {_fmt(scale)}: allowed is a number > 0")
         weight = body.get("weight", 1.0)
-        if not _number(weight) or weight < 0:
-            raise CalibrationError(f"{where}: {k}.weight = {_fmt(weight)}: allowed is a number >= 0")
+        if not _number(weight) or not 0 <= weight <= MAX_WEIGHT:
+            raise CalibrationError(f"{where}: {k}.weight = {_fmt(weight)}: allowed is a number from 0 to {MAX_WEIGHT:g}")
         tol = body.get("tolerance", scale if observed is not None else 0.0)
         if not _number(tol) or tol < 0:
             raise CalibrationError(f"{where}: {k}.tolerance = {_fmt(tol)}: allowed is a number >= 0")
@@ -466,4 +470,33 @@ def _targets(where: str, doc: Any, arms: tuple[Arm, ...]) -> tuple[Target, ...]:
                           float(tol), pattern, fit))
     if not any(t.fit for t in out):
         raise CalibrationError(f"{where}: targets: every target has fit = false; allowed is at least one in the fit")
+    if not any(t.fit and t.weight > 0 for t in out):
+        raise CalibrationError(f"{where}: targets: every fitted target has weight = 0; allowed is at least one "
+                               "with weight > 0 (the distance would be 0 for every particle)")
     return tuple(out)
+
+
+def _check_horizons(where: str, targets: tuple[Target, ...], arms: tuple[Arm, ...], priors: tuple[Prior, ...],
+                    weeks: int | None) -> None:
+    """A target whose statistic its scenario's horizon never reaches is refused: it would be NaN in every run
+    (the survey after the last week, a series read at a week past it), and a NaN distance stops pyabc."""
+    for i, t in enumerate(targets):
+        st = t.statistic
+        if st.kind != "survey" and not (st.kind == "series" and st.statistic == "at"):
+            continue
+        for alias in (t.scenario, t.versus):
+            if alias is None:
+                continue
+            arm = next(a for a in arms if a.alias == alias)
+            moved = {p.key for p in priors if p.applies_to(alias)} & {"run.weeks", "outputs.survey_week"}
+            if moved:
+                continue  # a fitted horizon or survey week: some particles reach it
+            params = arm.params()
+            horizon = weeks or params.run.weeks
+            need = params.outputs.survey_week if st.kind == "survey" else st.week
+            if need > horizon:
+                what = f"survey = {st.name!r}: the survey is taken in week {need}" if st.kind == "survey" \
+                    else f"series = {st.name!r}, week = {need}"
+                raise CalibrationError(f"{where}: targets[{i}].{what}, but scenario {alias} runs {horizon} weeks; "
+                                       f"allowed is a week within the horizon (set weeks >= {need}"
+                                       + (" or outputs.survey_week)" if st.kind == "survey" else ")"))

@@ -220,7 +220,12 @@ class Posterior:
 
 
 def load_posterior(folder: str | Path) -> Posterior:
-    """A finished ``spread calibrate`` folder's posterior; ParameterError (one line) otherwise."""
+    """A finished ``spread calibrate`` folder's posterior; ParameterError (one line) otherwise.
+
+    Everything a draw will use is checked here, before any folder is made:
+    the manifest's parameters and scenarios, and every particle's weight and
+    values, so a damaged or hand-edited folder is one line naming the file,
+    the column or key, the value and what is allowed."""
     folder = Path(folder)
     check_manifest_file(folder, MANIFEST, ParameterError)  # a FIFO would block the read
     m = read_manifest(folder, MANIFEST)
@@ -230,7 +235,75 @@ def load_posterior(folder: str | Path) -> Posterior:
     if m.get("status") != "finished" or not (folder / "posterior.parquet").is_file():
         raise ParameterError(f"--posterior {folder}: the calibration has not finished (status {m.get('status')}); "
                              "allowed is a finished calibration (run `spread calibrate ... --resume`)")
-    return Posterior(folder, pd.read_parquet(folder / "posterior.parquet"), m)
+    params = _manifest_parameters(folder / MANIFEST, m)
+    path = folder / "posterior.parquet"
+    try:
+        particles = pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises its own classes for a damaged file; any of them is the file's fault
+        raise ParameterError(f"--posterior {path}: cannot be read as Parquet ({_first_line(e)}); "
+                             "allowed is the posterior.parquet `spread calibrate` wrote") from None
+    _check_particles(path, particles, params)
+    return Posterior(folder, particles, m)
+
+
+def _shown(v) -> str:
+    """A cell as the user would write it: ``nan``, ``-1``, ``'a'`` (not ``np.float64(nan)``)."""
+    return f"{float(v):g}" if isinstance(v, (int, float, np.number)) and not isinstance(v, bool) else repr(v)[:60]
+
+
+def _first_line(e: BaseException) -> str:
+    text = " ".join(str(e).split())
+    return text[:200] or type(e).__name__
+
+
+def _manifest_parameters(path: Path, m: dict) -> list[dict]:
+    """The manifest's ``parameters``, checked: each names a numeric scenario key and its scenario aliases."""
+    params = m.get("parameters", [])
+    arms = m.get("scenarios", {})
+    if not isinstance(arms, dict) or not all(isinstance(a, dict) and isinstance(a.get("scenario"), str)
+                                             for a in arms.values()):
+        raise ParameterError(f"--posterior {path}: scenarios = {str(arms)[:60]!r}; allowed is a table of "
+                             "alias = {scenario = NAME, set = {...}} as `spread calibrate` writes it")
+    if not isinstance(params, list):
+        raise ParameterError(f"--posterior {path}: parameters = {str(params)[:60]!r}; allowed is a list of "
+                             "{name, key, scenarios} tables as `spread calibrate` writes it")
+    for i, p in enumerate(params):
+        if not (isinstance(p, dict) and isinstance(p.get("name"), str) and isinstance(p.get("key"), str)
+                and isinstance(p.get("scenarios", []), list)
+                and all(isinstance(a, str) for a in p.get("scenarios", []))):
+            raise ParameterError(f"--posterior {path}: parameters[{i}] = {str(p)[:60]!r}; allowed is a table "
+                                 "{name = TEXT, key = SECTION.KEY, scenarios = [ALIAS, ...]}")
+        f = FIELDS.get(p["key"])
+        if f is None or f.kind not in ("int", "float"):
+            what = "unknown parameter" if f is None else f"a {f.kind}"
+            raise ParameterError(f"--posterior {path}: parameters[{i}].key = {p['key'][:60]!r} ({what}); "
+                                 "allowed is a numeric parameter (see `spread params`)")
+    return params
+
+
+def _check_particles(path: Path, particles: pd.DataFrame, params: list[dict]) -> None:
+    """At least one particle; weights finite, non-negative, not all zero; each fitted column numeric in range."""
+    if len(particles) == 0:
+        raise ParameterError(f"--posterior {path}: holds 0 particles; allowed is at least one")
+    for col in ["weight"] + [p["name"] for p in params]:
+        if col not in particles.columns:
+            raise ParameterError(f"--posterior {path}: has no column {col!r}; allowed is the posterior.parquet "
+                                 "`spread calibrate` wrote (a weight column and one per fitted parameter)")
+    w = pd.to_numeric(particles["weight"], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        raise ParameterError(f"--posterior {path}: weight = {_shown(particles['weight'].iloc[int(np.argmax(bad))])} "
+                             f"(row {int(np.argmax(bad))}); allowed is a finite number >= 0")
+    if not np.isfinite(w.sum()) or w.sum() <= 0:
+        raise ParameterError(f"--posterior {path}: the weights sum to {w.sum():g}; allowed is a finite sum above 0")
+    for p in params:
+        f, col = FIELDS[p["key"]], particles[p["name"]]
+        x = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(x) | (x < f.lo) | (x > f.hi)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ParameterError(f"--posterior {path}: {p['name']} = {_shown(col.iloc[i])} (row {i}, sets {p['key']}); "
+                                 f"allowed is {f.allowed()}")
 
 
 def apply_draw(params: Params, draw: dict, where: str) -> Params:

@@ -188,7 +188,7 @@ def target_values(targets, means: dict[tuple[str, str], float]) -> dict[str, flo
 
 def distance(targets, values: dict[str, float]) -> float:
     """Root of the weighted mean squared gap over the fitted targets (0 when every one is met)."""
-    fitted = [t for t in targets if t.fit]
+    fitted = [t for t in targets if t.fit and t.weight > 0]  # weight 0 x an unmet (infinite) gap would be NaN
     wsum = sum(t.weight for t in fitted) or 1.0
     total = sum(t.weight * t.gap(values[t.name]) ** 2 for t in fitted)
     return float(math.sqrt(total / wsum))

@@ -68,14 +68,40 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+def _not_utf8(argv: list[str]) -> str | None:
+    """The first argument holding a byte that is not UTF-8 (Python keeps it as a lone surrogate), in one line.
+
+    Such a path or label would fail later, deep in pyarrow, matplotlib or the
+    JSON manifest; refused here, before anything is read or written."""
+    for i, arg in enumerate(argv):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as e:
+            byte = os.fsencode(arg[e.start])[:1]
+            shown = os.fsencode(arg).decode("utf-8", "backslashreplace")[:80]  # the byte as \xff
+            opt = f"argument {argv[i - 1]}" if i and argv[i - 1].startswith("-") and "=" not in argv[i - 1] \
+                else "argument"
+            return f"{opt} '{shown}': holds the byte 0x{byte.hex()}, which is not UTF-8; allowed is UTF-8 text"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """The ``spread`` command: parse ``argv``, run the subcommand, return its exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    problem = _not_utf8(sys.argv[1:] if argv is None else list(argv))
+    if problem:
+        print(f"spread: error: {problem}", file=sys.stderr)
+        return 2
+    try:
+        args = parser.parse_args(argv)  # --help and --version print here
+    except OSError as exc:
+        return _output_failed(exc)
     main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a full or failing stdout (`> /dev/full`) fails here, inside the handlers, not at exit
+        return code
     except ParameterError as exc:
         print(f"spread: error: {exc}", file=sys.stderr)
         return 2
@@ -88,9 +114,32 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `spread params | head`: the reader left; say nothing more
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as exc:
+        return _output_failed(exc)
     finally:
         if main_thread:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _output_failed(exc: OSError) -> int:
+    """One line and exit 1 when ``exc`` came from standard output (`spread params > /dev/full`); else re-raise."""
+    if not _stdout_failed():
+        raise exc
+    # the rest of the output goes nowhere, so Python's own flush at exit does not fail again
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"spread: error: cannot write the output to standard output ({exc.strerror or exc})", file=sys.stderr)
+    return 1
+
+
+def _stdout_failed() -> bool:
+    """Whether standard output cannot take more (after an OSError: was it the one that failed?)."""
+    try:
+        sys.stdout.flush()
+        os.fstat(sys.stdout.fileno())
+        os.write(sys.stdout.fileno(), b"")
+    except (OSError, ValueError, AttributeError):
+        return True
+    return False
 
 
 if __name__ == "__main__":  # pragma: no cover

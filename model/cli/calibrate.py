@@ -84,8 +84,10 @@ def _fit_locked(args: argparse.Namespace, cal, out: Path) -> int:
     try:
         clear_debris(out)  # temporary files of a killed calibration
         start_manifest(out, cal, sys.argv[1:])
-    except OSError as e:
-        raise resource_error(e, out) from e
+    except OSError as e:  # a read-only or full disk: say so in one line, and leave no folder made here
+        if not args.resume:
+            _remove_new_folder(out)
+        raise resource_error(e, out) from None
     handle = make_executor(args.workers, args.scheduler)
     workers = f"{handle.workers} {handle.kind} worker(s)"
 
@@ -173,3 +175,13 @@ def run_and_write(cal, out: Path, executor, log, workers: str, n_workers: int | 
     finish_manifest(out, cal, files, generations_done=len(rep.generations), stopped=rep.stopped,
                     elapsed_s=round(rep.elapsed_s, 1), particles_simulated=rep.simulations, workers=workers)
     return {"summary": summary, "generations": rep.generations, "patterns": patterns, "predictive": per_draw}
+
+
+def _remove_new_folder(out: Path) -> None:
+    """Remove ``out`` if this command made it and left it empty or holding only its own run.json attempt."""
+    import shutil
+    try:
+        if out.is_dir() and not out.is_symlink() and {p.name for p in out.iterdir()} <= {"run.json", ".lock"}:
+            shutil.rmtree(out)
+    except OSError:
+        pass

@@ -11,6 +11,7 @@ never overwritten.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,6 +45,9 @@ def cmd_network(args: argparse.Namespace) -> int:
             raise NetworkFileError(f"--out: {t}: the file exists; allowed is a new file (this command never overwrites)")
         if not t.parent.is_dir():
             raise NetworkFileError(f"--out: {t}: no folder {t.parent}; allowed is a file in an existing folder")
+        if not os.access(t.parent, os.W_OK):  # a read-only disk says so here too, before the model is built
+            raise NetworkFileError(f"--out: {t}: the folder {t.parent} cannot be written; allowed is a file in a "
+                                   "folder you can write")
     if args.week > params.run.weeks:  # the horizon shapes the forum schedule: run the scenario's own
         raise NetworkFileError(f"--week = {args.week}: allowed is a week from 0 to the scenario's run.weeks ({params.run.weeks})")
     data = read_for(params)
@@ -53,7 +57,11 @@ def cmd_network(args: argparse.Namespace) -> int:
     while model.week < args.week:
         model.step()
     g = model.network_graph()
-    written = write_graph(g, args.out)
+    try:
+        written = write_graph(g, args.out)
+    except OSError as e:  # read-only folder, full disk, quota: nothing is left behind (write_graph)
+        from model.results_folder import resource_error
+        raise resource_error(e, args.out) from None
     print(f"{params.trust.label}: {g.number_of_nodes()} staff, {g.number_of_edges()} live ties in week {model.week} "
           f"(seed {args.seed}) -> {', '.join(map(str, written))}")
     return 0

@@ -78,9 +78,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_analyse(args: argparse.Namespace) -> int:
     """Draw the analysis of a sweep's results folder."""
     from model.sweeps.analysis import AnalysisError, analyse
+    from model.sweeps.store import SweepError
     try:
         written = analyse(args.dir, out=args.out, overwrite=args.overwrite)
-    except AnalysisError as e:
+    except (AnalysisError, SweepError) as e:  # SweepError: a damaged weekly part, read while drawing
         print(str(e), file=sys.stderr)
         return 2
     print(f"analysis: {len(written)} files in {written[0].parent if written else args.dir}")

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from model.sweeps.store import ANALYSIS_MANIFEST, PARAM_PREFIX, read_runs, read_weekly
+from model.sweeps.store import ANALYSIS_MANIFEST, PARAM_PREFIX, SweepError, read_runs, read_weekly
 from model.intervals import sd, t_interval, wilson
 from model.outputs import outcome_range
 
@@ -96,7 +96,7 @@ def analyse(src: str | Path, out: str | Path | None = None, log: Callable[[str],
     mpath = src / "manifest.json"
     if not mpath.is_file():
         raise AnalysisError(f"{src}: no manifest.json here (allowed: a folder written by `spread sweep`)")
-    manifest = json.loads(mpath.read_text())
+    manifest = _read_manifest(mpath)
     exp = manifest["experiment"]
     from model.sweeps.design import ExperimentError, extras_needed, require_extra
     try:  # a missing extra is one line before anything is drawn
@@ -106,7 +106,10 @@ def analyse(src: str | Path, out: str | Path | None = None, log: Callable[[str],
         raise AnalysisError(e.lines[0]) from None
     overwrite = overwrite or out is None
     out = Path(out) if out else src / "analysis"
-    df = read_runs(src)
+    try:
+        df = read_runs(src)
+    except SweepError as e:
+        raise AnalysisError(str(e)) from None
     if df.empty:
         raise AnalysisError(f"{src}: no finished runs to analyse")
     check_target(out, "analyse", overwrite, manifest=ANALYSIS_MANIFEST)
@@ -116,6 +119,34 @@ def analyse(src: str | Path, out: str | Path | None = None, log: Callable[[str],
         (tmp / ANALYSIS_MANIFEST).write_text(json.dumps({"source": str(src)}))
     log(f"analysis of {src}: {len(ctx.written)} files in {out}")
     return [out / p.relative_to(tmp) for p in ctx.written]
+
+
+#: What the analysis reads of a sweep's manifest.json, and of its "experiment" table, with each one's type.
+_MANIFEST_SHAPE = {"name": str, "n_points": int, "reps": int, "n_runs": int, "experiment": dict}
+_EXPERIMENT_SHAPE = {"varied_keys": list, "varied": list, "points": list, "sampler": str, "scenario": str,
+                     "seed": int}
+_KIND_WORDS = {str: "string", int: "integer", list: "list", dict: "table"}
+
+
+def _read_manifest(mpath: Path) -> dict:
+    """A sweep's manifest.json, checked for what the analysis reads; AnalysisError (one line) otherwise."""
+    allowed = "allowed: the manifest.json `spread sweep` wrote"
+    try:
+        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise AnalysisError(f"{mpath}: not readable JSON ({' '.join(str(e).split())[:120]}) ({allowed})") from None
+    if not isinstance(manifest, dict):
+        raise AnalysisError(f"{mpath}: holds a {type(manifest).__name__}, not a JSON object ({allowed})")
+    for table, shape in ((manifest, _MANIFEST_SHAPE), (manifest.get("experiment"), _EXPERIMENT_SHAPE)):
+        for key, kind in shape.items():
+            if not isinstance(table.get(key), kind) or isinstance(table.get(key), bool):
+                where = key if table is manifest else f"experiment.{key}"
+                raise AnalysisError(f"{mpath}: {where} = {json.dumps(table.get(key))[:60]}: allowed is a "
+                                    f"{_KIND_WORDS[kind]} as `spread sweep` writes it")
+    if not isinstance(manifest.get("analyses") or {}, dict):
+        raise AnalysisError(f"{mpath}: analyses = {json.dumps(manifest['analyses'])[:60]}: allowed is a table "
+                            "of analyses (docs/SWEEPS.md)")
+    return manifest
 
 
 def _analyse_into(ctx: _Ctx, src: Path, manifest: dict, exp: dict, df: pd.DataFrame) -> None:

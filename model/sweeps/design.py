@@ -689,6 +689,7 @@ def _check_against_scenario(c: _Checker, exp: Experiment, eng) -> None:
 def _check_points(c: _Checker, exp: Experiment, eng, cap: int = 20000) -> None:
     """Every design point (up to cap) must pass the model's validation."""
     bases = {}
+    networks: dict = {}
     seen_err = 0
     for i, p in enumerate(exp.points[:cap]):
         s = p["scenario"]
@@ -698,15 +699,42 @@ def _check_points(c: _Checker, exp: Experiment, eng, cap: int = 20000) -> None:
             except Exception as e:
                 c.err(f"points[{i}].scenario", s, f"scenario does not load: {_oneline(e)}", "a scenario name or path")
                 return
+        where = f"points[{i}]" + (f" ({p['name']})" if p.get("name") else "")
         try:
-            bases[s].with_values({**exp.fixed, **p["values"]})
+            params = bases[s].with_values({**exp.fixed, **p["values"]})
         except eng.ParameterError as e:
-            where = f"points[{i}]" + (f" ({p['name']})" if p.get("name") else "")
             c.err(where, p["values"], _oneline(e), "values the scenario accepts")
             seen_err += 1
             if seen_err >= 5:
                 c.errors.append(f"{exp.path}: further point errors not shown")
                 return
+            continue
+        problem = _network_problem(params, networks)
+        if problem:
+            c.err(where, p["scenario"], problem, "a scenario whose network files the model can read")
+            return
+
+
+def _network_problem(params, seen: dict) -> str | None:
+    """The first line of the error reading the network files ``params`` name, or None (read once per file set).
+
+    Every run would raise it, so it belongs with the file's checks, before
+    the results folder is made; another engine's parameters are not read."""
+    from model.params import Params
+
+    net = getattr(params, "network", None) if isinstance(params, Params) else None
+    if net is None or net.mode == "generated":
+        return None
+    key = (net.mode, net.file, net.nodes)
+    if key not in seen:
+        from model.network_io import read_for
+        from model.params import ParameterError
+        try:
+            read_for(params)
+            seen[key] = None
+        except ParameterError as e:
+            seen[key] = _oneline(e)
+    return seen[key]
 
 
 def _oneline(e: BaseException) -> str:

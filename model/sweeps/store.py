@@ -112,7 +112,11 @@ class Store:
         done: set[str] = set()
         parts = sorted(self.runs_dir.glob("part-*.parquet"))
         for part in parts:
-            keys = pq.read_table(part, columns=["run_key"]).column("run_key").to_pylist()
+            try:
+                keys = read_part(part, ["run_key"]).column("run_key").to_pylist()
+            except SweepError:
+                self.close()
+                raise
             dup = done.intersection(keys)
             if dup:  # cannot happen with one writer; refuse rather than double count
                 raise SweepError(f"{part}: runs already in another part: {sorted(dup)[:3]}")
@@ -265,14 +269,32 @@ def _normalise(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def _damaged(part: Path, e: BaseException) -> SweepError:
+    text = " ".join(str(e).split()).replace(f"Could not open Parquet input source '{part}': ", "")
+    text = text[:160] or type(e).__name__
+    return SweepError(f"{part}: not a readable Parquet part ({text}); allowed is a part `spread sweep` wrote "
+                      "(move it away and run the sweep with --resume to redo its runs)")
+
+
+def read_part(part: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet part; a damaged or truncated one is a one-line SweepError naming it."""
+    try:
+        return pq.read_table(part, columns=columns)
+    except (OSError, pa.ArrowException) as e:  # ArrowInvalid for garbage or a truncated footer
+        raise _damaged(part, e) from None
+
+
 def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """All finished runs of a results folder, sorted by (point, rep)."""
     parts = sorted((Path(out) / "runs").glob("part-*.parquet"))
     frames = []
     for part in parts:
-        names = pq.read_schema(part).names
+        try:
+            names = pq.read_schema(part).names
+        except (OSError, pa.ArrowException) as e:
+            raise _damaged(part, e) from None
         cols = None if columns is None else [c for c in columns if c in names]
-        frames.append(pq.read_table(part, columns=cols).to_pandas())
+        frames.append(read_part(part, cols).to_pandas())
     if not frames:
         return pd.DataFrame(columns=columns or META_COLUMNS)
     df = pd.concat(frames, ignore_index=True)
@@ -290,7 +312,7 @@ def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame
 def read_weekly(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Every weekly part of a sweep's folder as one table, sorted by point, replicate and week."""
     parts = sorted((Path(out) / "weekly").glob("part-*.parquet"))
-    frames = [pq.read_table(p, columns=columns).to_pandas() for p in parts]
+    frames = [read_part(p, columns).to_pandas() for p in parts]
     if not frames:
         return pd.DataFrame()
     df = pd.concat(frames, ignore_index=True)

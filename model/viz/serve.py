@@ -38,8 +38,49 @@ def exposure_warning(host: str, port: int) -> str | None:
             "and it has no password; use --host 127.0.0.1 to keep it on this machine")
 
 
+def app_problem(app: str | Path) -> str | None:
+    """Why ``app`` cannot be served (one line), or None: it must be an existing Solara app ``.py`` file."""
+    p = Path(app)
+    if p.suffix != ".py" or not p.is_file():
+        what = "a folder" if p.is_dir() else ("not a .py file" if p.exists() else "no such file")
+        return f"app = {str(app)[:80]!r}: {what}; allowed is a Solara app .py file (default: the teaching app)"
+    return None
+
+
+def address_problem(host: str, port: int) -> str | None:
+    """Why host:port cannot be listened on (taken, not an address of this machine), or None.
+
+    Checked before Solara starts, whose server would log its own error and exit 3."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        with socket.socket(infos[0][0], socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(infos[0][4])
+    except (OSError, UnicodeError) as e:
+        why = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        return f"--host {host[:80]!r} --port {port}: cannot listen there ({why}); allowed is a free port on an address of this machine"
+    return None
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port from 1 to 65535, else one line."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = 0
+    if not 1 <= v <= 65535:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r}: allowed is a port number from 1 to 65535")
+    return v
+
+
 def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 8765, *, production: bool = True) -> int:
     """Serve the visualiser on host:port until interrupted (a warning first if it is not loopback-only)."""
+    problem = app_problem(app)
+    if problem:
+        print(f"spread viz: error: {problem}", file=sys.stderr)
+        return 2
     warning = exposure_warning(host, port)
     if warning:
         print(warning, file=sys.stderr, flush=True)
@@ -47,12 +88,18 @@ def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 87
     if viz_assets.missing(cache):
         # First run on a machine: fetch once from the npm registry.
         viz_assets.fill(cache)
+    problem = address_problem(host, port)
+    if problem:
+        print(f"spread viz: error: {problem}", file=sys.stderr)
+        return 2
     from solara.__main__ import cli  # noqa: PLC0415 -- after configure_environment
 
     print(f"visualiser: http://{host}:{port}/  (assets from {cache})", flush=True)
+    import click
+
     try:
         cli(build_solara_args(app, host, port, production=production), standalone_mode=False)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C or SIGTERM (click turns it into Abort): a clean stop
         pass
     return 0
 
@@ -61,7 +108,7 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     """The visualiser's options (app file, --host, --port, --dev), shared with ``spread viz``."""
     ap.add_argument("app", nargs="?", default=str(DEFAULT_APP), help="Solara app file (default: the teaching app)")
     ap.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument("--port", type=port_number, default=8765, help="port to listen on, 1 to 65535 (default 8765)")
     ap.add_argument("--dev", action="store_true", help="Solara dev mode (auto-reload) instead of --production")
 
 
