@@ -25,7 +25,7 @@ td.num{text-align:right;white-space:nowrap} .better{color:#1e8449;font-weight:bo
 .unclear{color:#666} .negligible{color:#999} img{max-width:100%;height:auto;border:1px solid #eee} .finding{margin:.5em 0 .8em}
 .box{background:#f7f9fb;border-left:4px solid #1f6fb2;padding:.6em 1em;margin:1em 0} code{font-size:.9em}
 .bottom{background:#fdf6e3;border-left:4px solid #b58900;padding:.6em 1em;margin:1em 0;font-size:1.05em}
-.small{font-size:.85em;color:#555}
+.small{font-size:.85em;color:#555} .wide{overflow-x:auto}
 """
 
 #: Resolution of embedded figures: at the page's 1,100-pixel width a 12-inch figure shows at its saved size.
@@ -65,13 +65,14 @@ def link(name: str, text: str | None = None) -> str:
 def table(df: pd.DataFrame, numeric: Iterable[str] = ()) -> str:
     """A plain table of ``df``'s cells as text; columns in ``numeric`` right-aligned."""
     num = set(numeric)
-    head = "".join(f"<th>{escape(c)}</th>" for c in df.columns)
+    # a column name like lead_time_change_rest_final may break after its underscores
+    head = "".join(f"<th>{escape(c).replace('_', '_<wbr>')}</th>" for c in df.columns)
     body = []
     for row in df.itertuples(index=False):
         cells = "".join(f"<td class='num'>{escape(v)}</td>" if c in num else f"<td>{escape(v)}</td>"
                         for c, v in zip(df.columns, row))
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+    return f"<div class='wide'><table><tr>{head}</tr>{''.join(body)}</table></div>"
 
 
 def page(title: str, body: Iterable[str]) -> str:
