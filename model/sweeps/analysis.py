@@ -371,7 +371,7 @@ def _points_figure(ctx, ok, summary, outs, categorical, varied):
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     fig.suptitle("each design point: mean with 95% interval; dots are runs", fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the title above the panels
     ctx.fig(fig, "points")
 
 

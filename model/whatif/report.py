@@ -408,33 +408,47 @@ def bottom_line(mf: pd.DataFrame) -> str:
     trusts = list(dict.fromkeys(mf.trust))
     if len(trusts) == 1:
         return trust_bottom_line(mf)
-    leader: dict[str, list[str]] = {}
-    adoption_only, none, saturated = [], [], []
+    # trusts grouped by what their leading what-if does there, so five trusts read as two or three sentences
+    groups: dict[tuple[str, str], list[tuple[str, float]]] = {}
     for t in trusts:
-        sub = mf[mf.trust == t]
-        top = _ranked(sub).iloc[0]
+        top = _ranked(mf[mf.trust == t]).iloc[0]
         if _clear_up(top, "reach"):
-            leader.setdefault(top.title, []).append(t)
+            kind, size = "reach", top.reach_diff
         elif top.reach_baseline >= 99:
-            saturated.append((t, top))
+            kind, size = ("saturated", top.adoption_diff) if _clear_up(top, "adoption") else ("saturated-none", 0.0)
         elif _clear_up(top, "adoption"):
-            adoption_only.append((t, top))
+            kind, size = "adoption", top.adoption_diff
         else:
-            none.append(t)
+            kind, size = "none", 0.0
+        groups.setdefault((kind, top.title if kind not in ("none", "saturated-none") else ""), []).append((t, size))
+
+    def where(members) -> str:
+        names = [m[0] for m in members]
+        return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    def points(members) -> str:
+        v = sorted(m[1] for m in members)
+        return f"{signed(v[0], 1)} points" if len(v) == 1 else f"{signed(v[0], 1)} to {signed(v[-1], 1)} points"
+
+    order = {"reach": 0, "adoption": 1, "saturated": 2, "saturated-none": 3, "none": 4}
     parts = []
-    for title, where in sorted(leader.items(), key=lambda kv: -len(kv[1])):
-        parts.append(f"{title} does most for reach beyond the pilots in {len(where)} of {len(trusts)} trusts "
-                     f"({', '.join(where)}).")
-    for t, top in saturated:
-        gain = (f"; the largest clear gain is in trust-wide adoption, from {top.title[0].lower() + top.title[1:]} "
-                f"({signed(top.adoption_diff, 1)} points)" if _clear_up(top, "adoption") else "")
-        parts.append(f"{t} already spreads trust-wide without any what-if{gain}.")
-    for t, top in adoption_only:
-        parts.append(f"In {t} no what-if clearly moves reach; {top.title[0].lower() + top.title[1:]} raises "
-                     f"trust-wide adoption most ({signed(top.adoption_diff, 1)} points).")
-    if none:
-        parts.append(f"In {', '.join(none)} no single what-if clearly moves reach or adoption: "
-                     f"{'it is' if len(none) == 1 else 'they are'} far from a tipping point, or the runs are too few to tell.")
+    for (kind, title), members in sorted(groups.items(), key=lambda kv: (order[kv[0][0]], -len(kv[1]))):
+        lever = title[0].lower() + title[1:] if title else ""
+        many = len(members) > 1
+        if kind == "reach":
+            parts.append(f"In {where(members)}, {lever} does most for reach beyond the pilots ({points(members)}).")
+        elif kind == "adoption":
+            parts.append(f"In {where(members)} no what-if clearly moves reach beyond the pilots; {lever} raises "
+                         f"trust-wide adoption most ({points(members)}).")
+        elif kind == "saturated":
+            parts.append(f"{where(members)} already spread{'' if many else 's'} trust-wide without any what-if; "
+                         f"there {lever} adds most to trust-wide adoption ({points(members)}).")
+        elif kind == "saturated-none":
+            parts.append(f"{where(members)} already spread{'' if many else 's'} trust-wide without any what-if, "
+                         "and no what-if clearly adds to it.")
+        else:
+            parts.append(f"In {where(members)} no single what-if clearly moves reach or adoption: "
+                         f"{'they are' if many else 'it is'} far from a tipping point, or the runs are too few to tell.")
     sizes = _sizes_phrase(mf)
     if sizes:
         parts.append(f"These are the trusts' {sizes}: their cultures at a classroom's size, not their real "
