@@ -30,7 +30,8 @@ LAYERS = {
     "model.live_network": 1,
     "model.processes": 2, "model.params": 3, "model.network_io": 3, "model.agents": 3, "model.outputs": 3, "model.trust": 4, "model.batch": 4,
     # running it and writing what it gives
-    "model.runner": 5, "model.pool": 5, "model.survey": 3, "model.report": 5, "model.figures": 5,
+    "model.runner": 5, "model.pool": 5, "model.survey": 3, "model.report": 5, "model.report_page": 5,
+    "model.figures": 5,
     # what users run on top
     "model.sweeps": 6, "model.whatif": 6, "model.calibrate": 6, "model.viz": 7, "model.cli": 8,
     "model": 9, "model.__main__": 9,

@@ -33,12 +33,17 @@
 #
 # This file is plain text in jupytext's percent format. Open it as a
 # notebook with `jupytext --to notebook docs/tutorial/tutorial.py` (or the
-# jupytext extension in Jupyter), or run it as a script. The test suite
-# runs it (tests/test_tutorial.py), so every cell works with the code it
+# jupytext extension in Jupyter), or run it as a script:
+# `python docs/tutorial/tutorial.py --out tutorial-output` prints every
+# table and saves every figure as a PNG in that folder (without `--out`, a
+# new temporary folder it names on its first line). The test suite runs it
+# both ways (tests/test_tutorial.py), so every cell works with the code it
 # ships with.
 
 # %%
+import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -50,10 +55,38 @@ import pandas as pd
 import model
 from model import TrustModel, load_scenario
 
-# Everything this notebook writes goes into one new folder of its own.
-OUT = Path(os.environ.get("SPREAD_TUTORIAL_OUT") or tempfile.mkdtemp(prefix="spread-tutorial-"))
+# In Jupyter a table shows as the cell's result and a figure inline; run as a
+# script, `show` prints the table and `save` writes the figure to OUT.
+IN_NOTEBOOK = "ipykernel" in sys.modules
+out_arg = None
+if not IN_NOTEBOOK:
+    parser = argparse.ArgumentParser(description="The improvement-spread tutorial, run as a script.")
+    parser.add_argument("--out", type=Path, help="folder for its files and figures (default: a new temporary one)")
+    out_arg = parser.parse_args().out
+
+# Everything this notebook writes goes into one folder of its own.
+OUT = out_arg or Path(os.environ.get("SPREAD_TUTORIAL_OUT") or tempfile.mkdtemp(prefix="spread-tutorial-"))
+OUT.mkdir(parents=True, exist_ok=True)
 WORKERS = min(2, os.cpu_count() or 1)
 print(f"improvement-spread {model.__version__}; writing to {OUT}")
+
+
+def show(table):
+    """The table as the cell's output in Jupyter; printed in full when run as a script."""
+    if IN_NOTEBOOK:
+        from IPython.display import display
+        display(table)
+    else:
+        print(table.to_string() if hasattr(table, "to_string") else table, end="\n\n")
+
+
+def save(fig, name: str) -> None:
+    """Write the figure to OUT/NAME.png (it still shows inline in Jupyter); say where when run as a script."""
+    path = OUT / f"{name}.png"
+    fig.savefig(path, dpi=120)
+    if not IN_NOTEBOOK:
+        print(f"figure: {path}")
+        plt.close(fig)
 
 # %% [markdown]
 # ## 1. One trust, week by week
@@ -73,7 +106,7 @@ trust = TrustModel(params, rng=1)
 for _ in range(52):
     trust.step()
 weekly = trust.weekly_frame()
-weekly[["week", "adoption_pilot", "adoption_rest", "reach", "lead_time_change_pilot", "attention"]].iloc[::13]
+show(weekly[["week", "adoption_pilot", "adoption_rest", "reach", "lead_time_change_pilot", "attention"]].iloc[::13])
 
 # %% [markdown]
 # Staff are Mesa agents, so the usual Mesa tools work on them; the
@@ -95,6 +128,7 @@ ax.set_ylabel("share")
 ax.legend(fontsize=8)
 ax.set_title(params.trust.label + ", one run")
 fig.tight_layout()
+save(fig, "1_one_run")
 
 # %% [markdown]
 # ## 2. The network
@@ -105,8 +139,8 @@ fig.tight_layout()
 
 # %%
 stats = pd.Series(trust.network_start)
-stats[["staff", "arcs", "density", "reciprocity_arcs", "one_directional_share", "clustering_mean",
-       "mean_in_degree", "cross_unit_ties_per_person", "largest_component_share"]]
+show(stats[["staff", "arcs", "density", "reciprocity_arcs", "one_directional_share", "clustering_mean",
+            "mean_in_degree", "cross_unit_ties_per_person", "largest_component_share"]])
 
 # %% [markdown]
 # A picture of the live ties at the start, coloured by unit (drawn
@@ -124,6 +158,7 @@ nx.draw_networkx_nodes(G, pos, ax=ax, node_size=8, node_color=trust.org.unit_of,
 ax.set_title(f"{params.trust.label}: {G.number_of_edges():,} ties among {trust.n} staff")
 ax.axis("off")
 fig.tight_layout()
+save(fig, "2_network")
 
 # %% [markdown]
 # ## 3. Two trusts over replicates
@@ -149,8 +184,8 @@ for name in ("sash-teaching", "bhr-teaching"):
         rows.append({"trust": p.trust.label, "outcome": col, "mean": mean, "ci95_low": lo, "ci95_high": hi})
     rows.append({"trust": p.trust.label, "outcome": "runs trust-wide",
                  "mean": float((summary.regime == "trust-wide").sum())})
-table = pd.DataFrame(rows).pivot(index="outcome", columns="trust")
-table.round(3)
+table = pd.DataFrame(rows).set_index(["trust", "outcome"])  # one row per trust and outcome: narrow enough to print
+show(table.round(3))
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 3))
@@ -164,6 +199,7 @@ ax.set_ylabel("adoption outside the pilots")
 ax.set_title(f"median and 10-90% of {REPS} runs")
 ax.legend(fontsize=8)
 fig.tight_layout()
+save(fig, "3_two_trusts")
 
 # %% [markdown]
 # ## 4. A small sweep and its regime map
@@ -197,16 +233,24 @@ experiment = experiment_from_dict({
 # `if __name__ == "__main__":` (or use `spread sweep`).
 report = run_sweep(experiment, out=OUT / "sweep", workers=1, progress=False, log=lambda msg: None)
 print(f"{report.total} runs, complete: {report.complete}")
-sorted(p.name for p in (OUT / "sweep" / "analysis").iterdir())
+show(sorted(p.name for p in (OUT / "sweep" / "analysis").iterdir()))
 
 # %%
 regimes = pd.read_csv(OUT / "sweep" / "analysis" / "regime_map.csv")
-regimes[["network.cross_unit_ties", "leadership.commitment", "n", "share_spread", "share_local"]]
+show(regimes[["network.cross_unit_ties", "leadership.commitment", "n", "share_spread", "share_local"]])
+
+# %% [markdown]
+# `spread analyse` (run by the sweep) also wrote `report.html`, one page
+# that opens with each design point's results and embeds its figures, and
+# `report.md`, the same with links to the figures beside it.
 
 # %%
-from IPython.display import Image
+if IN_NOTEBOOK:
+    from IPython.display import Image, display
 
-Image(filename=str(OUT / "sweep" / "analysis" / "regime_map.png"))
+    display(Image(filename=str(OUT / "sweep" / "analysis" / "regime_map.png")))
+else:
+    print(f"figure: {OUT / 'sweep' / 'analysis' / 'regime_map.png'}; report: {OUT / 'sweep' / 'analysis' / 'report.html'}")
 
 # %% [markdown]
 # In a 600-staff trust the boundary is set by commitment: with few units,
@@ -231,7 +275,7 @@ from model.whatif.compare import compare
 (bhr,) = compare(["bhr-teaching"], ["stable-leadership", "all-recommendations"], reps=REPS, seed=3,
                  workers=WORKERS)
 cols = ["what_if", "label", "baseline_mean", "what_if_mean", "difference", "ci_low", "ci_high"]
-bhr.rows[bhr.rows.outcome.isin(["trustwide", "reach_final"])][cols].round(1)
+show(bhr.rows[bhr.rows.outcome.isin(["trustwide", "reach_final"])][cols].round(1))
 
 # %% [markdown]
 # One lever alone leaves BHR where it was; the recommendations together tip
@@ -260,7 +304,7 @@ for name, col in (("managers-involved", "lead_time_change_rest_final"), ("aligne
     for how, iv in (("paired", paired_t_interval(base, arm)), ("unpaired", welch_interval(base, arm))):
         rows.append({"what_if": name, "outcome": col, "interval": how, "difference": iv.estimate,
                      "ci95_low": iv.low, "ci95_high": iv.high})
-pd.DataFrame(rows).round(3)
+show(pd.DataFrame(rows).round(3))
 
 # %% [markdown]
 # ## 6. The kernel against a classic model
@@ -311,6 +355,7 @@ ax.set_xlabel("step")
 ax.set_ylabel("adopted share")
 ax.legend(fontsize=8)
 fig.tight_layout()
+save(fig, "6_contagion")
 
 # %% [markdown]
 # ## Where next

@@ -48,6 +48,8 @@ class _Ctx:
         self.src, self.out, self.log = src, out, log
         self.written: list[Path] = []
         self.notes: list[str] = []
+        self.headline: pd.DataFrame | None = None  # the report's opening table (``_headline``)
+        self.headline_note = ""
 
     def csv(self, df: pd.DataFrame, name: str):
         p = self.out / f"{name}.csv"
@@ -179,6 +181,7 @@ def _analyse_into(ctx: _Ctx, src: Path, manifest: dict, exp: dict, df: pd.DataFr
         if "timeseries" in analyses:
             _timeseries(ctx, src, ok, exp, varied, analyses["timeseries"])
     _report(ctx, manifest, df)
+    _report_html(ctx, manifest, df)
 
 
 def _default_analyses(exp, varied, categorical, weekly) -> dict:
@@ -221,6 +224,7 @@ def _summary(ctx, ok, exp, varied, numeric, categorical, opts):
     summary = pd.DataFrame(rows)
     if len(summary):
         ctx.csv(summary, "summary")
+    ctx.headline, ctx.headline_note = _headline(ok, summary, keys, varied, [o for o in outs if o in numeric][:6])
     # categorical outcomes: share of each label, Wilson intervals
     crow = []
     for c in categorical:
@@ -239,6 +243,97 @@ def _summary(ctx, ok, exp, varied, numeric, categorical, opts):
     n_points = ok["point"].nunique()
     if n_points <= 40 and len(summary):
         _points_figure(ctx, ok, summary, outs, categorical, varied)
+
+
+#: Design points shown one a row in the report's headline table; a sampled design
+#: (Sobol, Latin hypercube) has hundreds, so its table pools all runs instead.
+HEADLINE_MAX_POINTS = 60
+
+
+#: Headline columns that name a point (left-aligned); the rest are numbers.
+NAME_COLUMNS = ("point", "scenario", "design points")
+
+
+def _num(v: float) -> str:
+    """A mean or bound for the headline table: two decimals for shares and changes, whole numbers above 10."""
+    if v is None or not np.isfinite(v):
+        return "n/a"
+    if round(v, 2) == 0:
+        return "0.00"  # never '-0.00'
+    return f"{v:.2f}" if abs(v) < 10 else f"{v:,.0f}"
+
+
+def _cell(m: float, lo: float, hi: float) -> str:
+    """'mean [low, high]', or 'n/a' when the outcome has no value (e.g. detection past the horizon)."""
+    if m is None or not np.isfinite(m):
+        return "n/a"
+    return f"{_num(m)} [{_num(lo)}, {_num(hi)}]"
+
+
+def _regime_counts(g: pd.DataFrame, labels: list[str]) -> dict[str, int]:
+    return {lab: int((g["regime"] == lab).sum()) for lab in labels}
+
+
+def _headline(ok: pd.DataFrame, summary: pd.DataFrame, keys: list[str], varied: list[str],
+              outs: list[str]) -> tuple[pd.DataFrame, str]:
+    """The report's opening table and its caption: one row per design point (its name or varied values),
+    its runs, each outcome's mean [95% interval] and how many runs ended local, partial or trust-wide.
+    With more than HEADLINE_MAX_POINTS points, one row over all runs."""
+    from model.outputs import REGIMES
+    regimes = []
+    if "regime" in ok:
+        seen = set(ok["regime"].dropna())
+        regimes = [r for r in REGIMES if r in seen or r in ("local", "partial", "trust-wide")]
+        regimes += sorted(str(r) for r in seen - set(regimes))
+    n_points = ok["point"].nunique()
+    rows = []
+    if n_points > HEADLINE_MAX_POINTS or summary.empty:
+        row = {"design points": f"all {n_points}", "runs": len(ok)}
+        for o in outs:
+            m, _, lo, hi = _t(ok[o].to_numpy(dtype=float), o)
+            row[o] = _cell(m, lo, hi)
+        if regimes:
+            row.update(_regime_counts(ok, regimes))
+        caption = (f"All {len(ok)} finished runs of the {n_points} design points pooled: mean [95% interval] of each "
+                   "outcome, and how many runs ended in each regime. Per-point means are in summary.csv.")
+        return pd.DataFrame([row]), caption
+    points = summary.drop_duplicates("point").sort_values("point")
+    labels = _point_columns(points, varied)
+    for (_, p), lab in zip(points.iterrows(), labels):
+        g = ok[ok["point"] == p["point"]]
+        row = dict(lab)
+        row["runs"] = len(g)
+        s = summary[summary["point"] == p["point"]].set_index("outcome")
+        for o in outs:
+            r = s.loc[o]
+            row[o] = _cell(r["mean"], r["ci95_lo"], r["ci95_hi"])
+        if regimes:
+            row.update(_regime_counts(g, regimes))
+        rows.append(row)
+    caption = ("Each design point: the mean of each outcome over its runs [95% interval: t over replicates, "
+               "clipped to what the outcome can be], and how many runs ended in each regime.")
+    return pd.DataFrame(rows), caption
+
+
+def _point_columns(points: pd.DataFrame, varied) -> list[dict[str, str]]:
+    """Per point, the columns that name it: its own name (when it has one), its scenario when that varies,
+    and each varied value (short key)."""
+    import re
+    out = []
+    for _, r in points.iterrows():
+        d = {}
+        name = str(r.get("point_name") or "")
+        if name and not re.fullmatch(r"p\d+", name):
+            d["point"] = name
+        if "scenario" in varied:
+            d["scenario"] = str(r["scenario"])
+        for k in varied:
+            if k == "scenario":
+                continue
+            v = r.get(_col(k))
+            d[k.split(".")[-1]] = f"{v:.3g}" if isinstance(v, float) else str(v)
+        out.append(d or {"point": name})
+    return out
 
 
 def _point_labels(sub: pd.DataFrame, varied) -> list[str]:
@@ -261,6 +356,8 @@ def _point_labels(sub: pd.DataFrame, varied) -> list[str]:
 
 
 def _points_figure(ctx, ok, summary, outs, categorical, varied):
+    """One horizontal bar per design point and outcome (mean, 95% interval, runs as dots), the points'
+    labels once on the left, three panels a row: readable at the saved size with up to 40 points."""
     plt = _plt()
     outs = [o for o in outs if o in set(summary["outcome"])][:6]
     ncat = 1 if "regime" in categorical else 0
@@ -269,39 +366,49 @@ def _points_figure(ctx, ok, summary, outs, categorical, varied):
         return
     cols = min(3, n)
     rows = math.ceil(n / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.6 * rows), squeeze=False)
     points = summary.drop_duplicates("point").sort_values("point")
     labels = _point_labels(points, varied)
-    xs = np.arange(len(points))
+    npts = len(points)
+    label_in = min(4.0, 0.3 + 0.075 * max(len(lab) for lab in labels))  # inches of 9-point text
+    panel_h = 1.1 + 0.26 * npts
+    fig, axes = plt.subplots(rows, cols, figsize=(label_in + 3.4 * cols, 0.5 + panel_h * rows), squeeze=False,
+                             sharey=True)
+    ys = np.arange(npts)
+    rng = np.random.default_rng(0)
     for ax, o in zip(axes.flat, outs):
         s = summary[summary["outcome"] == o].set_index("point").reindex(points["point"])
-        ax.bar(xs, s["mean"], color="#9ecae1", edgecolor="#3182bd")
-        ax.errorbar(xs, s["mean"], yerr=[s["mean"] - s["ci95_lo"], s["ci95_hi"] - s["mean"]], fmt="none",
-                    ecolor="black", capsize=3, lw=1)
-        rng = np.random.default_rng(0)
+        ax.barh(ys, s["mean"], color="#9ecae1", edgecolor="#3182bd", height=0.7)
+        ax.errorbar(s["mean"], ys, xerr=[s["mean"] - s["ci95_lo"], s["ci95_hi"] - s["mean"]], fmt="none",
+                    ecolor="black", capsize=2.5, lw=1)
         for i, pt in enumerate(points["point"]):
-            y = ok.loc[ok["point"] == pt, o].to_numpy(dtype=float)
-            ax.plot(i + rng.uniform(-0.25, 0.25, len(y)), y, ".", color="#08519c", ms=3, alpha=0.5)
+            x = ok.loc[ok["point"] == pt, o].to_numpy(dtype=float)
+            ax.plot(x, i + rng.uniform(-0.22, 0.22, len(x)), ".", color="#08519c", ms=3, alpha=0.5)
         ax.set_title(o, fontsize=10)
-        ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=8)
-        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.tick_params(labelsize=9)
+        ax.grid(axis="x", alpha=0.3)
     if ncat:
         ax = axes.flat[len(outs)]
         labs = _regime_order(ok["regime"].dropna().unique().tolist())
-        bottom = np.zeros(len(points))
+        left = np.zeros(npts)
         colours = _regime_colours(labs)
         for lab in labs:
             share = np.array([(ok.loc[ok["point"] == pt, "regime"] == lab).mean() for pt in points["point"]])
-            ax.bar(xs, share, bottom=bottom, label=lab, color=colours[lab])
-            bottom += share
+            ax.barh(ys, share, left=left, label=lab, color=colours[lab], height=0.7)
+            left += share
         ax.set_title("regime (share of runs)", fontsize=10)
-        ax.set_xticks(xs, labels, rotation=30, ha="right", fontsize=8)
-        ax.set_ylim(0, 1)
-        ax.legend(fontsize=7, loc="upper right")
+        ax.set_xlim(0, 1)
+        ax.tick_params(labelsize=9)
+        # below the panel's tick labels (about 0.45 inch down), never over a bar
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.45 / max(panel_h - 0.6, 0.5)),
+                  ncol=len(labs), frameon=False)
+    for ax in axes[:, 0]:
+        ax.set_yticks(ys, labels, fontsize=9)
+    axes[0, 0].set_ylim(npts - 0.5, -0.5)  # first point at the top
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
-    fig.suptitle("mean with 95% interval; dots are runs", fontsize=9)
-    fig.tight_layout()
+    fig.suptitle("each design point: mean with 95% interval; dots are runs", fontsize=10)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))  # room for the title above the panels
     ctx.fig(fig, "points")
 
 
@@ -646,18 +753,93 @@ def _timeseries(ctx, src, ok, exp, varied, opts):
 
 # ----- report --------------------------------------------------------------------------
 
+def _caption(name: str) -> str:
+    """What a figure of the analysis shows, from its file name."""
+    if name == "points":
+        return "Each design point: mean with 95% interval, dots are runs; last panel: share of runs by regime."
+    if name == "regime_map":
+        return "Regime map: share of runs spreading trust-wide and staying local in each cell; black line where half spread."
+    if name == "prim":
+        return "Scenario discovery (PRIM): the peeling trajectory and the chosen box."
+    if name == "timeseries":
+        return "Week by week: mean over runs, dark band its 95% interval, light band 10-90% of runs."
+    if name.startswith("effects_"):
+        return f"Outcomes against {name[len('effects_'):]}: mean with its 95% interval."
+    if name.startswith("sensitivity_"):
+        return f"Sensitivity indices for {name[len('sensitivity_'):]} with 95% confidence."
+    return name
+
+
+def _md_table(df: pd.DataFrame) -> list[str]:
+    def cell(v) -> str:
+        return str(v).replace("|", "\\|")
+    head = "| " + " | ".join(cell(c) for c in df.columns) + " |"
+    align = "|" + "|".join("---" if c in NAME_COLUMNS else "---:" for c in df.columns) + "|"
+    return [head, align] + ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+
+
+def _design_lines(manifest, df) -> list[str]:
+    exp = manifest["experiment"]
+    return [f"design: {exp['sampler']}, {manifest['n_points']} points x {manifest['reps']} replicates = "
+            f"{manifest['n_runs']} runs; {len(df)} finished; status {manifest.get('status')}",
+            f"varied: {', '.join(exp['varied_keys']) or 'nothing'}",
+            f"base scenario: {exp['scenario']}; weeks: {exp['weeks'] or 'each scenario default'}; root seed {exp['seed']}"]
+
+
+def _figures(ctx) -> list[Path]:
+    return [p for p in ctx.written if p.suffix == ".png"]
+
+
+def _files(ctx) -> list[Path]:
+    return [p for p in ctx.written if p.suffix in (".csv", ".txt")]
+
+
 def _report(ctx, manifest, df):
+    """report.md: the headline table first, then findings, figures (relative links), design and files."""
     lines = [f"# {manifest['name']}", ""]
+    if ctx.headline is not None and len(ctx.headline):
+        lines += [ctx.headline_note, ""] + _md_table(ctx.headline) + [""]
+    lines += [f"- {n}" for n in ctx.notes]
+    if ctx.notes:
+        lines.append("")
+    figures = _figures(ctx)
+    if figures:
+        lines += ["## Figures", ""]
+        for f in figures:
+            lines += [f"![{_caption(f.stem)}]({f.name})", "", f"*{_caption(f.stem)}* (also as {f.stem}.svg)", ""]
+    lines += ["## Design", ""]
     if manifest.get("description"):
         lines += [manifest["description"].strip(), ""]
-    exp = manifest["experiment"]
-    lines += [f"- design: {exp['sampler']}, {manifest['n_points']} points x {manifest['reps']} replicates = "
-              f"{manifest['n_runs']} runs; {len(df)} finished; status {manifest.get('status')}",
-              f"- varied: {', '.join(exp['varied_keys']) or 'nothing'}",
-              f"- base scenario: {exp['scenario']}; weeks: {exp['weeks'] or 'scenario default'}; root seed {exp['seed']}",
-              ""]
-    lines += [f"- {n}" for n in ctx.notes]
-    lines += ["", "Files:"] + [f"- {p.name}" for p in ctx.written]
+    lines += [f"- {d}" for d in _design_lines(manifest, df)] + [""]
+    lines += ["## Files", "", "Beside this report, in the same folder: report.html (this report as one page, "
+              "figures inside it), "
+              + ", ".join(f"[{p.name}]({p.name})" for p in _files(ctx)) + "."]
     p = ctx.out / "report.md"
     p.write_text("\n".join(lines) + "\n")
+    ctx.written.append(p)
+
+
+def _report_html(ctx, manifest, df):
+    """report.html: the same report as one self-contained page (model/report_page.py), figures embedded."""
+    from model import report_page as page
+    parts = [f"<h1>{page.escape(manifest['name'])}</h1>"]
+    if ctx.headline is not None and len(ctx.headline):
+        numeric = [c for c in ctx.headline.columns if c not in NAME_COLUMNS]
+        parts += ["<h2>Results</h2>", f"<p class='small'>{page.escape(ctx.headline_note)}</p>",
+                  page.table(ctx.headline, numeric=numeric)]
+    parts += [f"<p class='finding'>{page.escape(n)}</p>" for n in ctx.notes]
+    figures = _figures(ctx)
+    if figures:
+        parts.append("<h2>Figures</h2>")
+        parts += [page.figure(page.file_base64(f.read_bytes()), _caption(f.stem)) for f in figures]
+    parts.append("<h2>Design</h2>")
+    if manifest.get("description"):
+        parts.append(f"<p>{page.escape(manifest['description'].strip())}</p>")
+    parts.append("<ul>" + "".join(f"<li>{page.escape(d)}</li>" for d in _design_lines(manifest, df)) + "</ul>")
+    files = ", ".join(page.link(p.name) for p in _files(ctx) + [ctx.out / "report.md"])
+    parts.append(f"<p class='small'>The tables behind this page are in files that sit beside it, in the same "
+                 f"folder (keep them together when you move or email it): {files}. Figures are also there as "
+                 f"PNG and SVG.</p>")
+    p = ctx.out / "report.html"
+    p.write_text(page.page(f"{manifest['name']}: sweep analysis", parts), encoding="utf-8")
     ctx.written.append(p)

@@ -11,7 +11,7 @@ import pandas as pd
 from model.intervals import paired_t_interval, tango_paired
 from model.params import ParameterError, Params, load_scenario
 from model.whatif.files import WhatIf, load_whatif
-from model.whatif.wording import sentence
+from model.whatif.wording import sentence, sized_label
 
 #: Outcomes compared, in report order: (column, label, scale, unit, better when).
 #: ``trustwide`` is 1 when a replicate's regime is 'trust-wide', else 0, so its
@@ -109,7 +109,11 @@ def run_arms(arms: Mapping[Any, Params], reps: int, seed: int = 0, weeks: int | 
 
 
 def compare_arms(base: Arm, arm: Arm) -> list[dict]:
-    """One row per outcome: baseline, what-if, paired difference and 95% interval (in report units)."""
+    """One row per outcome: baseline, what-if, paired difference and 95% interval (in report units).
+
+    ``ci_clipped`` is true where the interval was cut at the most (or least)
+    the outcome can move from its baseline: a share cannot pass 100% or 0%.
+    """
     rows = []
     for col, label, scale, unit, better in OUTCOMES:
         a = base.summaries[col].to_numpy(float)
@@ -120,14 +124,17 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
         else:
             m, lo, hi = paired_t_interval(a, b)
             method = "paired t"
+        clipped = False
         if col in SHARES:  # a mean of shares stays in [0, 1]: so does the what-if arm's mean
             base_mean = float(np.nanmean(a))
+            clipped = bool(lo < -base_mean - 1e-12 or hi > 1.0 - base_mean + 1e-12)
             lo, hi = max(lo, -base_mean), min(hi, 1.0 - base_mean)
         rows.append({
             "outcome": col, "label": label, "unit": unit, "better": better,
             "baseline_mean": float(np.nanmean(a)) * scale, "what_if_mean": float(np.nanmean(b)) * scale,
             "difference": m * scale, "ci_low": lo * scale, "ci_high": hi * scale,
             "changed_reps": int((a != b).sum()), "reps": int(a.size), "interval": method,
+            "ci_clipped": clipped,
         })
     return rows
 
@@ -136,6 +143,8 @@ def compare_arms(base: Arm, arm: Arm) -> list[dict]:
 class Comparison:
     """One scenario's baseline against its what-ifs, with common random numbers.
 
+    ``label`` is the trust's name, ``title`` the same with its size ("(600-staff
+    teaching version)" or "(8,000 staff)"), for every heading and sentence.
     ``arms`` maps a what-if's name to its replicates; ``effective`` to the
     keys it really changes (key -> (old, new)); ``rows`` holds one row per
     what-if and outcome (``compare_arms``); ``sentences`` one plain-English
@@ -151,11 +160,13 @@ class Comparison:
     effective: dict[str, dict]
     rows: pd.DataFrame  # long: what_if x outcome
     sentences: dict[str, str]
+    title: str = ""
 
 
 def build_comparison(scenario: str, params: Params, whatifs: list[WhatIf], arms: Mapping[str, Arm]) -> Comparison:
     """Compare each what-if's arm with the baseline arm (``arms["__baseline__"]``) of one scenario."""
     base = arms["__baseline__"]
+    title = sized_label(params)
     rows, sentences, eff = [], {}, {}
     for wi in whatifs:
         arm = arms[wi.name]
@@ -165,10 +176,10 @@ def build_comparison(scenario: str, params: Params, whatifs: list[WhatIf], arms:
         for row in r:
             rows.append({"scenario": scenario, "trust": params.trust.label, "what_if": wi.name,
                          "title": wi.title, **row})
-        sentences[wi.name] = sentence(params.trust.label, wi, r, e)
+        sentences[wi.name] = sentence(title, wi, r, e)
     return Comparison(scenario=scenario, label=params.trust.label, params=params, baseline=base,
                       whatifs=list(whatifs), arms={w.name: arms[w.name] for w in whatifs}, effective=eff,
-                      rows=pd.DataFrame(rows), sentences=sentences)
+                      rows=pd.DataFrame(rows), sentences=sentences, title=title)
 
 
 def compare(scenarios: Iterable[str], whatifs: Iterable[str | WhatIf], reps: int = 30, seed: int = 0,

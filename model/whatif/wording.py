@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
+    from model.params import Params
     from model.whatif.files import WhatIf
 
 
@@ -18,6 +19,17 @@ def pct(x: float) -> str:
     if x == 0 or round(x, 1) == 0:
         return "0%"
     return f"{x:.1f}%" if abs(x) < 1 else f"{x:.0f}%"
+
+
+def sized_label(params: Params) -> str:
+    """The trust's name with its size: 'Leeds Teaching Hospitals (600-staff teaching version)' for a
+    teaching scenario (its culture at a classroom's size, not the trust's), '... (20,000 staff)' otherwise."""
+    staff = params.organisation.staff
+    size = f"{staff:,}-staff teaching version" if params.trust.name.endswith("-teaching") else f"{staff:,} staff"
+    label = params.trust.label
+    if label.endswith(")"):  # 'Surrey and Sussex (SASH)' -> 'Surrey and Sussex (SASH; 3,500 staff)'
+        return f"{label[:-1]}; {size})"
+    return f"{label} ({size})"
 
 
 def _num(x: float, unit: str) -> str:

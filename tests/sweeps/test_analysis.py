@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import math
 import textwrap
 from pathlib import Path
@@ -166,3 +167,101 @@ def test_sensitivity_with_a_log_scaled_factor(tmp_path, sampler, n):
     assert t[col].idxmax() == "leadership.commitment"
     assert t[col].idxmin() == "trust.size"
     assert abs(t.loc["trust.size", col]) < 0.5 * t.loc["leadership.commitment", col]
+
+
+# ----- the report leads with its answer (issue 27) -----------------------------------------------
+
+def _img_count(html: str) -> int:
+    return html.count('<img src="data:image/png;base64,')
+
+
+def test_report_opens_with_the_headline_table(tmp_path):
+    src = fixed_results(tmp_path / "res")
+    analyse(src, log=lambda m: None)
+    a = src / "analysis"
+    md = (a / "report.md").read_text().splitlines()
+    assert md[0] == "# fixed" and md[2].startswith("Each design point: the mean of each outcome")
+    assert md[4] == "| a.x | a.y | runs | reach_final | local | partial | trust-wide |".replace("a.x", "x").replace("a.y", "y")
+    rows = [line for line in md if line.startswith("| 1 | 0.5 |")]
+    assert rows == ["| 1 | 0.5 | 10 | 0.50 [0.48, 0.52] | 0 | 0 | 10 |"]
+    first = [line for line in md if line.startswith("| 0 | 0 |")]
+    assert first == ["| 0 | 0 | 9 | 0.00 [0.00, 0.03] | 9 | 0 | 0 |"]  # the run that raised is left out
+    text = "\n".join(md)
+    assert text.index("| x | y |") < text.index("1 of 150 runs raised") < text.index("## Figures")
+    for f in ("points.png", "regime_map.png", "prim.png", "effects_a.x.png"):
+        assert f"]({f})" in text and (a / f).is_file()
+    html = (a / "report.html").read_text()
+    assert _img_count(html) == len(list(a.glob("*.png")))
+    assert "<td class='num'>0.50 [0.48, 0.52]</td>" in html
+    assert "href='summary.csv'" in html and "src=\"http" not in html
+
+
+E1_LIKE = """
+name = "E1_like"
+description = "The five-trusts design at teaching size."
+scenario = "sash-teaching"
+seed = 20260101
+reps = 2
+weeks = 52
+sampler = "points"
+outcomes = ["regime", "reach_final", "adoption_trust_final", "lead_time_change_pilot_final", "sustainment"]
+weekly = ["adoption_trust", "reach"]
+weekly_every = 4
+[[points]]
+name = "SASH"
+scenario = "sash-teaching"
+[[points]]
+name = "BHR"
+scenario = "bhr-teaching"
+[analyses]
+summary = { outcomes = ["reach_final", "lead_time_change_pilot_final", "adoption_trust_final", "sustainment"] }
+timeseries = { columns = ["adoption_trust", "reach"], by = "scenario" }
+"""
+
+E2_LIKE = """
+name = "E2_like"
+description = "The regime map's design, small."
+scenario = "sash-teaching"
+seed = 20260102
+reps = 2
+weeks = 52
+sampler = "grid"
+outcomes = ["regime", "reach_final", "adoption_rest_final"]
+[vary."network.cross_unit_ties"]
+levels = [0.5, 4.0]
+[vary."leadership.commitment"]
+levels = [0.4, 1.0]
+[analyses]
+regime_map = { x = "network.cross_unit_ties", y = "leadership.commitment", spread = ["trust-wide"], local = ["local", "no gain"] }
+effects = { outcomes = ["reach_final"] }
+"""
+
+
+@pytest.mark.parametrize("text, first_columns, rows, figures", [
+    (E1_LIKE, "| point | scenario | runs | reach_final |", ["| SASH | sash-teaching | 2 |", "| BHR | bhr-teaching | 2 |"],
+     ["points.png", "timeseries.png"]),
+    (E2_LIKE, "| cross_unit_ties | commitment | runs | reach_final |", ["| 0.5 | 0.4 | 2 |", "| 4 | 1 | 2 |"],
+     ["points.png", "regime_map.png", "effects_network.cross_unit_ties.png"]),
+], ids=["E1", "E2"])
+def test_spread_analyse_writes_a_report_with_its_answer_first(tmp_path, capsys, text, first_columns, rows, figures):
+    p = tmp_path / "exp.toml"
+    p.write_text(textwrap.dedent(text))
+    out = tmp_path / "o"
+    run_sweep(p, out=out, workers=1, progress=False, analyse=False, log=lambda m: None)
+    assert main(["analyse", str(out)]) == 0
+    a = out / "analysis"
+    md = (a / "report.md").read_text()
+    lines = md.splitlines()
+    assert lines[4].startswith(first_columns) and lines[4].endswith("| local | partial | trust-wide |")
+    for r in rows:
+        [row] = [line for line in lines if line.startswith(r)]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert re.fullmatch(r"\d\.\d\d \[\d\.\d\d, \d\.\d\d\]", cells[cells.index("2") + 1])  # mean [95% interval]
+        assert sum(int(c) for c in cells[-3:]) == 2  # every run counted in a regime
+    for f in figures:
+        assert f"]({f})" in md
+    html = (a / "report.html").read_text()
+    assert html.index("<h2>Results</h2>") < html.index("<table>") < html.index("<h2>Figures</h2>")
+    assert "<th>trust-<wbr>wide</th>" not in html and "<th>trust-wide</th>" in html
+    assert _img_count(html) == len(list(a.glob("*.png"))) >= len(figures)
+    assert "report.html" in json.loads((a / "analysis.json").read_text())["files"]
