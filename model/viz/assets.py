@@ -65,18 +65,29 @@ NOT_CACHED: frozenset[str] = frozenset(
 _COMPLETE = ".npm-pack-complete"
 
 
+def _user_cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "improvement-spread" / "solara-assets"
+
+
 def default_cache_dir() -> Path:
     """Where the cache lives: $SOLARA_ASSETS_PROXY_CACHE_DIR if set, else
     ``.solara-assets/`` at the repository root (gitignored) for a source
-    checkout, else a per-user cache folder."""
+    checkout, else a per-user cache folder.
+
+    A checkout whose own folder is not complete uses the per-user folder
+    when that one is complete (an installed copy or another checkout filled
+    it), so a second checkout on a machine never needs the registry again.
+    """
     env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
     if env:
         return Path(env)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # model/viz/assets.py -> the checkout
+    user = _user_cache_dir()
     if (root / "pyproject.toml").exists():
-        return root / ".solara-assets"
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "improvement-spread" / "solara-assets"
+        own = root / ".solara-assets"
+        return user if missing(own) and not missing(user) else own
+    return user
 
 
 def configure_environment(cache_dir: Path | None = None) -> Path:
