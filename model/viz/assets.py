@@ -100,6 +100,9 @@ def configure_environment(cache_dir: Path | None = None) -> Path:
     os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(cache)
     os.environ["SOLARA_ASSETS_PROXY"] = "True"
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # The "runs on Solara" badge sits over the page's bottom-right corner,
+    # where the events timeline is on a 1366x768 projector.
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     # Solara otherwise asks a public CDN when a file is missing from the
     # cache; an unroutable address makes such a miss fail fast and visibly
     # (a 500 for that file in the browser) instead of hanging offline.
@@ -111,6 +114,7 @@ def configure_environment(cache_dir: Path | None = None) -> Path:
         ss = sys.modules["solara.server.settings"]
         ss.assets.proxy_cache_dir = cache
         ss.telemetry.mixpanel_enable = False
+        ss.theme.show_banner = os.environ["SOLARA_THEME_SHOW_BANNER"].lower() in ("1", "true", "yes")
     if "solara.settings" in sys.modules:
         sys.modules["solara.settings"].assets.cdn = os.environ["SOLARA_ASSETS_CDN"]
     return cache
