@@ -200,9 +200,8 @@ def refusal(scenario: str, seed_text: str, overrides: dict, moved: str | None = 
             parts = " + ".join(f"{name} {weights[k]:.2f}" + ("" if k in LABELS else " (fixed in this scenario)")
                                for k, name in SUSTAIN_WEIGHTS)
             room = max(0.0, 1.0 - (total - weights[at]))
-            return Refusal(at, f"Too much: a practitioner's reasons to keep practising are shares of one whole, "
-                               f"and here they add up to {total:.2f} ({parts}). Move this slider to {room:.2f} "
-                               "or less, or lower the other one.")
+            return Refusal(at, f"Too much: the reasons to keep practising share one whole (at most 1), and here "
+                               f"they add up to {total:.2f}: {parts}. Move this slider to {room:.2f} or less.")
         at = moved if moved in LABELS else next((k for k in LABELS if k in str(exc)), "reset")
         return Refusal(at, _plain(exc, overrides))
     return None
@@ -234,7 +233,7 @@ def settings_diff(old: Session, scenario: str, seed: int, overrides: dict) -> li
     return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: its curves are arrays
 class PreviousRun:
     """The run before the last Reset: its charted curves and how it differed."""
 
@@ -243,8 +242,8 @@ class PreviousRun:
     changes: tuple[str, ...]
 
     def caption(self) -> str:
-        what = "; ".join(self.changes) if self.changes else "the same settings"
-        return f"Faded dashed lines: the previous run, to week {self.week} (since then: {what})."
+        what = "; ".join(self.changes) if self.changes else "same settings"
+        return f"Faded, dashed: the run before, to week {self.week} ({what})"
 
 
 def render_views(session: Session, previous: PreviousRun | None = None) -> dict:
@@ -274,6 +273,7 @@ def render_views(session: Session, previous: PreviousRun | None = None) -> dict:
 TILES_W = 250
 CHART_W, CHART_H = 220, 132
 SIDEBAR_W = 300
+ROW_H = 372  # network, tiles and why: the network's height at 44% of the width left by the sidebar
 
 #: Page-wide CSS: a narrower sidebar (Solara's is 400 px) and compact cards.
 CSS = f"""
@@ -347,21 +347,24 @@ def MainViews(session: Session, tick: solara.Reactive[int], previous: PreviousRu
     with session.lock:
         v = render_views(session, previous)
     with solara.Column(style="gap: 6px; padding: 0; margin: 0;"):
-        with solara.Row(style="align-items: baseline; gap: 16px; flex-wrap: wrap;"):
+        with solara.Row(style="align-items: baseline; gap: 16px; flex-wrap: nowrap; min-width: 0;"):
             solara.HTML(tag="div", unsafe_innerHTML=views.escape(v["headline"]),
                         attributes={"data-testid": "headline", "data-week": str(m.week)},
-                        style="font-size: 17px; font-weight: 600;")
-            if previous is not None:
+                        style="font-size: 17px; font-weight: 600; white-space: nowrap;")
+            if previous is not None:  # one line whatever it says (the full text on hover)
                 solara.HTML(tag="div", unsafe_innerHTML=views.escape(previous.caption()),
-                            attributes={"data-testid": "previous-run"}, style="font-size: 13px; color: #495057;")
-        with solara.Row(style="gap: 8px; align-items: stretch; flex-wrap: nowrap;"):
+                            attributes={"data-testid": "previous-run", "title": previous.caption()},
+                            style="font-size: 13px; color: #495057; white-space: nowrap; overflow: hidden; "
+                                  "text-overflow: ellipsis; min-width: 0;")
+        # A fixed height, so that however long the why panel's reading, the charts stay in view.
+        with solara.Row(style=f"gap: 8px; align-items: stretch; flex-wrap: nowrap; height: {ROW_H}px;"):
             NetworkView(v["edges"], v["nodes"])
-            with Panel("Units: % practising", "panel-tiles", f"flex: 0 0 {TILES_W + 18}px;"):
+            with Panel("Units: % practising", "panel-tiles", f"flex: 0 0 {TILES_W + 18}px; overflow-y: auto;"):
                 Svg(v["tiles"])
                 solara.HTML(tag="p", unsafe_innerHTML=views.escape(v["reading"]),
                             attributes={"data-testid": "network-reading"},
                             style="margin: 4px 0 0 0; font-size: 12px; font-style: italic; line-height: 1.25;")
-            with Panel("Why: from the board to the staff", "panel-why", "flex: 1 1 0;"):
+            with Panel("Why: from the board to the staff", "panel-why", "flex: 1 1 0; overflow-y: auto;"):
                 solara.HTML(tag="div", unsafe_innerHTML=v["why"])
         with solara.Row(style="gap: 8px; flex-wrap: nowrap;", classes=["spread-charts"]):
             for svg in v["charts"].values():
@@ -427,8 +430,9 @@ def Page() -> None:
         old = session.value
         if old.model.week > 0:  # keep the run it replaces, to compare against
             with old.lock:
-                previous.value = PreviousRun(views.previous_run(old.model), old.model.week,
-                                             tuple(settings_diff(old, sc, seed, ov)))
+                kept = PreviousRun(views.previous_run(old.model), old.model.week,
+                                   tuple(settings_diff(old, sc, seed, ov)))
+            previous.value = kept  # outside the lock: setting it may redraw at once, and the redraw takes the lock
         error.value = None
         playing.value = False
         finished.value = False

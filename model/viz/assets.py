@@ -83,11 +83,14 @@ def default_cache_dir() -> Path:
     if env:
         return Path(env)
     root = Path(__file__).resolve().parents[2]  # model/viz/assets.py -> the checkout
-    user = _user_cache_dir()
     if (root / "pyproject.toml").exists():
-        own = root / ".solara-assets"
-        return user if missing(own) and not missing(user) else own
-    return user
+        return prefer_complete(root / ".solara-assets", _user_cache_dir())
+    return _user_cache_dir()
+
+
+def prefer_complete(own: Path, shared: Path) -> Path:
+    """``own`` unless it is incomplete and ``shared`` is complete: a cache that exists is never fetched again."""
+    return shared if missing(own) and not missing(shared) else own
 
 
 def configure_environment(cache_dir: Path | None = None) -> Path:

@@ -517,31 +517,33 @@ def support_chain(model: TrustModel) -> SupportChain:
 
 
 def why_sentences(c: SupportChain) -> list[str]:
-    """Plain words: what holds managers' support where it is, and so what a leadership lever can do now."""
+    """Plain words, at most three sentences: what holds managers' support where it is, and so what
+    the Executive commitment lever can do now."""
     out = []
+    causes = []
     if c.ceo_weeks:
-        w = c.ceo_weeks[-1]
-        out.append(f"A new chief executive arrived in week {w} with commitment {c.commitment:.2f}: "
-                   f"from then on the Executive commitment setting ({c.commitment_set:.2f}) no longer counts.")
+        weeks = " and ".join(str(w) for w in c.ceo_weeks)
+        causes.append(f"new chief executive{'s' if len(c.ceo_weeks) > 1 else ''} in week{'s' if len(c.ceo_weeks) > 1 else ''} "
+                      f"{weeks} (commitment now {c.commitment:.2f}; the setting counted only until week {c.ceo_weeks[0]})")
     if c.sighted < 1:
-        out.append(f"The board is not yet sighted on the programme after the change: attention is cut to {c.sighted:.0%}.")
+        causes.append(f"a board not yet sighted after the change (x{c.sighted:.2f})")
     if c.pressure > 0 and c.integration < 1:
-        out.append(f"A competing priority (pressure {c.pressure:.2f}) takes {c.pressure * (1 - c.integration):.0%} "
-                   f"of the board's attention; integration {c.integration:.2f} shields the rest.")
+        causes.append(f"a competing priority taking {c.pressure * (1 - c.integration):.0%} of it")
+    if causes:
+        out.append(f"Attention is {c.attention:.2f}, not the {c.commitment_set:.2f} set: " + "; ".join(causes) + ".")
     links = {"the board's attention": c.attention, "managers' alignment": c.alignment,
-             "managers' own involvement (base + involvement + recognition)": min(c.manager_term, 1.0)}
+             "managers' own drive": min(c.manager_term, 1.0)}
     weakest = min(links, key=links.get)
-    out.append(f"Outside the pilots managers pass on {c.target_rest:.2f} of a possible 1; the weakest link is "
-               f"{weakest} ({links[weakest]:.2f}).")
-    gain = 0.1 * c.per_commitment
     if c.ceo_weeks:
-        out.append("So raising Executive commitment changes nothing from that week on; it could only act earlier.")
+        lever = "so Executive commitment changes nothing now"
     else:
-        out.append(f"So +0.1 of Executive commitment lifts their support by only {gain:.3f} now: the board reaches "
-                   "staff only through their managers.")
+        gain = 0.1 * c.per_commitment
+        lever = f"+0.1 of Executive commitment adds {gain:.3f} to their support now"
+    out.append(f"Outside the pilots managers pass on {c.target_rest:.2f} of a possible 1 (weakest link: {weakest}, "
+               f"{links[weakest]:.2f}); {lever}: the board reaches staff only through their managers, "
+               "whose support gates each person's uptake.")
     if c.floor_pilot > 0:
-        out.append(f"Pilot units keep support of at least {c.floor_pilot:.2f} from the partnership's coaches "
-                   f"(now {c.support_pilot:.2f}), whatever the board does.")
+        out.append(f"Pilot units keep at least {c.floor_pilot:.2f} from the partnership's coaches, whatever the board does.")
     return out
 
 
@@ -565,9 +567,8 @@ def why_html(c: SupportChain) -> str:
               f"+ {c.recognition_weight:.2f} x recognition {c.recognition_rest:.2f})"),
         box("Managers' support target, rest", c.target_rest, "target"),
         box("Managers' support now, rest", c.support_rest, "support"),
-        arrow("x capability: each person's chance to take the practice up"),
     ]
     text = "".join(f"<p style='margin:4px 0 0 0'>{escape(t)}</p>" for t in why_sentences(c))
-    return (f'<div data-testid="why-chain" data-week="{c.week}" style="font-size:13px;line-height:1.3;'
+    return (f'<div data-testid="why-chain" data-week="{c.week}" style="font-size:13px;line-height:1.25;'
             f'display:flex;flex-direction:column;gap:2px">{"".join(lines)}</div>'
-            f'<div data-testid="why-reading" style="font-size:13px;line-height:1.3">{text}</div>')
+            f'<div data-testid="why-reading" style="font-size:12.5px;line-height:1.25">{text}</div>')
