@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterator  # noqa: E402
 
 import solara  # noqa: E402
 
-from model.viz import views  # noqa: E402
+from model.viz import views, whatif_page  # noqa: E402
 from model.params import FIELDS, ParameterError, bundled_scenarios, load_scenario  # noqa: E402
 from model.trust import TrustModel  # noqa: E402
 
@@ -479,6 +479,8 @@ def Page() -> None:
     with solara.AppBar():
         solara.Style(CSS)  # here, not in the page's column, where it would take a row of space
         solara.AppBarTitle("Improvement spread: how practice travels through a trust")
+        with solara.Link("/whatif"):
+            solara.Button("What-if page", text=True, style="color: white;")
 
     with solara.Sidebar():
         with solara.Card("Trust and seed", margin=0):
@@ -520,3 +522,17 @@ def Page() -> None:
                 refusal_here(key)
 
     MainViews(s, tick, previous.value)
+
+
+@solara.component
+def Layout(children: list = []) -> solara.Element:  # noqa: B006 -- Solara's layout signature
+    """Both pages in Solara's app layout, without its navigation tabs (a second bar of 48 px would push
+    the teaching page's charts below a projector's fold); each page links to the other instead."""
+    return solara.AppLayout(children=children, navigation=False)
+
+
+#: The teaching page at /, the what-if page (``spread compare`` in the browser) at /whatif.
+routes = [
+    solara.Route(path="/", component=Page, label="Teaching", layout=Layout),
+    solara.Route(path="whatif", component=whatif_page.Page, label="What-if"),
+]
