@@ -65,18 +65,32 @@ NOT_CACHED: frozenset[str] = frozenset(
 _COMPLETE = ".npm-pack-complete"
 
 
+def _user_cache_dir() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "improvement-spread" / "solara-assets"
+
+
 def default_cache_dir() -> Path:
     """Where the cache lives: $SOLARA_ASSETS_PROXY_CACHE_DIR if set, else
     ``.solara-assets/`` at the repository root (gitignored) for a source
-    checkout, else a per-user cache folder."""
+    checkout, else a per-user cache folder.
+
+    A checkout whose own folder is not complete uses the per-user folder
+    when that one is complete (an installed copy or another checkout filled
+    it), so a second checkout on a machine never needs the registry again.
+    """
     env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
     if env:
         return Path(env)
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]  # model/viz/assets.py -> the checkout
     if (root / "pyproject.toml").exists():
-        return root / ".solara-assets"
-    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "improvement-spread" / "solara-assets"
+        return prefer_complete(root / ".solara-assets", _user_cache_dir())
+    return _user_cache_dir()
+
+
+def prefer_complete(own: Path, shared: Path) -> Path:
+    """``own`` unless it is incomplete and ``shared`` is complete: a cache that exists is never fetched again."""
+    return shared if missing(own) and not missing(shared) else own
 
 
 def configure_environment(cache_dir: Path | None = None) -> Path:
@@ -89,6 +103,9 @@ def configure_environment(cache_dir: Path | None = None) -> Path:
     os.environ["SOLARA_ASSETS_PROXY_CACHE_DIR"] = str(cache)
     os.environ["SOLARA_ASSETS_PROXY"] = "True"
     os.environ["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] = "False"
+    # The "runs on Solara" badge sits over the page's bottom-right corner,
+    # where the events timeline is on a 1366x768 projector.
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     # Solara otherwise asks a public CDN when a file is missing from the
     # cache; an unroutable address makes such a miss fail fast and visibly
     # (a 500 for that file in the browser) instead of hanging offline.
@@ -100,6 +117,7 @@ def configure_environment(cache_dir: Path | None = None) -> Path:
         ss = sys.modules["solara.server.settings"]
         ss.assets.proxy_cache_dir = cache
         ss.telemetry.mixpanel_enable = False
+        ss.theme.show_banner = os.environ["SOLARA_THEME_SHOW_BANNER"].lower() in ("1", "true", "yes")
     if "solara.settings" in sys.modules:
         sys.modules["solara.settings"].assets.cdn = os.environ["SOLARA_ASSETS_CDN"]
     return cache

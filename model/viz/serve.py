@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import signal
+import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 from model.viz import assets as viz_assets
@@ -84,24 +87,52 @@ def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 87
     warning = exposure_warning(host, port)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    cache = viz_assets.configure_environment()
-    if viz_assets.missing(cache):
-        # First run on a machine: fetch once from the npm registry.
-        viz_assets.fill(cache)
     problem = address_problem(host, port)
     if problem:
         print(f"spread viz: error: {problem}", file=sys.stderr)
         return 2
+    cache = viz_assets.configure_environment()
+    gone = viz_assets.missing(cache)
+    if gone:
+        # First run on a machine: fetch once from the npm registry, and say so.
+        print(f"spread viz: the page's front-end files are not in {cache} yet ({len(gone)} of "
+              f"{len(viz_assets.PACKAGES)} packages missing); fetching them once from the npm registry "
+              "(`make viz-assets` does this ahead of time; afterwards no network is needed)", file=sys.stderr, flush=True)
+        try:
+            viz_assets.fill(cache, quiet=True)
+        except (viz_assets.AssetsFolderError, subprocess.CalledProcessError, OSError) as exc:
+            detail = (exc.stderr or "").strip().splitlines()[-1:] if isinstance(exc, subprocess.CalledProcessError) else [str(exc)]
+            print(f"spread viz: error: could not fetch the front-end files: {' '.join(detail) or exc}", file=sys.stderr)
+            return 2
+    quiet_cookie_warning()
+    import click  # noqa: PLC0415 -- Solara's CLI is a click command
     from solara.__main__ import cli  # noqa: PLC0415 -- after configure_environment
 
     print(f"visualiser: http://{host}:{port}/  (assets from {cache})", flush=True)
-    import click
-
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` stops as Ctrl-C does
     try:
         cli(build_solara_args(app, host, port, production=production), standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C or SIGTERM (click turns it into Abort): a clean stop
-        pass
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        print("visualiser: stopped", flush=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: uvicorn shuts down cleanly and we exit without a traceback."""
+    raise KeyboardInterrupt
+
+
+def quiet_cookie_warning() -> None:
+    """Silence Solara's per-page-load warning about samesite cookies over plain http.
+
+    The page is served over http on this machine (or a classroom network) and
+    never embedded in another site's iframe, so the session cookie's fallback
+    (samesite=lax) is the right one; the warning on every page load only
+    buries real messages in the log.
+    """
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:

@@ -208,16 +208,20 @@ def _green(a: float) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-def unit_tiles_svg(model: TrustModel, width: int = 380) -> str:
-    """One tile per unit, directorates as columns; fill = share practising, blue frame = pilot."""
+def unit_tiles_svg(model: TrustModel, width: int = 380, min_tile: float = 40) -> str:
+    """One tile per unit, directorates as columns; fill = share practising, blue frame = pilot.
+
+    As many tiles side by side in a directorate's column as fit at ``min_tile``
+    wide: a narrow picture gets more, smaller tiles and so stays short."""
     org = model.org
     frame = model.unit_frame()
     D = org.n_directorates
     gap = 6
     col_w = (width - gap * (D + 1)) / D
-    per_row = max(1, int(col_w // 44))
+    per_row = max(1, int((col_w + 4) // (min_tile + 4)))
     tile = (col_w - (per_row - 1) * 4) / per_row
     rows = max(math.ceil(u.size / per_row) for u in org.directorate_units)
+    fs = min(13.0, max(9.0, tile * 0.36))  # the percentage, as large as the tile allows
     height = 22 + rows * (tile + 4) + 30
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {_f(height)}" width="100%" '
              f'style="display:block" data-view="tiles" data-week="{model.week}" font-family="sans-serif">']
@@ -234,11 +238,11 @@ def unit_tiles_svg(model: TrustModel, width: int = 380) -> str:
             pilot = org.unit_pathway[u] >= 0
             txt = "#fff" if a > 0.55 else INK
             parts.append(
-                f'<g><title>unit {u + 1}{" (pilot pathway " + str(org.unit_pathway[u] + 1) + ")" if pilot else ""}: '
+                f'<g data-unit="{u}"><title>unit {u + 1}{" (pilot pathway " + str(org.unit_pathway[u] + 1) + ")" if pilot else ""}: '
                 f'{a:.0%} practising, lead time {lead[u]:+.0%}, manager support {support[u]:.2f}</title>'
                 f'<rect x="{_f(tx)}" y="{_f(ty)}" width="{_f(tile)}" height="{_f(tile)}" rx="3" fill="{_green(a)}" '
                 f'stroke="{PILOT if pilot else "#ced4da"}" stroke-width="{2.5 if pilot else 1}"/>'
-                f'<text x="{_f(tx + tile / 2)}" y="{_f(ty + tile / 2 + 4)}" font-size="10" text-anchor="middle" fill="{txt}">'
+                f'<text x="{_f(tx + tile / 2)}" y="{_f(ty + tile / 2 + fs * 0.36)}" font-size="{fs:.0f}" text-anchor="middle" fill="{txt}">'
                 f'{round(a * 100)}</text></g>')
     ly = height - 14
     parts.append(f'<rect x="{gap}" y="{_f(ly - 9)}" width="12" height="12" rx="2" fill="none" stroke="{PILOT}" stroke-width="2.5"/>'
@@ -251,12 +255,19 @@ def unit_tiles_svg(model: TrustModel, width: int = 380) -> str:
 # -- charts ---------------------------------------------------------------------
 def line_chart_svg(title: str, series: list[tuple[str, str, np.ndarray]], weeks: int, week: int,
                    y_range: tuple[float, float], percent: bool = True, width: int = 300, height: int = 170,
-                   view: str = "chart") -> str:
-    """A small line chart: x = week 0..weeks, one polyline per series, legend below the title."""
-    ml, mr, mt, mb = 38, 8, 34, 22
+                   view: str = "chart", previous: list[np.ndarray | None] | None = None) -> str:
+    """A small line chart: x = week 0..weeks, one polyline per series, legend below the title.
+
+    ``previous`` holds, per series, the same curve from the run before the
+    last Reset (up to the week that run reached), drawn faded and dashed
+    under the live one, so a lever's effect (or its absence) is seen
+    against the run it replaced.
+    """
+    ml, mr, mt, mb = 34, 12, 34, 20
     pw, ph = width - ml - mr, height - mt - mb
     y0, y1 = y_range
-    for _, _, v in series:  # widen the range if the data leave it
+    previous = list(previous or [])
+    for v in [v for _, _, v in series] + [p for p in previous if p is not None]:  # widen the range if the data leave it
         fin = v[np.isfinite(v)]
         if fin.size:
             y0, y1 = min(y0, float(fin.min())), max(y1, float(fin.max()))
@@ -272,60 +283,79 @@ def line_chart_svg(title: str, series: list[tuple[str, str, np.ndarray]], weeks:
 
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
              f'style="display:block" data-view="{view}" data-week="{week}" font-family="sans-serif">',
-             f'<text x="4" y="13" font-size="12" font-weight="600" fill="{INK}">{escape(title)}</text>']
+             f'<text x="4" y="13" font-size="13" font-weight="600" fill="{INK}">{escape(title)}</text>']
     lx = 6
     for label, colour, _ in series:
-        parts.append(f'<rect x="{lx}" y="20" width="10" height="3" fill="{colour}"/>'
-                     f'<text x="{lx + 13}" y="25" font-size="10" fill="{INK}">{escape(label)}</text>')
-        lx += 20 + 6 * len(label)
+        parts.append(f'<rect x="{lx}" y="21" width="10" height="3" fill="{colour}"/>'
+                     f'<text x="{lx + 13}" y="27" font-size="11" fill="{INK}">{escape(label)}</text>')
+        lx += 20 + 6.2 * len(label)
     # axes and grid
     ticks = np.arange(round((y1 - y0) / step_) + 1) * step_ + y0
     for t in ticks:
         yy = sy(t)
         lab = f"{t * 100:.0f}%" if percent else f"{t:.2f}"
         parts.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{_f(yy)}" y2="{_f(yy)}" stroke="#e9ecef"/>'
-                     f'<text x="{ml - 4}" y="{_f(yy + 3)}" font-size="9" text-anchor="end" fill="{MUTED}">{lab}</text>')
+                     f'<text x="{ml - 3}" y="{_f(yy + 3)}" font-size="10" text-anchor="end" fill="{MUTED}">{lab}</text>')
     if y0 < 0 < y1:
         parts.append(f'<line x1="{ml}" x2="{ml + pw}" y1="{_f(sy(0))}" y2="{_f(sy(0))}" stroke="{MUTED}"/>')
     step = 52 if weeks > 104 else 13
     for w in range(0, weeks + 1, step):
-        parts.append(f'<text x="{_f(sx(w))}" y="{height - 8}" font-size="9" text-anchor="middle" fill="{MUTED}">{w}</text>')
+        parts.append(f'<text x="{_f(sx(w))}" y="{height - 6}" font-size="10" text-anchor="middle" fill="{MUTED}">{w}</text>')
     parts.append(f'<rect x="{ml}" y="{mt}" width="{pw}" height="{ph}" fill="none" stroke="#ced4da"/>')
     parts.append(f'<line x1="{_f(sx(week))}" x2="{_f(sx(week))}" y1="{mt}" y2="{mt + ph}" stroke="#adb5bd" stroke-dasharray="3 3"/>')
-    for _, colour, v in series:
-        v = v[: week + 1]
+    def polyline(v: np.ndarray, style: str) -> str:
         ok = np.isfinite(v)
-        if ok.sum() >= 1:
-            w = np.flatnonzero(ok)
-            xs = ml + pw * w / max(weeks, 1)
-            ys = mt + ph * (1 - (v[ok] - y0) / span)
-            pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs.tolist(), ys.tolist()))
-            parts.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="1.8"/>')
+        if not ok.any():
+            return ""
+        w = np.flatnonzero(ok)
+        xs = ml + pw * w / max(weeks, 1)
+        ys = mt + ph * (1 - (v[ok] - y0) / span)
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(xs.tolist(), ys.tolist()))
+        return f'<polyline points="{pts}" fill="none" {style}/>'
+
+    for (_, colour, _), old in zip(series, previous):
+        if old is not None:
+            parts.append(polyline(old, f'stroke="{colour}" stroke-width="2.4" stroke-opacity="0.3" '
+                                       f'stroke-dasharray="4 2" data-run="previous"'))
+    for _, colour, v in series:
+        parts.append(polyline(v[: week + 1], f'stroke="{colour}" stroke-width="2"'))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def charts(model: TrustModel) -> dict[str, str]:
-    """The five weekly charts the brief asks for, keyed by a short name."""
+#: The weekly charts: key -> (title, [(label, colour, history column)], y range).
+CHARTS: dict[str, tuple[str, list[tuple[str, str, str]], tuple[float, float]]] = {
+    "adoption": ("Practising: pilots vs rest", [("pilot units", PILOT, "adoption_pilot"),
+                                                ("rest of trust", REST, "adoption_rest")], (0, 1)),
+    "reach": ("Reach (non-pilot units)", [("reach", "#6f42c1", "reach")], (0, 1)),
+    "lead_time": ("Lead-time change", [("pilot units", PILOT, "lead_time_change_pilot"),
+                                       ("rest", REST, "lead_time_change_rest")], (-0.4, 0.1)),
+    "attention": ("Executive attention", [("attention", "#cc3311", "attention"),
+                                          ("commitment", MUTED, "commitment")], (0, 1)),
+    "support": ("Mean manager support", [("all", INK, "manager_support"), ("pilot", PILOT, "manager_support_pilot"),
+                                         ("rest", REST, "manager_support_rest")], (0, 1)),
+}
+CHART_VIEWS = {"adoption": "chart-adoption", "reach": "chart-reach", "lead_time": "chart-lead-time",
+               "attention": "chart-attention", "support": "chart-support"}
+
+
+def previous_run(model: TrustModel) -> dict[str, np.ndarray]:
+    """The charted weekly columns of a run as it stands (weeks not yet run are NaN): kept at Reset."""
+    cols = {col for _, lines, _ in CHARTS.values() for _, _, col in lines}
+    return {c: np.array(model.history[c][: model.week + 1], dtype=float) for c in sorted(cols)}
+
+
+def charts(model: TrustModel, previous: dict[str, np.ndarray] | None = None,
+           width: int = 300, height: int = 170) -> dict[str, str]:
+    """The five weekly charts the brief asks for, keyed by a short name; ``previous``
+    (from :func:`previous_run`) adds the run before the last Reset, faded."""
     h, W, t = model.history, model.weeks, model.week
-    return {
-        "adoption": line_chart_svg("Practising: pilots vs rest",
-                                   [("pilot units", PILOT, h["adoption_pilot"]), ("rest of trust", REST, h["adoption_rest"])],
-                                   W, t, (0, 1), view="chart-adoption"),
-        "reach": line_chart_svg("Reach (non-pilot units reached)", [("reach", "#6f42c1", h["reach"])], W, t, (0, 1),
-                                view="chart-reach"),
-        "lead_time": line_chart_svg("Lead-time change",
-                                    [("pilot units", PILOT, h["lead_time_change_pilot"]),
-                                     ("rest", REST, h["lead_time_change_rest"])],
-                                    W, t, (-0.4, 0.1), view="chart-lead-time"),
-        "attention": line_chart_svg("Executive attention",
-                                    [("attention", "#cc3311", h["attention"]), ("commitment", MUTED, h["commitment"])],
-                                    W, t, (0, 1), view="chart-attention"),
-        "support": line_chart_svg("Mean manager support",
-                                  [("all", INK, h["manager_support"]), ("pilot", PILOT, h["manager_support_pilot"]),
-                                   ("rest", REST, h["manager_support_rest"])],
-                                  W, t, (0, 1), view="chart-support"),
-    }
+    out = {}
+    for key, (title, lines, y_range) in CHARTS.items():
+        out[key] = line_chart_svg(title, [(label, colour, h[col]) for label, colour, col in lines], W, t, y_range,
+                                  width=width, height=height, view=CHART_VIEWS[key],
+                                  previous=[previous.get(col) for _, _, col in lines] if previous else None)
+    return out
 
 
 # -- events -------------------------------------------------------------------
@@ -413,3 +443,132 @@ def headline(model: TrustModel) -> str:
     return (f"Week {t} of {model.weeks} · practising: pilots {h['adoption_pilot'][t]:.0%}, "
             f"rest {h['adoption_rest'][t]:.0%} · reach {h['reach'][t]:.0%} · "
             f"pilot lead time {h['lead_time_change_pilot'][t]:+.0%}")
+
+
+# -- why: the golden thread from the board to the staff -------------------------
+@dataclass(frozen=True)
+class SupportChain:
+    """This week's links from the board's commitment to managers' support (ODD 7.1-7.2).
+
+    Leadership reaches staff only through their managers: support's target is
+    attention x alignment x (base + involvement + recognition weight x
+    recognition), and a person's chance to take the practice up is gated by
+    capability x their manager's support.  Pilot units have a floor from the
+    partnership's coaches.  Values for "rest" are means over non-pilot units.
+    """
+
+    week: int
+    commitment_set: float  # the scenario's (slider's) commitment
+    commitment: float  # the sitting chief executive's, this week
+    ceo_weeks: tuple[int, ...]  # chief-executive changes up to this week
+    pressure: float
+    integration: float
+    sighted: float  # 1, or the "not sighted" factor in a transition
+    attention: float
+    alignment: float
+    base: float
+    involvement: float  # non-pilot managers'
+    recognition_weight: float
+    recognition_rest: float
+    target_rest: float
+    support_rest: float
+    floor_pilot: float
+    support_pilot: float
+
+    @property
+    def manager_term(self) -> float:
+        """base + involvement + recognition weight x recognition (outside the pilots)."""
+        return self.base + self.involvement + self.recognition_weight * self.recognition_rest
+
+    @property
+    def per_commitment(self) -> float:
+        """How much the support target outside the pilots moves per unit of the scenario's commitment, now."""
+        if self.ceo_weeks:  # a new chief executive's commitment replaced the scenario's
+            return 0.0
+        return self.attention / self.commitment * self.alignment * self.manager_term if self.commitment > 0 else \
+            (1 - self.pressure * (1 - self.integration)) * self.sighted * self.alignment * self.manager_term
+
+
+def support_chain(model: TrustModel) -> SupportChain:
+    """The chain as it stands in the model's current week."""
+    t = min(model.week, model.weeks)
+    L, ms, org = model.leadership, model.manager_support, model.org
+    rest, pilots = ms.rest_units, ms.pilot_units
+    target = ms.target(float(L.attention[t]), model.recognition)
+    return SupportChain(
+        week=t,
+        commitment_set=float(model.params.leadership.commitment),
+        commitment=float(L.commitment[t]),
+        ceo_weeks=tuple(int(w) for w in L.change_weeks if w <= t),
+        pressure=float(L.pressure[t]),
+        integration=float(model.params.leadership.integration),
+        sighted=float(L.sighted[t]),
+        attention=float(L.attention[t]),
+        alignment=float(ms.alignment),
+        base=float(ms.base),
+        involvement=float(ms.involvement[rest].mean()) if rest.size else float(model.params.managers.involvement),
+        recognition_weight=float(ms.recognition_weight),
+        recognition_rest=float(model.recognition[rest].mean()) if rest.size else 0.0,
+        target_rest=float(target[rest].mean()) if rest.size else 0.0,
+        support_rest=float(model.support[rest].mean()) if rest.size else 0.0,
+        floor_pilot=float(ms.floor[pilots].max()) if pilots.size else 0.0,
+        support_pilot=float(model.support[pilots].mean()) if pilots.size else 0.0,
+    )
+
+
+def why_sentences(c: SupportChain) -> list[str]:
+    """Plain words, at most three sentences: what holds managers' support where it is, and so what
+    the Executive commitment lever can do now."""
+    out = []
+    causes = []
+    if c.ceo_weeks:
+        weeks = " and ".join(str(w) for w in c.ceo_weeks)
+        causes.append(f"new chief executive{'s' if len(c.ceo_weeks) > 1 else ''} in week{'s' if len(c.ceo_weeks) > 1 else ''} "
+                      f"{weeks} (commitment now {c.commitment:.2f}; the setting counted only until week {c.ceo_weeks[0]})")
+    if c.sighted < 1:
+        causes.append(f"a board not yet sighted after the change (x{c.sighted:.2f})")
+    if c.pressure > 0 and c.integration < 1:
+        causes.append(f"a competing priority taking {c.pressure * (1 - c.integration):.0%} of it")
+    if causes:
+        out.append(f"Attention is {c.attention:.2f}, not the {c.commitment_set:.2f} set: " + "; ".join(causes) + ".")
+    links = {"the board's attention": c.attention, "managers' alignment": c.alignment,
+             "managers' own drive": min(c.manager_term, 1.0)}
+    weakest = min(links, key=links.get)
+    if c.ceo_weeks:
+        lever = "so Executive commitment changes nothing now"
+    else:
+        gain = 0.1 * c.per_commitment
+        lever = f"+0.1 of Executive commitment adds {gain:.3f} to their support now"
+    out.append(f"Outside the pilots managers pass on {c.target_rest:.2f} of a possible 1 (weakest link: {weakest}, "
+               f"{links[weakest]:.2f}); {lever}: the board reaches staff only through their managers, "
+               "whose support gates each person's uptake.")
+    if c.floor_pilot > 0:
+        out.append(f"Pilot units keep at least {c.floor_pilot:.2f} from the partnership's coaches, whatever the board does.")
+    return out
+
+
+def why_html(c: SupportChain) -> str:
+    """The chain as a short column of boxes and arrows, then the plain-words reading."""
+    def box(label: str, value: float, key: str, note: str = "") -> str:
+        return (f'<div data-link="{key}" style="display:flex;justify-content:space-between;align-items:baseline;'
+                f'background:#f1f3f5;border-radius:4px;padding:2px 6px">'
+                f'<span>{escape(label)}{f" <small style=color:{MUTED}>{escape(note)}</small>" if note else ""}</span>'
+                f'<b style="font-variant-numeric:tabular-nums">{value:.2f}</b></div>')
+
+    def arrow(text: str) -> str:
+        return f'<div style="color:{MUTED};font-size:12px;padding:0 0 0 8px">&#8595; {escape(text)}</div>'
+
+    setting = "" if abs(c.commitment - c.commitment_set) < 1e-9 else f"setting {c.commitment_set:.2f}"
+    lines = [
+        box("Board's commitment", c.commitment, "commitment", setting),
+        arrow(f"x (1 - pressure {c.pressure:.2f} x (1 - integration {c.integration:.2f})) x sighted {c.sighted:.2f}"),
+        box("Board's attention", c.attention, "attention"),
+        arrow(f"x alignment {c.alignment:.2f} x (base {c.base:.2f} + involvement {c.involvement:.2f} "
+              f"+ {c.recognition_weight:.2f} x recognition {c.recognition_rest:.2f})"),
+        box("Managers' support target, rest", c.target_rest, "target"),
+        box("Managers' support now, rest", c.support_rest, "support"),
+    ]
+    text = "".join(f"<p style='margin:4px 0 0 0'>{escape(t)}</p>" for t in why_sentences(c))
+    return (f'<div data-testid="why-chain" data-week="{c.week}" style="font-size:13px;line-height:1.25;'
+            f'display:flex;flex-direction:column;gap:2px">{"".join(lines)}</div>'
+            f'<div data-testid="why-reading" style="font-size:12.5px;line-height:1.25">{text}</div>')

@@ -119,3 +119,31 @@ def test_cli_refuses_with_exit_2_and_one_line(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nothing was deleted" in err[0]
     assert (tmp_path / key / "mine.txt").read_text() == "keep"
+
+
+def test_a_complete_cache_is_used_rather_than_fetched_again(tmp_path):
+    own, shared = tmp_path / "own", tmp_path / "shared"
+    for key in viz_assets.PACKAGES:
+        (shared / key).mkdir(parents=True)
+        (shared / key / viz_assets._COMPLETE).write_text("x")
+    assert viz_assets.prefer_complete(own, shared) == shared  # the checkout's own is empty
+    assert viz_assets.prefer_complete(own, tmp_path / "none") == own  # neither: fill the checkout's
+    for key in viz_assets.PACKAGES:
+        (own / key).mkdir(parents=True)
+        (own / key / viz_assets._COMPLETE).write_text("x")
+    assert viz_assets.prefer_complete(own, shared) == own
+
+
+def test_serve_says_before_it_fetches_and_fails_in_one_line(tmp_path, monkeypatch, capsys):
+    from model.viz import serve
+
+    monkeypatch.setenv("SOLARA_ASSETS_PROXY_CACHE_DIR", str(tmp_path / "empty"))
+
+    def offline(cache, quiet=False):
+        raise OSError("npm: no route to the registry")
+
+    monkeypatch.setattr(viz_assets, "fill", offline)
+    assert serve.serve(port=1) == 2
+    err = capsys.readouterr().err
+    assert "fetching them once from the npm registry" in err and "make viz-assets" in err
+    assert err.strip().splitlines()[-1].startswith("spread viz: error: could not fetch")

@@ -131,18 +131,19 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
             thumb = page.locator(".v-slider").nth(k).locator(".v-slider__thumb-container")
             thumb.focus()
             page.keyboard.press("End")  # support weight 1: the sustain weights add up to more than 1
-            page.get_by_text("Cannot run these settings").wait_for()
-            assert "sustain" in page.locator(".v-alert").first.inner_text()
+            refused = page.locator('[data-testid="refusal"]')
+            refused.wait_for()
+            assert "reasons to keep practising" in refused.inner_text()
             assert page.get_by_role("button", name="Reset").is_disabled()
             thumb.focus()  # the page redrew the sidebar
             page.keyboard.press("Home")
-            page.get_by_text("Cannot run these settings").wait_for(state="detached")
+            refused.wait_for(state="detached")
 
             # A seed that is not a whole number: a message on the page, no crash.
             seed = page.get_by_label("Seed (whole number)")
             seed.fill("abc")
             seed.press("Enter")
-            page.get_by_text("Cannot run these settings").wait_for()
+            page.locator('[data-testid="refusal"][data-at="seed"]').wait_for()
             assert page.get_by_role("button", name="Reset").is_disabled()
             seed.fill("7")
             seed.press("Enter")

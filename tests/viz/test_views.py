@@ -94,7 +94,7 @@ def test_settings_checks_give_messages_not_crashes():
     assert "seed" in app.check_settings("baseline-teaching", "abc", {})
     assert "seed" in app.check_settings("baseline-teaching", "-1", {})
     msg = app.check_settings("baseline-teaching", "1", {"sustain.support_weight": 0.9, "sustain.recognition_weight": 0.9})
-    assert msg and "recognition_weight" in msg
+    assert msg and "add up to 2.20" in msg
     assert app.parse_seed(" 42 ") == 42
     s = app.build_session("sath-teaching", 5, {"leadership.commitment": 0.9})
     assert s.model.params.leadership.commitment == 0.9 and s.seed == 5
@@ -146,3 +146,65 @@ def test_edges_layer_draws_the_live_arcs(model):
     paths = [e.get("d") for e in ET.fromstring(svg).iter() if e.tag.endswith("path")]
     assert sum(d.count("M") for d in paths) == int(live.sum())  # one segment per live arc
     assert int(live.sum()) == model.network_stats()["arcs"]
+
+
+def test_a_refusal_is_plain_words_beside_the_control_that_caused_it():
+    pytest.importorskip("solara")
+    from model.viz import app
+
+    r = app.refusal("baseline-teaching", "1", {"sustain.support_weight": 1.0}, moved="sustain.support_weight")
+    assert r.at == "sustain.support_weight"  # the slider moved, not the key the model's message names
+    assert "add up to 1.60" in r.text and "Move this slider to 0.40 or less" in r.text
+    # no file path, and no parameter that has no slider
+    assert ".toml" not in r.text and "/" not in r.text and "reinforcement_weight" not in r.text
+    assert "practising colleagues 0.40 (fixed in this scenario)" in r.text
+    r = app.refusal("baseline-teaching", "1", {"sustain.recognition_weight": 0.9}, moved="sustain.recognition_weight")
+    assert r.at == "sustain.recognition_weight" and "to 0.20 or less" in r.text
+    assert app.refusal("baseline-teaching", "x1", {}).at == "seed"
+    assert app.refusal("baseline-teaching", "1", {"leadership.commitment": 0.9}) is None
+
+
+def test_why_explains_a_lever_that_changes_nothing():
+    """BHR at week 150 is the same with commitment 0.8 as with 0.5: the why panel says why."""
+    p = load_scenario("bhr-teaching").with_values({"leadership.commitment": 0.8}, where="test")
+    m = TrustModel(p, rng=1)
+    for _ in range(40):
+        m.step()
+    early = views.support_chain(m)
+    # the golden thread: attention x alignment x (base + involvement + recognition) = the target
+    assert early.attention == pytest.approx(0.8) and early.alignment == pytest.approx(0.3)
+    assert early.target_rest == pytest.approx(early.attention * early.alignment * early.manager_term, rel=1e-9)
+    assert early.per_commitment == pytest.approx(0.3 * early.manager_term)
+    assert "weakest link: managers' alignment" in " ".join(views.why_sentences(early))
+    for _ in range(110):
+        m.step()
+    late = views.support_chain(m)
+    text = " ".join(views.why_sentences(late))
+    assert late.ceo_weeks == (100, 140) and late.per_commitment == 0.0
+    assert "counted only until week 100" in text and "changes nothing now" in text
+    html = views.why_html(late)
+    assert 'data-testid="why-chain"' in html and "setting 0.80" in html
+
+
+def test_previous_run_is_drawn_faded_under_the_live_one():
+    m = TrustModel(load_scenario("baseline-teaching"), rng=1)
+    for _ in range(30):
+        m.step()
+    kept = views.previous_run(m)
+    assert all(v.shape == (31,) for v in kept.values())
+    m2 = TrustModel(load_scenario("baseline-teaching"), rng=2)
+    svg = views.charts(m2, kept)["adoption"]
+    root = ET.fromstring(svg)
+    faded = [e for e in root.iter() if e.tag.endswith("polyline") and e.get("data-run") == "previous"]
+    assert len(faded) == 2 and all(float(e.get("stroke-opacity")) < 0.5 for e in faded)
+    assert len(faded[0].get("points").split()) == 31  # the old run to the week it reached
+    assert "data-run" not in views.charts(m2)["adoption"]
+
+
+def test_settings_diff_names_what_changed_in_the_sidebars_words():
+    pytest.importorskip("solara")
+    from model.viz import app
+
+    s = app.build_session("bhr-teaching", 1, {})
+    assert app.settings_diff(s, "bhr-teaching", 1, {"leadership.commitment": 0.8}) == ["Executive commitment 0.5 → 0.8"]
+    assert app.settings_diff(s, "sash-teaching", 2, {}) == ["scenario bhr-teaching → sash-teaching", "seed 1 → 2"]
