@@ -67,6 +67,9 @@ def test_whatif_page_gives_spread_compares_numbers(offline_assets, chromium_brow
             page.locator('[data-testid="job-status"][data-status="done"]').wait_for(timeout=180_000)
 
             rows = page.locator('[data-testid="findings"] tr[data-outcome]')
+            rows.first.wait_for()  # the table arrives in its own widget, maybe after the status line
+            page.wait_for_function("n => document.querySelectorAll('[data-testid=findings] tr[data-outcome]').length >= n",
+                                   arg=len(expected))
             got = {r.get_attribute("data-outcome"): (float(r.get_attribute("data-difference")),
                                                      float(r.get_attribute("data-ci-low")),
                                                      float(r.get_attribute("data-ci-high")))
