@@ -275,8 +275,12 @@ def matrix_trajectory_figure(comp: Comparison) -> plt.Figure:
         ax.tick_params(labelsize=8)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
+    for k in range(n):  # the lowest panel of each column shows its weeks, even above an empty slot
+        if k + cols >= n:
+            axes.flat[k].xaxis.set_tick_params(labelbottom=True)
+            axes.flat[k].set_xlabel("week", fontsize=8)
     fig.suptitle(_wrap(f"{comp.title}: reach beyond the pilots (% of units) by week; baseline grey, what-if blue "
-                       "(mean, 10-90% band)", 12 * cols), fontsize=10)
+                       "(mean, 10-90% band)", 28 * cols), fontsize=10)
     return fig
 
 
