@@ -65,6 +65,7 @@ class Job:
 
     @property
     def active(self) -> bool:
+        """Whether the job still waits or runs."""
         return self.status in ("queued", "running")
 
     def command(self, out: Path, levers_file: Path | None) -> list[str]:
@@ -83,6 +84,7 @@ class Job:
         return pd.read_csv(self.folder / "comparison.csv")
 
     def report_html(self) -> str:
+        """The finished report page, as spread compare wrote it."""
         return (self.folder / "report.html").read_text(encoding="utf-8")
 
     def zip_bytes(self) -> bytes:
@@ -135,6 +137,7 @@ class JobQueue:
         return job
 
     def get(self, job_id: int) -> Job:
+        """The job with this id (KeyError if the server never queued it)."""
         return self._jobs[job_id]
 
     def cancel(self, job_id: int) -> None:

@@ -19,6 +19,7 @@ import solara
 
 from model.params import ParameterError, load_scenario
 from model.viz import views
+from model.viz.levers import LEVERS
 from model.viz.whatif_jobs import QueueFull, server_queue
 from model.whatif.files import RECOMMENDED, bundled_whatifs, load_whatif
 
@@ -168,8 +169,6 @@ def Page() -> None:
                 solara.Checkbox(label=wi.title + (" (recommended)" if name in RECOMMENDED else ""),
                                 value=name in chosen.value, on_value=lambda on, n=name: toggle(n, on))
         with solara.Card("Or set levers (one more what-if)", margin=0):
-            from model.viz.app import LEVERS
-
             for lever in (lv for lv in LEVERS if lv.key in LEVER_KEYS):
                 own = float(base.get(lever.key)) if base is not None else lever.lo
                 val = float(levers.value.get(lever.key, own))
