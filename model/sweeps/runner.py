@@ -80,8 +80,9 @@ class SweepReport:
         return self.lost == 0 and self.done_before + self.ran == self.total and not self.failed
 
 
-class _Terminate(Exception):
-    pass
+class _Terminate(BaseException):
+    """SIGTERM: like KeyboardInterrupt, never an Exception, or a run in this process (--workers 1) would
+    record it as its own error and the sweep would go on."""
 
 
 def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1) -> Iterator[list[tuple]]:
