@@ -19,7 +19,8 @@ later run removes such folders only when the marker is there and that
 process is gone, so nothing it does not recognise as its own is touched.
 
 ``spread sweep`` keeps an append-only store instead (model/sweeps/store.py); it uses
-:func:`check_not_user_folder` and :func:`safe_name` from here.
+the checks and the markers from here, and sets an earlier sweep aside inside its
+folder (``.spread-replaced/``) until the new one completes.
 """
 
 from __future__ import annotations
@@ -263,16 +264,25 @@ def lock_folder(folder: Path) -> int | None:
 REPLACED_MARKER = ".spread-replaced"
 
 
-def _marker(folder: Path, name: str) -> dict | None:
-    """A marker this tool wrote on this host (a JSON object naming TOOL and the host), else None."""
+def _marker(folder: Path, name: str, same_host: bool = True) -> dict | None:
+    """A marker this tool wrote (a JSON object naming TOOL), on this host unless ``same_host`` is False
+    (a marker whose process id matters must be from this host), else None."""
     raw = read_regular(folder / name, limit=1 << 16)
     try:
         marker = json.loads(raw.decode()) if raw is not None else None
     except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(marker, dict) or marker.get("tool") != TOOL or marker.get("host") != socket.gethostname():
+    if not isinstance(marker, dict) or marker.get("tool") != TOOL:
+        return None
+    if same_host and marker.get("host") != socket.gethostname():
         return None
     return marker
+
+
+def write_marker(folder: Path, name: str, **fields) -> None:
+    """Write the marker ``name`` into ``folder``: a JSON object naming TOOL, this host and process, and ``fields``."""
+    (Path(folder) / name).write_text(json.dumps({"tool": TOOL, "pid": os.getpid(), "host": socket.gethostname(),
+                                                 **fields}))
 
 
 def clean_stale_partials(out: Path) -> list[Path]:
@@ -350,8 +360,7 @@ def atomic_dir(out: Path, command: str, overwrite: bool = False, manifest: str =
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.spread-partial-", dir=out.parent))
-        (tmp / PARTIAL_MARKER).write_text(json.dumps({"tool": TOOL, "pid": os.getpid(),
-                                                      "host": socket.gethostname(), "out": str(out)}))
+        write_marker(tmp, PARTIAL_MARKER, out=str(out))
     except OSError as e:
         raise OutputError(f"{out}: cannot create the folder ({e.strerror or e}); allowed is a folder you can write")
     try:
@@ -386,8 +395,7 @@ def _swap(tmp: Path, out: Path, manifest: str) -> None:
     old = out.with_name(f".{out.name}.spread-old-{os.getpid()}-{os.urandom(4).hex()}")
     os.rename(out, old)
     try:
-        (old / REPLACED_MARKER).write_text(json.dumps({"tool": TOOL, "pid": os.getpid(), "host": socket.gethostname(),
-                                                       "out": str(out), "manifest": manifest}))
+        write_marker(old, REPLACED_MARKER, out=str(out), manifest=manifest)
         os.rename(tmp, out)
     except BaseException:
         if not os.path.lexists(out):

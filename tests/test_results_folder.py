@@ -539,3 +539,187 @@ def test_a_sweep_whose_disk_fills_midway_resumes_to_the_uninterrupted_rows(tmp_p
     drop = [c for c in read_runs(tmp_path / "ref").columns if c in ("wall_s", "worker", "host", "pid")]
     pd.testing.assert_frame_equal(comparable(read_runs(tmp_path / "s")).drop(columns=drop),
                                   comparable(read_runs(tmp_path / "ref")).drop(columns=drop))
+
+
+# ----- issue 24: sweep --overwrite sets the earlier sweep aside until the new one completes --------------------
+
+def _own_files(out: Path) -> dict[str, bytes]:
+    """A sweep folder's files and bytes, without its lock (a fresh sweep makes one) or a set-aside."""
+    return {k: v for k, v in snapshot(out).items() if k != ".lock" and not k.startswith(".spread-replaced/")}
+
+
+def _set_aside(out: Path) -> dict[str, bytes]:
+    """What --overwrite set aside in out/.spread-replaced, without its marker."""
+    return {k: v for k, v in snapshot(out / ".spread-replaced").items() if k != ".spread-replaced"}
+
+
+def _exp(tmp: Path, name: str, reps: int, n: int = 2, sleep: float = 0.0) -> Path:
+    (tmp / "exp").mkdir(exist_ok=True)
+    return small_experiment(tmp / "exp", reps=reps, n=n, sleep=sleep, name=name)
+
+
+def _fill_disk_after(monkeypatch, writes: int) -> None:
+    """The store's part writer fails with a full disk after ``writes`` whole parts."""
+    import model.sweeps.store as store
+    real, written = store._atomic_write_table, []
+
+    def fills(path, table):
+        if len(written) >= writes:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written.append(path)
+        real(path, table)
+
+    monkeypatch.setattr(store, "_atomic_write_table", fills)
+
+
+def test_a_sweep_overwrite_that_fails_midway_keeps_the_earlier_results_and_resume_removes_them(
+        tmp_path, capsys, monkeypatch):
+    """The new sweep fails after a few parts: the earlier results, analysis and all, are in
+    .spread-replaced byte for byte, and the message says so; --resume completes the new sweep and
+    only then removes them."""
+    from model.sweeps.store import read_runs
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "o"
+    assert call(["sweep", _exp(tmp_path, "old.toml", reps=1), "--workers", "1", "--out", out], capsys)[0] == 0
+    earlier = _own_files(out)
+    assert "analysis/report.md" in earlier
+    new = ["sweep", _exp(tmp_path, "new.toml", reps=3, n=4), "--workers", "1", "--no-analyse", "--batch", "2",
+           "--flush-every", "0", "--out", out]
+    with monkeypatch.context() as m:
+        _fill_disk_after(m, 2)
+        rc, err = call([*new, "--overwrite"], capsys)
+    assert rc == 1 and "no space left" in err and "Traceback" not in err, err
+    assert ".spread-replaced" in err and "move them back by hand" in err, err
+    assert _set_aside(out) == earlier  # recoverable, every byte
+    assert 0 < len(read_runs(out)) < 36
+    rc, err = call([*new, "--resume"], capsys)
+    assert rc == 0, err
+    assert not (out / ".spread-replaced").exists() and len(read_runs(out)) == 36
+    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+
+
+def test_an_interrupted_sweep_overwrite_and_a_second_one_keep_the_first_earlier_results(tmp_path, capsys, monkeypatch):
+    """SIGTERM during `sweep --overwrite`: exit 130, the message names the set-aside folder, the earlier
+    results are in it. A second --overwrite, itself failing midway, drops the unfinished sweep but keeps
+    those earlier results; they go only when a sweep completes."""
+    from model.sweeps.store import read_runs
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "o"
+    assert call(["sweep", _exp(tmp_path, "old.toml", reps=1), "--workers", "1", "--no-analyse", "--out", out],
+                capsys)[0] == 0
+    earlier = _own_files(out)
+    slow = _exp(tmp_path, "slow.toml", reps=8, n=4, sleep=0.03)  # 96 runs, about 3 s in one process
+    proc = subprocess.Popen([sys.executable, "-m", "model", "sweep", str(slow), "--out", str(out), "--overwrite",
+                             "--workers", "1", "--batch", "2", "--flush-every", "0.05", "--no-analyse"],
+                            env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    import time
+    t0 = time.monotonic()
+    while len(list((out / "runs").glob("part-*.parquet"))) < 2 and time.monotonic() - t0 < 60 and proc.poll() is None:
+        time.sleep(0.01)
+    assert proc.poll() is None, "sweep finished before it could be interrupted"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and str(out / ".spread-replaced") in err and "--resume" in err, err
+    assert _set_aside(out) == earlier and 0 < len(read_runs(out)) < 96
+    assert read_runs(out)["error"].isna().all()  # the signal stopped the sweep; it is no run's error
+    # a second --overwrite, of yet another design, that fails midway
+    third = ["sweep", _exp(tmp_path, "third.toml", reps=2, n=4), "--workers", "1", "--no-analyse", "--batch", "2",
+             "--flush-every", "0", "--out", out]
+    with monkeypatch.context() as m:
+        _fill_disk_after(m, 2)  # a weekly part and its runs part
+        assert call([*third, "--overwrite"], capsys)[0] == 1
+    assert _set_aside(out) == earlier
+    assert json.loads((out / "manifest.json").read_text())["n_runs"] == 24  # the unfinished slow sweep is gone
+    assert 0 < len(read_runs(out)) < 24
+    assert call([*third, "--resume"], capsys)[0] == 0
+    assert not (out / ".spread-replaced").exists() and len(read_runs(out)) == 24
+
+
+def test_a_completed_sweep_overwrite_leaves_no_trace_of_the_earlier_one(tmp_path, capsys, monkeypatch):
+    """The earlier sweep stays set aside while the new one runs and is analysed; once that is done the
+    folder holds exactly what a fresh sweep into a new folder holds."""
+    import model.sweeps.analysis as analysis
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "o"
+    assert call(["sweep", _exp(tmp_path, "old.toml", reps=1), "--workers", "1", "--no-analyse", "--out", out],
+                capsys)[0] == 0
+    earlier = _own_files(out)
+    new = ["sweep", _exp(tmp_path, "new.toml", reps=2), "--workers", "1"]
+    real, seen = analysis.analyse, []
+
+    def analyse(folder, *a, **kw):
+        seen.append(_set_aside(Path(folder)))  # while the new sweep is analysed
+        return real(folder, *a, **kw)
+
+    monkeypatch.setattr(analysis, "analyse", analyse)
+    assert call([*new, "--out", out, "--overwrite"], capsys)[0] == 0
+    assert seen == [earlier]
+    assert call([*new, "--out", tmp_path / "fresh"], capsys)[0] == 0
+    assert sorted(os.listdir(out)) == sorted(os.listdir(tmp_path / "fresh"))
+    assert sorted(_own_files(out)) == sorted(_own_files(tmp_path / "fresh"))
+    assert _own_files(out)["runs/part-000000.parquet"] != earlier["runs/part-000000.parquet"]
+
+
+def test_only_a_marked_spread_replaced_folder_is_the_sweeps(tmp_path, capsys, monkeypatch):
+    """A .spread-replaced folder without the tool's marker is the user's: --overwrite is refused in one
+    line, exit 2, and a completing --resume leaves it alone. With the marker (an --overwrite cut off)
+    and only a sweep's files in it, it is the sweep's: the next --overwrite replaces it."""
+    monkeypatch.chdir(tmp_path)
+    args = _sweep_args(tmp_path)
+    out = tmp_path / "o"
+    assert call([*args, "--out", out], capsys)[0] == 0
+    mine = out / ".spread-replaced"
+    mine.mkdir()
+    for fill in (lambda: None, lambda: (mine / "notes.txt").write_bytes(USER_BYTES),
+                 lambda: (mine / "manifest.json").write_bytes((out / "manifest.json").read_bytes())):
+        fill()
+        before = snapshot(out)
+        rc, err = call([*args, "--out", out, "--overwrite"], capsys)
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and ".spread-replaced" in err, err
+        assert snapshot(out) == before
+    assert call([*args, "--out", out, "--resume"], capsys)[0] == 0
+    assert (mine / "notes.txt").read_bytes() == USER_BYTES
+    (mine / ".spread-replaced").write_text(json.dumps({"tool": TOOL, "pid": 999_999_999, "host": "elsewhere"}))
+    # marked (on any host: a shared disk), but a user's file inside: still refused
+    rc, err = call([*args, "--out", out, "--overwrite"], capsys)
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "notes.txt" in err, err
+    assert (mine / "notes.txt").read_bytes() == USER_BYTES
+    (mine / "notes.txt").unlink()
+    assert call([*args, "--out", out, "--overwrite"], capsys)[0] == 0
+    assert not mine.exists()
+
+
+@pytest.mark.parametrize("moved", [[], ["manifest.json"], ["manifest.json", "design.csv", "runs"]])
+def test_an_overwrite_killed_while_setting_aside_is_taken_up_by_the_next(moved, tmp_path, capsys, monkeypatch):
+    """Killed after writing the marker and moving some entries (the manifest first): nothing is lost.
+    Marker alone: the earlier sweep is still whole and resumable, and --resume tidies the marker away.
+    Manifest moved: --resume says to use --overwrite (one line, exit 2); --overwrite finishes the move,
+    runs the new sweep and, once it completes, removes the earlier one."""
+    monkeypatch.chdir(tmp_path)
+    args = _sweep_args(tmp_path)
+    out = tmp_path / "o"
+    assert call([*args, "--out", out], capsys)[0] == 0
+    earlier = _own_files(out)
+    aside = out / ".spread-replaced"
+    aside.mkdir()
+    (aside / ".spread-replaced").write_text(json.dumps({"tool": TOOL, "pid": 999_999_999, "host": "elsewhere"}))
+    for name in moved:
+        os.rename(out / name, aside / name)
+    if not moved:
+        assert call([*args, "--out", out, "--resume"], capsys)[0] == 0
+        assert not aside.exists() and _own_files(out) == {**earlier, "manifest.json": _own_files(out)["manifest.json"]}
+        return
+    assert _set_aside(out) == {k: v for k, v in earlier.items() if k.split("/")[0] in moved}
+    for flags in ([], ["--resume"]):
+        before = snapshot(out)
+        rc, err = call([*args, "--out", out, *flags], capsys)
+        assert rc == 2 and len(err.strip().splitlines()) == 1 and "--overwrite" in err and "by hand" in err, err
+        assert snapshot(out) == before
+    seen = []
+    import model.sweeps.runner as runner
+    real = runner._run
+    monkeypatch.setattr(runner, "_run", lambda *a: seen.append(_set_aside(out)) or real(*a))
+    assert call([*args, "--out", out, "--overwrite"], capsys)[0] == 0
+    assert seen == [earlier]  # the move finished before the new sweep began
+    assert not aside.exists() and sorted(_own_files(out)) == sorted(earlier)

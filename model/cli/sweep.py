@@ -20,7 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the sweep in --out: skip its finished runs (the folder must hold this sweep)")
     p.add_argument("--overwrite", action="store_true",
-                   help="clear an earlier sweep's results in --out (only files a sweep wrote) and start again")
+                   help="replace an earlier sweep's results in --out (only files a sweep wrote) and start again; "
+                        "they are set aside in --out/.spread-replaced and removed when the new sweep completes")
     p.add_argument("--batch", type=int, help="runs per task (default: chosen from runs and workers)")
     p.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
                    help="write finished runs to a new Parquet part at least this often (default 2)")

@@ -15,6 +15,7 @@ Layout of a results folder::
     runs/part-NNNNNN.parquet    one row per run: meta, every parameter (p.<key path>), outcomes, error
     weekly/part-NNNNNN.parquet  kept weekly columns, if the experiment asks for them
     analysis/            tables (CSV) and figures (PNG, SVG) from `spread analyse`
+    .spread-replaced/    an earlier sweep set aside by --overwrite, removed when this one completes
 """
 
 
@@ -40,8 +41,8 @@ from model.sweeps.design import Experiment, ExperimentError, load_experiment, re
 from model.sweeps.engines import resolve_engine
 from model.sweeps.executors import ExecutorHandle, SerialExecutor, check_scheduler, make_executor
 from model.sweeps.progress import Progress
-from model.sweeps.store import (MANIFEST_VERSION, PARAM_PREFIX, Store, check_sweep_target,
-                                clear_sweep, read_runs, run_key)
+from model.sweeps.store import (MANIFEST_VERSION, PARAM_PREFIX, Store, check_sweep_target, drop_replaced,
+                                read_runs, replaced_folder, run_key, set_aside)
 from model.sweeps.task import _is_scalar, run_batch
 
 def _now() -> str:
@@ -80,8 +81,9 @@ class SweepReport:
         return self.lost == 0 and self.done_before + self.ran == self.total and not self.failed
 
 
-class _Terminate(Exception):
-    pass
+class _Terminate(BaseException):
+    """SIGTERM: like KeyboardInterrupt, never an Exception, or a run in this process (--workers 1) would
+    record it as its own error and the sweep would go on."""
 
 
 def _batches(exp: Experiment, done: set[str], size: int | None, workers: int = 1) -> Iterator[list[tuple]]:
@@ -157,7 +159,9 @@ def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None
     """Run (or, with ``resume``, continue) a sweep. Raises ExperimentError / SweepError before writing anything.
 
     ``out`` must be new, empty, or this sweep's results folder (``resume``);
-    ``overwrite`` clears a sweep's own results there and starts again.
+    ``overwrite`` sets a sweep's own results there aside (``.spread-replaced/``) and starts again. Results
+    set aside are removed only when a sweep in ``out`` completes (every run done, the analysis written),
+    this one or a later ``resume`` of it; until then they can be moved back by hand.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
     exp = experiment if isinstance(experiment, Experiment) else load_experiment(experiment)
@@ -172,15 +176,32 @@ def run_sweep(experiment: str | Path | Experiment, out: str | Path | None = None
     old = check_sweep_target(out, dh, resume, overwrite)
     if scheduler:
         check_scheduler(scheduler)  # before the store writes anything
-    if overwrite and out.exists():
-        clear_sweep(out)
     store = Store(out)
-    done = store.open()
     try:
-        return _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse,
-                    flush_rows, flush_seconds, max_attempts, log)
+        store.lock()  # before anything moves: another sweep writing here is refused, not disturbed
+        if overwrite:
+            set_aside(out)
+        done = store.open()
+        try:
+            report = _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse,
+                          flush_rows, flush_seconds, max_attempts, log)
+        except BaseException:
+            _note_replaced(out, log)
+            raise
+        if report.complete:
+            drop_replaced(out, log)  # the earlier results are superseded only now
+        else:
+            _note_replaced(out, log)
+        return report
     finally:
         store.close()
+
+
+def _note_replaced(out: Path, log: Callable[[str], None]) -> None:
+    aside = replaced_folder(out)
+    if aside is not None:
+        log(f"the earlier results that --overwrite set aside are kept in {aside} until this sweep completes "
+            "(run the same command with --resume to go on); to recover them instead, move them back by hand")
 
 
 def _run(exp, store, old, done, dh, workers, scheduler, batch, progress, analyse,

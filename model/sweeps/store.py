@@ -7,11 +7,20 @@ Layout::
     runs/part-NNNNNN.parquet    one row per run: meta, every parameter (p.<key path>), outcomes, error
     weekly/part-NNNNNN.parquet  kept weekly columns, if the experiment asks for them
     analysis/            tables (CSV) and figures (PNG, SVG) from `spread analyse`
+    .spread-replaced/    an earlier sweep set aside by --overwrite, until the new one completes
 
 Parts are written to a temporary file and renamed, so a part is either whole
 or absent; the finished runs are read back from the parts, so a sweep killed
 at any moment and resumed ends with exactly the rows of an uninterrupted one.
 A folder is taken only if it is new, empty or a sweep's own (``check_sweep_target``).
+
+``--overwrite`` never deletes the earlier sweep before the new one has
+finished: its entries are moved into ``.spread-replaced/`` (with a marker the
+tool writes, so a folder of that name without it is the user's), the new
+sweep runs beside them, and they are removed only when it completes (every
+run done, the analysis written). Interrupted, ``--resume`` continues the new
+sweep and removes them when it completes; until then they can be moved back
+by hand (``set_aside``, ``drop_replaced``).
 """
 
 from __future__ import annotations
@@ -19,15 +28,16 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from model.results_folder import (PARTIAL_MARKER, _entries, _first_entry, _is_cwd_or_above, _marker,
-                                  check_manifest_file, foreign_entries, lock_folder, read_manifest,
-                                  read_regular)
+from model.results_folder import (LOCK, PARTIAL_MARKER, REPLACED_MARKER, _first_entry, _is_cwd_or_above,
+                                  _marker, _walk, check_manifest_file, foreign_entries, lock_folder,
+                                  read_manifest, read_regular, write_marker)
 
 META_COLUMNS = ["run_key", "point", "point_name", "rep", "seed", "scenario", "error"]
 PARAM_PREFIX = "p."
@@ -95,14 +105,20 @@ class Store:
         raw = read_regular(self.manifest_path)
         return json.loads(raw.decode()) if raw is not None else None
 
-    def open(self) -> set[str]:
-        """Lock the folder, clear debris of a killed writer, return finished run keys."""
+    def lock(self) -> None:
+        """Make the folder if need be and take its lock (held until ``close``)."""
+        if self._lock_fd is not None:
+            return
         self.out.mkdir(parents=True, exist_ok=True)
-        self.runs_dir.mkdir(exist_ok=True)
-        self.weekly_dir.mkdir(exist_ok=True)
         self._lock_fd = lock_folder(self.out)
         if self._lock_fd is None:
             raise SweepError(f"{self.out}: another sweep is writing to this folder")
+
+    def open(self) -> set[str]:
+        """Lock the folder, clear debris of a killed writer, return finished run keys."""
+        self.lock()
+        self.runs_dir.mkdir(exist_ok=True)
+        self.weekly_dir.mkdir(exist_ok=True)
         # debris of a killed writer: only temporary files of names this store writes
         for d, pattern in ((self.runs_dir, "part-*.parquet.tmp"), (self.weekly_dir, "part-*.parquet.tmp"),
                            (self.out, "manifest.json.tmp"), (self.out, "design.csv.tmp")):
@@ -175,11 +191,12 @@ def _is_sweep_manifest(m: dict | None) -> bool:
     return isinstance(m, dict) and "design_hash" in m and m.get("format") == MANIFEST_VERSION
 
 
-def _strangers(out: Path) -> list[str]:
-    """Entries of ``out`` that a sweep (and its analysis) did not write: files, links, FIFOs, empty folders."""
-    analysis = read_manifest(out / "analysis", ANALYSIS_MANIFEST)
+def _own(folder: Path) -> Callable[[str], bool]:
+    """Whether a relative path under ``folder`` is one a sweep (and its analysis) writes there; what the
+    analysis' manifest and its temporary folders' markers say is read now, once."""
+    analysis = read_manifest(folder / "analysis", ANALYSIS_MANIFEST)
     ours = {f"analysis/{f}" for f in (analysis["files"] if analysis else [])} | {f"analysis/{ANALYSIS_MANIFEST}"}
-    partials = {e.name + "/" for e in out.glob(".analysis.spread-partial-*")
+    partials = {e.name + "/" for e in folder.glob(".analysis.spread-partial-*")
                 if e.is_dir() and not e.is_symlink() and _marker(e, PARTIAL_MARKER) is not None}
 
     def is_ours(e: str) -> bool:
@@ -187,6 +204,40 @@ def _strangers(out: Path) -> list[str]:
             return True
         top = e.split("/", 1)[0] + "/"
         return top in partials  # an analysis cut off midway: its marker says it is ours
+
+    return is_ours
+
+
+#: The folder of a sweep's results folder that holds an earlier sweep set aside by --overwrite; it is
+#: the sweep's only while it carries the marker of the same name (written by ``set_aside``).
+REPLACED = REPLACED_MARKER
+
+
+def replaced_folder(out: Path) -> Path | None:
+    """``out/.spread-replaced`` if it is a folder (not a link) carrying the tool's marker, else None.
+
+    Any host's marker counts: a sweep on a shared disk may be resumed from another machine."""
+    aside = Path(out) / REPLACED
+    if aside.is_dir() and not aside.is_symlink() and _marker(aside, REPLACED_MARKER, same_host=False) is not None:
+        return aside
+    return None
+
+
+def _strangers(out: Path) -> list[str]:
+    """Entries of ``out`` that a sweep (and its analysis) did not write: files, links, FIFOs, empty folders.
+
+    A marked ``.spread-replaced/`` is the sweep's, holding (besides its marker) only what a sweep writes;
+    one without the marker is the user's."""
+    ours = _own(out)
+    aside = replaced_folder(out)
+    inner = _own(aside) if aside is not None else None
+    prefix = REPLACED + "/"
+
+    def is_ours(e: str) -> bool:
+        if e.startswith(prefix):
+            rest = e[len(prefix):]
+            return inner is not None and (rest == REPLACED_MARKER or inner(rest))
+        return ours(e)
 
     return foreign_entries(out, is_ours)
 
@@ -226,17 +277,20 @@ def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: boo
     except (ValueError, UnicodeDecodeError):
         old = None
     if not _is_sweep_manifest(old):
+        aside = replaced_folder(out)
+        if raw is None and aside is not None and os.path.lexists(aside / "manifest.json"):
+            # an --overwrite stopped after setting the earlier sweep aside, before the new one began
+            if not overwrite:
+                raise SweepError(f"{out}: holds an earlier sweep that --overwrite set aside in {aside}, and no new "
+                                 "sweep yet (it stopped before starting); add --overwrite to start it again (the "
+                                 "earlier results stay there until it completes), or move them back by hand")
+            _refuse_strangers(out)
+            return None
         raise SweepError(f"{out}: holds files that `spread sweep` did not write (e.g. {first.rstrip('/')}); "
                          "nothing was changed (choose a new --out)")
     done = old.get("runs_done", "some")
     if overwrite:
-        try:
-            strangers = _strangers(out)
-        except OSError as e:
-            raise SweepError(f"{out}: cannot be read ({e.strerror}); choose another --out")
-        if strangers:
-            raise SweepError(f"{out}: holds {strangers[0]}, which `spread sweep` did not write; --overwrite "
-                             "replaces only a folder of the sweep's own files, so nothing was changed")
+        _refuse_strangers(out)
         return None
     if old.get("design_hash") != design_hash:
         raise SweepError(f"{out}: holds results of a different experiment or design "
@@ -248,16 +302,115 @@ def check_sweep_target(out: Path, design_hash: str, resume: bool, overwrite: boo
     return old
 
 
-def clear_sweep(out: Path) -> None:
-    """Remove a sweep's own files from ``out`` (after check_sweep_target allowed --overwrite)."""
+def _refuse_strangers(out: Path) -> None:
+    try:
+        strangers = _strangers(out)
+    except OSError as e:
+        raise SweepError(f"{out}: cannot be read ({e.strerror}); choose another --out")
+    if strangers:
+        raise SweepError(f"{out}: holds {strangers[0]}, which `spread sweep` did not write; --overwrite "
+                         "replaces only a folder of the sweep's own files, so nothing was changed")
+
+
+def _remove(path: Path) -> None:
+    """Remove one entry of a sweep's folder, a folder with everything under it (checked as the sweep's own)."""
+    if path.is_dir() and not path.is_symlink():
+        for e, kind in reversed(_walk(path)):  # files before the folders holding them
+            if kind == "folder":
+                (path / e).rmdir()
+            else:
+                (path / e).unlink()
+        path.rmdir()
+    else:
+        path.unlink()
+
+
+def _completed(out: Path) -> bool:
+    raw = read_regular(Path(out) / "manifest.json")
+    try:
+        m = json.loads(raw.decode()) if raw is not None else None
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return _is_sweep_manifest(m) and m.get("status") == "complete" and m.get("runs_done") == m.get("n_runs")
+
+
+def set_aside(out: Path) -> Path | None:
+    """Move the earlier sweep in ``out`` into ``out/.spread-replaced`` (--overwrite); return that folder.
+
+    Call it holding the folder's lock, after ``check_sweep_target`` allowed --overwrite. The marker is
+    written first and the manifest moved first, so a set-aside cut off at any point is recognised:
+
+    * a marked folder without a manifest is one begun or one being removed: it is removed (its own
+      files only) and the set-aside starts afresh;
+    * with a manifest there and none in ``out``, the move goes on where it stopped (an entry already
+      there under the same name is the new sweep's, made after the move: it is removed);
+    * with a manifest in both, ``out`` holds the sweep of an earlier --overwrite. If it completed, the
+      results set aside before it are removed and it is set aside in turn; if not, its own files are
+      removed and the results set aside before it stay until a sweep completes.
+
+    Nothing but the sweep's own entries is moved or removed; ``.lock`` (held) stays.
+    """
+    out = Path(out)
     if _strangers(out):  # checked before; the folder may have changed since
-        raise SweepError(f"{out}: gained files that `spread sweep` did not write; nothing more was removed")
-    for e in reversed(_entries(out)):  # files before the folders holding them
-        p = out / e.rstrip("/")
-        if e.endswith("/"):
-            p.rmdir()
+        raise SweepError(f"{out}: gained files that `spread sweep` did not write; nothing was changed")
+    aside = replaced_folder(out)
+    if aside is not None and not os.path.lexists(aside / "manifest.json"):
+        drop_replaced(out)
+        aside = None
+    elif aside is not None and os.path.lexists(out / "manifest.json"):
+        if _completed(out):
+            drop_replaced(out)
+            aside = None
+        else:  # an --overwrite that never completed: its runs go, the earlier results stay set aside
+            _remove(out / "manifest.json")  # first: without it the folder is never taken for a sweep to resume
+            for name in sorted(os.listdir(out)):
+                if name not in (LOCK, REPLACED):
+                    _remove(out / name)
+            return aside
+    names = sorted(n for n in os.listdir(out) if n not in (LOCK, REPLACED))
+    if aside is None:
+        if not names:
+            return None
+        aside = out / REPLACED
+        aside.mkdir()
+        write_marker(aside, REPLACED_MARKER, out=str(out), what="an earlier sweep set aside by --overwrite")
+    names.sort(key=lambda n: n != "manifest.json")  # the manifest first
+    for name in names:
+        if os.path.lexists(aside / name):
+            _remove(out / name)  # made by the new sweep after the earlier one's was moved
         else:
-            p.unlink()
+            os.rename(out / name, aside / name)
+    return aside
+
+
+def drop_replaced(out: Path, log: Callable[[str], None] | None = None) -> bool:
+    """Remove the earlier sweep that --overwrite set aside in ``out/.spread-replaced`` (the new one
+    completed): its manifest first, then its own files and folders, the marker last. Anything else in
+    it is kept, the marker taken off (the folder is then the user's), with a warning. True if removed."""
+    aside = replaced_folder(out)
+    if aside is None:
+        return False
+    ours = _own(aside)  # read before anything goes: the analysis' manifest lists its files
+    (aside / "manifest.json").unlink(missing_ok=True)  # first: a set-aside without it is one being removed
+    kept = []
+    for e, kind in reversed(_walk(aside)):
+        if kind == "folder":
+            try:
+                (aside / e).rmdir()  # only empty ones
+            except OSError:
+                pass
+        elif kind == "file" and e != REPLACED_MARKER and ours(e):
+            (aside / e).unlink()
+        elif e != REPLACED_MARKER:
+            kept.append(e)
+    (aside / REPLACED_MARKER).unlink()
+    if kept:
+        import sys
+        (log or (lambda m: print(m, file=sys.stderr)))(
+            f"spread: warning: {aside} kept: it holds files `spread sweep` did not write (e.g. {min(kept)})")
+        return False
+    aside.rmdir()
+    return True
 
 
 def _normalise(df: pd.DataFrame) -> pd.DataFrame:
