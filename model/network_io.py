@@ -160,7 +160,7 @@ def _read_bytes(path: Path, key: str, kind: str) -> bytes:
     if why is None and not path.exists():
         why = "file not found"
     if why is not None:
-        raise NetworkFileError(f"{path}: {key}: {why}; allowed is an existing {kind}")
+        raise NetworkFileError(f"{path}: {key}: {why}; allowed is an existing {kind.removeprefix('a ').removeprefix('an ')}")
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_NETWORK_BYTES + 1)

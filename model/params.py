@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, Iterable, Mapping
@@ -133,6 +134,10 @@ def _is_week(v: Any) -> bool:
     return _is_number(v) and float(v).is_integer()
 
 
+#: Control characters (tab and the C1 set included) and lone surrogates: no name, label or path holds them.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def _check(where: str, key: str, value: Any) -> Any:
     """Validate one value against its field; return it normalised."""
     field = FIELDS[key]
@@ -163,6 +168,8 @@ def _check(where: str, key: str, value: Any) -> Any:
     if kind == "str":
         if not isinstance(value, str) or (field.hi is not None and len(value) > field.hi):
             raise bad()
+        if _CONTROL.search(value):  # a label goes into figure titles, HTML and GraphML, which cannot show them
+            raise bad(" without control characters")
         return value
     if kind == "choice":
         if value not in field.choices:

@@ -65,8 +65,12 @@ TARGET_KEYS = {"name", "scenario", "versus", "observed", "interval", "at_least",
                "tolerance", "pattern", "fit", "outcome", "series", "network", "survey", "statistic", "week", "when",
                "regimes", "divide_by"}
 SCENARIO_KEYS = {"scenario", "set"}
-#: The largest target weight: the distance divides by the fitted weights' sum, which must stay finite.
+#: Bounds that keep every distance finite: a target's weight, its observed values and its scale. A gap is
+#: at most (2 x 1e9) / 1e-9 scales, so weight x gap squared stays far below the float range (an infinite
+#: distance for every particle would accept them all at an infinite tolerance).
 MAX_WEIGHT = 1e6
+MAX_VALUE = 1e9
+MIN_SCALE = 1e-9
 #: What --quick keeps of a calibration: enough to show the machinery end to end in under 2 minutes.
 QUICK = {"population": 4, "generations": 2, "replicates": 1, "draws": 3, "predictive_replicates": 1}
 
@@ -427,18 +431,22 @@ def _targets(where: str, doc: Any, arms: tuple[Arm, ...]) -> tuple[Target, ...]:
         observed, low, high = None, -math.inf, math.inf
         if "observed" in body:
             observed = body["observed"]
-            if not _number(observed):
-                raise CalibrationError(f"{where}: {k}.observed = {_fmt(observed)}: allowed is a number")
+            if not _number(observed) or abs(observed) > MAX_VALUE:
+                raise CalibrationError(f"{where}: {k}.observed = {_fmt(observed)}: allowed is a number from "
+                                       f"{-MAX_VALUE:g} to {MAX_VALUE:g}")
             observed = float(observed)
         if "interval" in body:
             iv = body["interval"]
-            if not (isinstance(iv, list) and len(iv) == 2 and all(_number(x) for x in iv) and iv[0] <= iv[1]):
-                raise CalibrationError(f"{where}: {k}.interval = {_fmt(iv)}: allowed is [lo, hi] with lo <= hi")
+            if not (isinstance(iv, list) and len(iv) == 2 and all(_number(x) and abs(x) <= MAX_VALUE for x in iv)
+                    and iv[0] <= iv[1]):
+                raise CalibrationError(f"{where}: {k}.interval = {_fmt(iv)}: allowed is [lo, hi] with lo <= hi, "
+                                       f"each from {-MAX_VALUE:g} to {MAX_VALUE:g}")
             low, high = float(iv[0]), float(iv[1])
         for sk in ("at_least", "at_most"):
             if sk in body:
-                if not _number(body[sk]):
-                    raise CalibrationError(f"{where}: {k}.{sk} = {_fmt(body[sk])}: allowed is a number")
+                if not _number(body[sk]) or abs(body[sk]) > MAX_VALUE:
+                    raise CalibrationError(f"{where}: {k}.{sk} = {_fmt(body[sk])}: allowed is a number from "
+                                           f"{-MAX_VALUE:g} to {MAX_VALUE:g}")
                 if sk == "at_least":
                     low = float(body[sk])
                 else:
@@ -447,8 +455,9 @@ def _targets(where: str, doc: Any, arms: tuple[Arm, ...]) -> tuple[Target, ...]:
             raise CalibrationError(f"{where}: {k}.at_least = {low:g}: allowed is at most at_most ({high:g})")
         default_scale = abs(observed) if observed else (high - low if math.isfinite(high - low) and high > low else 1.0)
         scale = body.get("scale", default_scale or 1.0)
-        if not _number(scale) or scale <= 0:
-            raise CalibrationError(f"{where}: {k}.scale = {_fmt(scale)}: allowed is a number > 0")
+        if not _number(scale) or not MIN_SCALE <= scale <= MAX_VALUE:
+            raise CalibrationError(f"{where}: {k}.scale = {_fmt(scale)}: allowed is a number from {MIN_SCALE:g} "
+                                   f"to {MAX_VALUE:g}")
         weight = body.get("weight", 1.0)
         if not _number(weight) or not 0 <= weight <= MAX_WEIGHT:
             raise CalibrationError(f"{where}: {k}.weight = {_fmt(weight)}: allowed is a number from 0 to {MAX_WEIGHT:g}")

@@ -294,8 +294,10 @@ def _check_particles(path: Path, particles: pd.DataFrame, params: list[dict]) ->
     if bad.any():
         raise ParameterError(f"--posterior {path}: weight = {_shown(particles['weight'].iloc[int(np.argmax(bad))])} "
                              f"(row {int(np.argmax(bad))}); allowed is a finite number >= 0")
-    if not np.isfinite(w.sum()) or w.sum() <= 0:
-        raise ParameterError(f"--posterior {path}: the weights sum to {w.sum():g}; allowed is a finite sum above 0")
+    with np.errstate(over="ignore"):  # an overflowing sum is the error reported here
+        total = float(w.sum())
+    if not np.isfinite(total) or total <= 0:
+        raise ParameterError(f"--posterior {path}: the weights sum to {total:g}; allowed is a finite sum above 0")
     for p in params:
         f, col = FIELDS[p["key"]], particles[p["name"]]
         x = pd.to_numeric(col, errors="coerce").to_numpy(float)

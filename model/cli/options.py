@@ -42,7 +42,9 @@ def _int_at_least(lowest: int, allowed: str, highest: int | None = None):
 _positive = _int_at_least(1, "a positive integer")
 _draws = _int_at_least(1, f"an integer from 1 to {MAX_DRAWS:,}", MAX_DRAWS)
 _workers = _int_at_least(1, f"an integer from 1 to {MAX_WORKERS:,}", MAX_WORKERS)
-_seed = _int_at_least(0, "a non-negative integer")
+#: Seeds are kept as 64-bit integers (run.json, the seed columns): as in a calibration file.
+MAX_SEED = 2**63 - 1
+_seed = _int_at_least(0, f"an integer from 0 to {MAX_SEED:,} (2**63 - 1)", MAX_SEED)
 _reps = _int_at_least(1, f"an integer from 1 to {MAX_REPS:,}", MAX_REPS)
 _weeks = _int_at_least(1, f"an integer from 1 to {MAX_WEEKS:,} (the range of run.weeks)", MAX_WEEKS)
 

@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_params(args: argparse.Namespace) -> int:
     """Print the parameters of a section (or all)."""
-    if args.section and args.section not in SECTIONS and args.section not in FIELDS:
+    if args.section is not None and args.section not in SECTIONS and args.section not in FIELDS:
         raise ParameterError(f"params: {args.section[:60]!r}: unknown section; allowed is one of {', '.join(SECTIONS)} "
                              "or a key such as leadership.commitment")
     for key, f in FIELDS.items():

@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
+
+
+#: The longest wait between Parquet parts: finished runs must reach the disk within the hour.
+MAX_FLUSH_SECONDS = 3600.0
+
+
+def _seconds(text: str) -> float:
+    """An argparse type for --flush-every: a number of seconds from 0 to MAX_FLUSH_SECONDS (not NaN)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = math.nan
+    if not 0 <= v <= MAX_FLUSH_SECONDS:
+        raise argparse.ArgumentTypeError(f"{text[:20]!r}: allowed is a number of seconds from 0 to {MAX_FLUSH_SECONDS:g}")
+    return v
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -23,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="replace an earlier sweep's results in --out (only files a sweep wrote) and start again; "
                         "they are set aside in --out/.spread-replaced and removed when the new sweep completes")
     p.add_argument("--batch", type=int, help="runs per task (default: chosen from runs and workers)")
-    p.add_argument("--flush-every", type=float, default=2.0, metavar="SECONDS",
+    p.add_argument("--flush-every", type=_seconds, default=2.0, metavar="SECONDS",
                    help="write finished runs to a new Parquet part at least this often (default 2)")
     p.add_argument("--no-analyse", action="store_true", help="do not run the analysis at the end")
     p.set_defaults(func=cmd_sweep)

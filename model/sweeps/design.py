@@ -323,8 +323,8 @@ def experiment_from_dict(raw: dict, path: str = "<dict>", text: str = "", engine
         return raw.get(key, default)
 
     name = get("name", Path(path).stem)
-    if not isinstance(name, str) or not name or any(ch in name for ch in "/\\ "):
-        c.err("name", name, "not a usable name", "a non-empty string without spaces or slashes")
+    if not isinstance(name, str) or not name or any(ch in name for ch in "/\\ ") or not name.isprintable():
+        c.err("name", name, "not a usable name", "a non-empty string without spaces, slashes or control characters")
     elif len(name) > MAX_NAME:
         c.err("name", name, f"longer than {MAX_NAME} characters", f"a name of at most {MAX_NAME} characters")
     description = get("description", "")

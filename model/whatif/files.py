@@ -116,6 +116,8 @@ def load_whatif(name_or_path: str | Path, _seen: tuple = ()) -> WhatIf:
         v = doc.get(k, "")
         if not isinstance(v, str) or len(v) > META_MAX[k]:
             raise ParameterError(f"{where}: {k} = {_describe(v)}: allowed is a string of at most {META_MAX[k]:,} characters")
+        if not " ".join(v.split()).isprintable():  # line breaks and tabs become spaces; other controls cannot be shown
+            raise ParameterError(f"{where}: {k} = {_describe(v)}: allowed is text without control characters")
         meta[k] = " ".join(v.split())
     if not meta["description"]:
         raise ParameterError(f"{where}: description: missing; allowed is a one-sentence string saying what the what-if changes")
