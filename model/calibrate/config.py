@@ -41,7 +41,6 @@ from typing import Any
 from model import inputs
 from model.data import EXPERIMENT_DIR
 from model.params import FIELDS, ParameterError, Params, load_scenario, resolve_path
-from model.network_io import read_for
 from model.calibrate.targets import Statistic, StatisticError, parse_statistic
 
 PRIORS = ("uniform", "log-uniform", "beta", "normal")
@@ -315,6 +314,7 @@ def _arms(where: str, doc: Any) -> tuple[Arm, ...]:
         if not src.is_absolute() and not src.exists() and (Path(where).parent / source).is_file():
             source = str(Path(where).parent / source)  # a scenario beside the calibration file
         arm = Arm(alias, source, dict(overrides))
+        from model.network_io import read_for  # pandas and the network's readers: only once a file is at hand
         try:
             read_for(arm.params())  # a network file the scenario names is read (and cached) before any folder
         except ParameterError as exc:

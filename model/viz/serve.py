@@ -87,10 +87,6 @@ def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 87
     warning = exposure_warning(host, port)
     if warning:
         print(warning, file=sys.stderr, flush=True)
-    problem = address_problem(host, port)
-    if problem:
-        print(f"spread viz: error: {problem}", file=sys.stderr)
-        return 2
     cache = viz_assets.configure_environment()
     gone = viz_assets.missing(cache)
     if gone:
@@ -104,6 +100,10 @@ def serve(app: str | Path = DEFAULT_APP, host: str = "127.0.0.1", port: int = 87
             detail = (exc.stderr or "").strip().splitlines()[-1:] if isinstance(exc, subprocess.CalledProcessError) else [str(exc)]
             print(f"spread viz: error: could not fetch the front-end files: {' '.join(detail) or exc}", file=sys.stderr)
             return 2
+    problem = address_problem(host, port)
+    if problem:
+        print(f"spread viz: error: {problem}", file=sys.stderr)
+        return 2
     quiet_cookie_warning()
     import click  # noqa: PLC0415 -- Solara's CLI is a click command
     from solara.__main__ import cli  # noqa: PLC0415 -- after configure_environment
