@@ -70,6 +70,7 @@ from .live_network import LiveNetwork
 from .network import StaffNetwork, _sparsetools
 from .params import Params
 from .processes.exchange import CAPABLE_LEVEL
+from .processes.performance import Performance
 from .trust import WEEKLY, TrustModel
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
@@ -364,16 +365,10 @@ class TrustBatch:
         self.ro_first = np.stack([m.rollout.first for m in models]) + np.arange(B)[:, None] * n
         self.cohorts = np.zeros(B, dtype=np.int64)
 
-        pf = m0.performance
-        self.P = P = len(m0.org.pathway_units)
-        self.measured = np.full((B, self.weeks + 1, P), np.nan)
-        self.limit = np.full((B, P), -np.inf)
-        self.run_len = np.zeros((B, P), dtype=np.int64)
-        self.detected_week = np.full((B, P), -1, dtype=np.int64)
-        self.shock = np.zeros(B)
+        # performance over the batch: the process itself, its state with a replicate axis (Performance.apply)
+        self.performance = pf = Performance(params, m0.org, m0.workshops.first_week, self.weeks, replicates=B)
         self.pilot_staff = np.array([m.performance.pilot_staff for m in models])
         self.rest_staff = np.array([m.performance.rest_staff for m in models])
-        self.pf = pf
 
         s = [m.streams for m in models]
         self.draw_exchange = _Draws([x["exchange"] for x in s], n, self.weeks)
@@ -556,54 +551,19 @@ class TrustBatch:
         self.leavers = np.bincount(leavers // self.n, minlength=self.B)
 
     def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        pf = self.pf
+        """Lead times, measurement and detection over the batch: ``Performance.apply`` itself on (B, U)."""
+        pf = self.performance
         counts = np.add.reduceat(self.practising.reshape(-1), self.unit_start, dtype=np.int64).reshape(self.B, self.U)
-        adoption = counts * self.inv_size
-        gain = self.gain
-        gain *= 1.0 - pf.gain_decay * (1.0 - adoption)
-        true = pf.true_lead_time(gain, adoption)
-        z = self.draw_noise.week(t)
-        self.shock = pf.phi * self.shock + np.sqrt(1 - pf.phi ** 2) * pf.shock_sd * z[:, -1]
-        observed = true * (1.0 + pf.unit_noise * z[:, :-1]) + self.shock[:, None]
-        m = np.empty((self.B, self.P))
-        for b in range(self.B):  # S @ v per trust: a matrix product could sum in another order
-            m[b] = pf.S @ observed[b]
-        self.measured[:, t] = m
-        if t in pf._first_weeks:
-            lo = max(0, t - pf.baseline_weeks)
-            for p in np.flatnonzero(pf.first == t):
-                for b in range(self.B):
-                    base = self.measured[b, lo:t, p]
-                    base = base[~np.isnan(base)]
-                    if base.size >= 2:
-                        self.limit[b, p] = base.mean() - pf.k_sd * base.std(ddof=1)
-        below = (t > pf.first) & (m < self.limit)
-        self.run_len = np.where(below, self.run_len + 1, 0)
-        newly = (self.detected_week < 0) & (self.run_len >= pf.run_length)
-        self.detected_week[newly] = t
-        detected = self.detected_week >= 0
-        rec = self.recognition
-        rec *= 1.0 - pf.decay
-        showing = detected & below
-        if showing.any():
-            units = pf._pw_units
-            rec[:, units] = np.where(showing[:, pf._pw_of], 1.0, rec[:, units])
-        share = np.count_nonzero(detected, axis=1) / self.P if self.P else np.zeros(self.B)
-        rec[:, pf.rest_units] = (pf.spillover * attention * share)[:, None]
-        # events, in the order a run alone logs them
-        missed = np.flatnonzero(pf.first + 104 == t)
-        if newly.any() or missed.size:
+        true, newly = pf.apply(t, counts * self.inv_size, self.gain, self.recognition, attention,
+                               self.draw_noise.week(t))
+        if newly.any() or (pf.first + 104 == t).any():  # events, in the order a run alone logs them
             for b, mdl in enumerate(self.models):
-                for p in np.flatnonzero(newly[b]):
-                    mdl.events.append((t, "detected", f"improvement detected in pathway {p + 1} ({pf.scopes[p]} scope)"))
-                for p in missed:
-                    if self.detected_week[b, p] < 0:
-                        mdl.events.append((t, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
+                mdl.events.extend(pf.events(t, newly[b], pf.detected_week[b]))
         return counts, true
 
     def _record(self, t: int, counts: np.ndarray, true: np.ndarray) -> None:
         """The week's outputs per replicate, each sum as the run alone forms it."""
-        h, pf, n = self.history, self.pf, self.n
+        h, pf, n = self.history, self.performance, self.n
         p_units, r_units = pf.pilot_units, pf.rest_units
         n_p, n_r = p_units.size, r_units.size
         adoption = counts * self.inv_size
@@ -614,14 +574,12 @@ class TrustBatch:
         h["capability_mean"][:, t] = self.capability.sum(axis=1) / n
         h["capable_share"][:, t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL, axis=1) / n
         h["reach"][:, t] = np.count_nonzero(adoption[:, r_units] >= level, axis=1) / n_r if n_r else 0.0
-        sup, rec = self.support, self.recognition
+        sup = self.support
         h["manager_support"][:, t] = _rowsum(sup[:, :-1]) / (self.U - 1)
         h["manager_support_pilot"][:, t] = _rowsum(sup[:, p_units]) / n_p
         h["manager_support_rest"][:, t] = _rowsum(sup[:, r_units]) / n_r if n_r else 0.0
-        h["lead_time_change_pilot"][:, t] = _rowsum(true[:, p_units]) / n_p - 1.0
-        h["lead_time_change_rest"][:, t] = _rowsum(true[:, r_units]) / n_r - 1.0 if n_r else 0.0
-        h["recognition_pilot"][:, t] = _rowsum(rec[:, p_units]) / n_p
-        h["detected_share"][:, t] = np.count_nonzero(self.detected_week >= 0, axis=1) / self.P
+        self.lead_time = true
+        pf.record(self, t, h)
         h["leavers"][:, t] = self.leavers
         h["live_arcs"][:, t] = self.live.block_live
         h["cross_unit_ties_per_person"][:, t] = self.live.block_cross / n
@@ -647,9 +605,9 @@ class TrustBatch:
             m.history["pressure"][: t + 1] = ld.pressure[: t + 1]
             m.attention = float(ld.attention[min(t, m.weeks)])
             m.exposure = self.exposure.reshape(self.B, self.n)[b]
-            pf = m.performance
-            pf.measured, pf.limit, pf.run = self.measured[b], self.limit[b], self.run_len[b]
-            pf.detected_week, pf.shock = self.detected_week[b], float(self.shock[b])
+            pf, bp = m.performance, self.performance
+            pf.measured, pf.limit, pf.run = bp.measured[b], bp.limit[b], bp.run[b]
+            pf.detected_week, pf.shock = bp.detected_week[b], float(bp.shock[b])
             m.rollout.cohorts = int(self.cohorts[b])
             if t > 0:
                 m.unit_practising, m.lead_time = self._counts[b], self._true[b]

@@ -58,6 +58,12 @@ PARAMS: dict[str, Field] = {
 }
 
 
+def row_sum(a: np.ndarray) -> np.ndarray:
+    """Sum along the last axis, each row as ``row.sum()`` of that row alone gives (numpy's pairwise sum needs
+    the row contiguous: an index on the last axis of a 2-D array may give another layout)."""
+    return np.ascontiguousarray(a).sum(axis=-1)
+
+
 def scope_matrix(org: Organisation, scopes: list[str]) -> np.ndarray:
     """(P, U) weights: row p averages the units in pathway p's measurement scope."""
     P, U = len(org.pathway_units), org.n_units
@@ -82,7 +88,10 @@ class Performance:
 
     outputs = ("lead_time_change_pilot", "lead_time_change_rest", "recognition_pilot", "detected_share")
 
-    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int):
+    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int,
+                 replicates: int | None = None):
+        # replicates: B for a batch of B trusts of one structure (model/batch.py): the state below gets a leading
+        # replicate axis and ``apply`` and ``record`` run over it; None for one trust
         pf, ms = params.performance, params.measurement
         self.org = org
         self.max_waste = pf.max_waste_share
@@ -101,11 +110,12 @@ class Performance:
         self.k_sd = ms.sd_multiplier
         self.decay = ms.recognition_decay
         self.spillover = ms.spillover
-        self.measured = np.full((weeks + 1, P), np.nan)
-        self.limit = np.full(P, -np.inf)
-        self.run = np.zeros(P, dtype=np.int64)
-        self.detected_week = np.full(P, -1, dtype=np.int64)
-        self.shock = 0.0
+        lead = () if replicates is None else (replicates,)
+        self.measured = np.full(lead + (weeks + 1, P), np.nan)
+        self.limit = np.full(lead + (P,), -np.inf)
+        self.run = np.zeros(lead + (P,), dtype=np.int64)
+        self.detected_week = np.full(lead + (P,), -1, dtype=np.int64)
+        self.shock = np.zeros(lead) if lead else 0.0
         self.inv_size = 1.0 / org.unit_size
         self._first_weeks = set(self.first.tolist())
         # pathway -> its units, flattened, for the vectorised recognition update
@@ -137,43 +147,76 @@ class Performance:
         """
         counts = self.unit_counts(model.practising)
         adoption = counts * self.inv_size
-        before = self.detected_week.copy()
-        true = self.update(week, adoption, model.gain, model.recognition, model.attention, model.streams["noise"])
+        z = model.streams["noise"].standard_normal(self.org.n_units + 1)  # fixed count: common random numbers
+        true, newly = self.apply(week, adoption, model.gain, model.recognition, model.attention, z)
         model.unit_practising, model.lead_time = counts, true
+        return self.events(week, newly, self.detected_week)
+
+    def events(self, week: int, newly: np.ndarray, detected_week: np.ndarray) -> list:
+        """One trust's detections this week (``newly``) and its pathways still undetected 104 weeks after their
+        first RPIW."""
         events = [(week, "detected", f"improvement detected in pathway {p + 1} ({self.scopes[p]} scope)")
-                  for p in np.flatnonzero((before < 0) & (self.detected_week >= 0))]
+                  for p in np.flatnonzero(newly)]
         for p in np.flatnonzero(self.first + 104 == week):
-            if self.detected_week[p] < 0:
+            if detected_week[p] < 0:
                 events.append((week, "missed", f"pathway {p + 1}: no improvement detected 104 weeks after its first RPIW"))
         return events
 
     def record(self, model: Any, week: int, history: dict) -> None:
-        """Lead-time change in pilots and the rest, pilot recognition, share of pathways detected."""
-        true, p_units, r_units = model.lead_time, self.pilot_units, self.rest_units
+        """Lead-time change in pilots and the rest, pilot recognition, share of pathways detected.
+
+        Over one trust or a batch (a leading replicate axis on the model's
+        arrays and the history's): each mean sums a contiguous row, pairwise,
+        as ``.sum()`` of one trust's array does, so a batch's numbers are each
+        trust's alone.
+        """
+        true, rec, p_units, r_units = model.lead_time, model.recognition, self.pilot_units, self.rest_units
         n_p, n_r = p_units.size, r_units.size
-        history["lead_time_change_pilot"][week] = true[p_units].sum() / n_p - 1.0
-        history["lead_time_change_rest"][week] = true[r_units].sum() / n_r - 1.0 if n_r else 0.0
-        history["recognition_pilot"][week] = model.recognition[p_units].sum() / n_p
-        history["detected_share"][week] = np.count_nonzero(self.detected_week >= 0) / self.detected_week.size
+        history["lead_time_change_pilot"][..., week] = row_sum(true[..., p_units]) / n_p - 1.0
+        history["lead_time_change_rest"][..., week] = row_sum(true[..., r_units]) / n_r - 1.0 if n_r else 0.0
+        history["recognition_pilot"][..., week] = row_sum(rec[..., p_units]) / n_p
+        detected = self.detected_week
+        history["detected_share"][..., week] = np.count_nonzero(detected >= 0, axis=-1) / detected.shape[-1]
 
     def update(self, week: int, adoption: np.ndarray, gain: np.ndarray, recognition: np.ndarray,
                attention: float, rng: np.random.Generator) -> np.ndarray:
         """Erode gains, measure, detect, and update recognition in place; return true lead times."""
+        z = rng.standard_normal(self.org.n_units + 1)  # fixed count: common random numbers
+        return self.apply(week, adoption, gain, recognition, attention, z)[0]
+
+    def apply(self, week: int, adoption: np.ndarray, gain: np.ndarray, recognition: np.ndarray,
+              attention: float | np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The week's update from its normal draws ``z`` (a unit's noise each, then the shock's); return true lead
+        times and the pathways detected this week.
+
+        Written once for one trust and for a batch: with a leading replicate
+        axis on every argument (``attention``: one per replicate) each
+        replicate gets the numbers it gets alone (a pathway's measure is the
+        scope matrix times that replicate's own row, its limit the statistics
+        of its own baseline).
+        """
         gain *= 1.0 - self.gain_decay * (1.0 - adoption)
         true = self.true_lead_time(gain, adoption)
-        z = rng.standard_normal(self.org.n_units + 1)  # fixed count: common random numbers
-        self.shock = self.phi * self.shock + np.sqrt(1 - self.phi ** 2) * self.shock_sd * z[-1]
-        observed = true * (1.0 + self.unit_noise * z[:-1]) + self.shock
-        m = self.S @ observed
-        self.measured[week] = m
+        self.shock = self.phi * self.shock + np.sqrt(1 - self.phi ** 2) * self.shock_sd * z[..., -1]
+        shock = self.shock if np.ndim(self.shock) == 0 else self.shock[:, None]
+        observed = true * (1.0 + self.unit_noise * z[..., :-1]) + shock
+        if observed.ndim == 1:
+            m = self.S @ observed
+        else:  # S @ v per trust: a matrix product could sum in another order
+            m = np.empty(observed.shape[:-1] + (self.S.shape[0],))
+            for b in range(observed.shape[0]):
+                m[b] = self.S @ observed[b]
+        measured = self.measured
+        measured[..., week, :] = m
         # fix each pathway's control limit when its first RPIW happens
-        starting = np.flatnonzero(self.first == week) if week in self._first_weeks else ()
-        for p in starting:
+        if week in self._first_weeks:
             lo = max(0, week - self.baseline_weeks)
-            base = self.measured[lo:week, p]
-            base = base[~np.isnan(base)]
-            if base.size >= 2:
-                self.limit[p] = base.mean() - self.k_sd * base.std(ddof=1)
+            for p in np.flatnonzero(self.first == week):
+                for b in np.ndindex(measured.shape[:-2]):
+                    base = measured[b + (slice(lo, week), p)]
+                    base = base[~np.isnan(base)]
+                    if base.size >= 2:
+                        self.limit[b + (p,)] = base.mean() - self.k_sd * base.std(ddof=1)
         live = week > self.first
         below = live & (m < self.limit)
         self.run = np.where(below, self.run + 1, 0)
@@ -184,7 +227,10 @@ class Performance:
         recognition *= 1.0 - self.decay
         showing = detected & below
         if showing.any():
-            recognition[self._pw_units[showing[self._pw_of]]] = 1.0
-        share = np.count_nonzero(detected) / detected.size if detected.size else 0.0
-        recognition[self.rest_units] = self.spillover * attention * share
-        return true
+            units = self._pw_units
+            recognition[..., units] = np.where(showing[..., self._pw_of], 1.0, recognition[..., units])
+        P = detected.shape[-1]
+        share = np.count_nonzero(detected, axis=-1) / P if P else np.zeros(detected.shape[:-1])
+        spill = self.spillover * attention * share
+        recognition[..., self.rest_units] = spill if np.ndim(spill) == 0 else spill[:, None]
+        return true, newly
