@@ -15,7 +15,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import batch as batch_mod
-from model import kernel
 from model.params import load_scenario
 from model.runner import result_of, simulate, simulate_batch
 from model.survey import empty_survey, survey_model
@@ -239,7 +238,6 @@ def test_mixed_routes_are_exercised(monkeypatch):
     own rows, with the dense trusts both at the ends of the batch and between scattering ones."""
     seen = []
     orig = batch_mod.TrustBatch._in_sum
-    monkeypatch.setattr(kernel, "use_numba", False)  # the routes are the numpy form's (the kernel always scatters)
 
     def spy(self, values, nonzero):
         scatter = np.bincount(nonzero // self.n, minlength=self.B) * 5 < self.n

@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("solara")
 sync_api = pytest.importorskip("playwright.sync_api")
 
+from playwright.sync_api import expect  # noqa: E402
 from viz_harness import (  # noqa: E402
     ARTIFACTS,
     CLICK_AND_WAIT_JS,
@@ -134,7 +135,7 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
             refused = page.locator('[data-testid="refusal"]')
             refused.wait_for()
             assert "reasons to keep practising" in refused.inner_text()
-            assert page.get_by_role("button", name="Reset").is_disabled()
+            expect(page.get_by_role("button", name="Reset")).to_be_disabled()  # waits: a busy machine redraws late
             thumb.focus()  # the page redrew the sidebar
             page.keyboard.press("Home")
             refused.wait_for(state="detached")
@@ -144,7 +145,7 @@ def test_teaching_app_offline_fast_and_per_session(offline_assets, chromium):
             seed.fill("abc")
             seed.press("Enter")
             page.locator('[data-testid="refusal"][data-at="seed"]').wait_for()
-            assert page.get_by_role("button", name="Reset").is_disabled()
+            expect(page.get_by_role("button", name="Reset")).to_be_disabled()
             seed.fill("7")
             seed.press("Enter")
             page.get_by_text("press Reset to run with them").wait_for()
