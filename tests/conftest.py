@@ -44,17 +44,11 @@ def _record(kind: str, value: float, bar: float, spread: float, side: str) -> No
         f.write(line + "\n")
 
 
-class Bound(float):
-    """A one-sided bound that knows its standard error and records its margin when compared with a bar."""
-
-    def __new__(cls, value: float, se: float, kind: str):
-        obj = super().__new__(cls, value)
-        obj.se, obj.kind = se, kind
-        return obj
+class _Compared(float):
+    """A number that records its margin (``_cmp``) whenever it is compared with a bar."""
 
     def _cmp(self, bar, side, op):
-        _record(self.kind, float(self), float(bar), self.se, side)
-        return op(float(self), bar)
+        raise NotImplementedError
 
     def __gt__(self, bar):
         return self._cmp(bar, ">", float.__gt__)
@@ -69,6 +63,19 @@ class Bound(float):
         return self._cmp(bar, "<=", float.__le__)
 
     __hash__ = float.__hash__
+
+
+class Bound(_Compared):
+    """A one-sided bound that knows its standard error and records its margin when compared with a bar."""
+
+    def __new__(cls, value: float, se: float, kind: str):
+        obj = super().__new__(cls, value)
+        obj.se, obj.kind = se, kind
+        return obj
+
+    def _cmp(self, bar, side, op):
+        _record(self.kind, float(self), float(bar), self.se, side)
+        return op(float(self), bar)
 
 
 def _se(x) -> float:
@@ -87,7 +94,7 @@ def one_sided_upper(x, level: float = 0.95) -> Bound:
     return Bound(intervals.one_sided_upper(x, level), _se(x), "upper bound")
 
 
-class Share(float):
+class Share(_Compared):
     """A share of n runs that records its margin when compared with a bar.
 
     Its spread is the binomial standard error at the share's own 95% Wilson bound on the side of the bar
@@ -107,20 +114,6 @@ class Share(float):
         q = centre - half if side in (">", ">=") else centre + half  # the bound on the bar's side
         _record(f"share of {n}", p, float(bar), float(np.sqrt(max(q * (1 - q), 1e-12) / n)), side)
         return op(p, bar)
-
-    def __gt__(self, bar):
-        return self._cmp(bar, ">", float.__gt__)
-
-    def __ge__(self, bar):
-        return self._cmp(bar, ">=", float.__ge__)
-
-    def __lt__(self, bar):
-        return self._cmp(bar, "<", float.__lt__)
-
-    def __le__(self, bar):
-        return self._cmp(bar, "<=", float.__le__)
-
-    __hash__ = float.__hash__
 
 
 def pytest_sessionstart(session):
@@ -163,6 +156,42 @@ def small_model(name: str = "baseline-teaching", seed: int = 1, weeks: int | Non
     from model.trust import TrustModel
 
     return TrustModel(small_params(name, **overrides), rng=seed, weeks=weeks, agents=agents)
+
+
+def tiny_calibration(name: str = "tiny", *, population: int = 6, weeks: int = 52, draws: int = 3,
+                     staff: int = 300, patterns: bool = True) -> str:
+    """A calibration file that fits in seconds: a small SASH-teaching trust, one free parameter (the adoption
+    threshold), one fitted target and one checked one (shared by the calibration, safety and hostile tests)."""
+    cap = '\npattern = "capability"' if patterns else ""
+    p1 = '\npattern = "P1"' if patterns else ""
+    return f'''name = "{name}"
+seed = 5
+replicates = 1
+population = {population}
+generations = 2
+weeks = {weeks}
+draws = {draws}
+
+[scenarios]
+small = {{ scenario = "sash-teaching", set = {{ "organisation.staff" = {staff} }} }}
+
+[parameters."exchange.threshold"]
+prior = "uniform"
+low = 0.1
+high = 0.45
+
+[[targets]]
+scenario = "small"
+outcome = "capability_mean_final"
+observed = 0.6
+scale = 0.05{cap}
+
+[[targets]]
+scenario = "small"
+outcome = "lead_time_change_pilot_best"
+at_most = -0.1
+fit = false{p1}
+'''
 
 
 def build_env() -> dict:

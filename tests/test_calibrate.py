@@ -18,38 +18,10 @@ from model.calibrate.fit import fit, posterior  # noqa: E402
 from model.calibrate.targets import NETWORK_STATS, summary_outcomes  # noqa: E402
 from model.cli import main  # noqa: E402
 from model.sweeps.executors import SerialExecutor, make_executor  # noqa: E402
+from conftest import tiny_calibration  # noqa: E402
 
 #: A tiny calibration: a 300-staff trust for a year, one free parameter, two targets.
-TINY = '''name = "tiny"
-seed = 5
-replicates = 1
-population = 6
-generations = 2
-weeks = 52
-draws = 3
-
-[scenarios]
-small = { scenario = "sash-teaching", set = { "organisation.staff" = 300 } }
-
-[parameters."exchange.threshold"]
-prior = "uniform"
-low = 0.1
-high = 0.45
-
-[[targets]]
-scenario = "small"
-outcome = "capability_mean_final"
-observed = 0.6
-scale = 0.05
-pattern = "capability"
-
-[[targets]]
-scenario = "small"
-outcome = "lead_time_change_pilot_best"
-at_most = -0.1
-fit = false
-pattern = "P1"
-'''
+TINY = tiny_calibration()
 
 
 def write(tmp_path: Path, text: str = TINY, name: str = "cal.toml") -> Path:

@@ -23,37 +23,9 @@ pytest.importorskip("pyabc", reason="install the calibrate extra (pyabc)")
 
 from model.cli import main  # noqa: E402
 from model.results_folder import lock_folder  # noqa: E402
+from conftest import tiny_calibration  # noqa: E402
 
-KILL = '''name = "kill"
-seed = 5
-replicates = 1
-population = 4
-generations = 2
-weeks = 10
-draws = 2
-
-[scenarios]
-small = { scenario = "sash-teaching", set = { "organisation.staff" = 150 } }
-
-[parameters."exchange.threshold"]
-prior = "uniform"
-low = 0.1
-high = 0.45
-
-[[targets]]
-scenario = "small"
-outcome = "capability_mean_final"
-observed = 0.6
-scale = 0.05
-pattern = "capability"
-
-[[targets]]
-scenario = "small"
-outcome = "lead_time_change_pilot_best"
-at_most = -0.1
-fit = false
-pattern = "P1"
-'''
+KILL = tiny_calibration("kill", population=4, weeks=10, draws=2, staff=150)
 
 
 @pytest.fixture(scope="module")

@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 
 from model.cli import main
+from conftest import tiny_calibration  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,34 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 R = ["--reps", "2", "--weeks", "3", "--workers", "1"]
 
 #: A calibration file small enough to validate in milliseconds (tests/test_calibrate.py's TINY).
-TINY_CAL = '''name = "tiny"
-seed = 5
-replicates = 1
-population = 6
-generations = 2
-weeks = 52
-draws = 3
-
-[scenarios]
-small = { scenario = "sash-teaching", set = { "organisation.staff" = 300 } }
-
-[parameters."exchange.threshold"]
-prior = "uniform"
-low = 0.1
-high = 0.45
-
-[[targets]]
-scenario = "small"
-outcome = "capability_mean_final"
-observed = 0.6
-scale = 0.05
-
-[[targets]]
-scenario = "small"
-outcome = "lead_time_change_pilot_best"
-at_most = -0.1
-fit = false
-'''
+TINY_CAL = tiny_calibration(patterns=False)
 
 #: A sweep of two short runs of a 200-person trust.
 SWEEP = '''name = "sw"
