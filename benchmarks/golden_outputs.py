@@ -11,6 +11,15 @@ states) is reduced to a SHA-256 of its exact bytes (floats as their IEEE bits,
 not rounded text). ``--check`` prints, per case, "same" or what differs,
 and exits 1 if anything does. Nothing is written except the JSON given to
 ``--write`` and temporary folders that are removed.
+
+    python benchmarks/golden_outputs.py --refresh                   # after a change meant to move numbers
+
+``--refresh`` rewrites the committed fingerprints, ``benchmarks/golden.json``,
+with the environment they hold for (the lock's digest and the processor
+features numpy dispatches on: its vectorised exp and log may round
+differently on another processor). ``tests/test_golden.py`` checks every
+output against them wherever that environment is the same, so a change that
+moves any number, or a dependency bump that does, fails the suite.
 """
 
 from __future__ import annotations
@@ -137,13 +146,36 @@ def commands() -> dict[str, str]:
     return out
 
 
+#: The committed fingerprints of the locked set (``--refresh`` rewrites them).
+SHIPPED = ROOT / "benchmarks" / "golden.json"
+
+
+def environment() -> dict[str, str]:
+    """What the fingerprints hold for: the locked set (its digest) and the processor features numpy uses."""
+    from numpy._core._multiarray_umath import __cpu_features__ as features
+
+    lock = hashlib.sha256((ROOT / "requirements.lock").read_bytes()).hexdigest()[:20]
+    cpu = hashlib.sha256(json.dumps(sorted(k for k, v in features.items() if v)).encode()).hexdigest()[:20]
+    return {"requirements.lock": lock, "cpu features": cpu}
+
+
+def fingerprints() -> dict[str, str]:
+    """Every case's fingerprint (about 10 s on 2 cores)."""
+    return {**python_api(), **visualiser_model(), **commands()}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", type=Path, help="write the fingerprints here (a new file)")
     g.add_argument("--check", type=Path, help="compare against fingerprints written earlier")
+    g.add_argument("--refresh", action="store_true", help=f"rewrite {SHIPPED.relative_to(ROOT)} (the committed ones)")
     args = ap.parse_args()
-    got = {**python_api(), **visualiser_model(), **commands()}
+    got = fingerprints()
+    if args.refresh:
+        SHIPPED.write_text(json.dumps({"environment": environment(), "fingerprints": got}, indent=1) + "\n")
+        print(f"{len(got)} fingerprints written to {SHIPPED}")
+        return 0
     if args.write:
         if args.write.exists():
             print(f"{args.write}: exists; give a new file", file=sys.stderr)
@@ -152,6 +184,7 @@ def main() -> int:
         print(f"{len(got)} fingerprints written to {args.write}")
         return 0
     want = json.loads(args.check.read_text())
+    want = want.get("fingerprints", want)  # the committed file also says what environment it holds for
     differ = 0
     for k in sorted(set(want) | set(got)):
         status = "same" if want.get(k) == got.get(k) else ("missing" if k not in got else
