@@ -59,9 +59,7 @@ tests/test_batch.py fails until it does.
 
 from __future__ import annotations
 
-import copy
 import json
-import types
 from typing import Sequence
 
 import numpy as np
@@ -69,8 +67,11 @@ import numpy as np
 from .live_network import LiveNetwork
 from .network import StaffNetwork, _sparsetools
 from .params import Params
-from .processes.exchange import CAPABLE_LEVEL
+from .processes.exchange import CAPABLE_LEVEL, PeerExchange
 from .processes.performance import Performance
+from .processes.rollout import Rollout
+from .processes.support import ManagerSupport
+from .processes.turnover import Turnover
 from .trust import WEEKLY, TrustModel
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
@@ -352,21 +353,13 @@ class TrustBatch:
         self.unit_start = (np.stack([m.org.unit_start for m in models]) + np.arange(B)[:, None] * n).ravel()
         self.unit_size = np.stack([m.org.unit_size for m in models])
         self.inv_size = np.stack([m.performance.inv_size for m in models])
-        self.threshold = np.concatenate([m.exchange.threshold for m in models])
-        self.leave_rate = np.concatenate([m.turnover.rate for m in models])
-        self.is_manager = np.concatenate([m.org.is_manager for m in models])
         lead = [m.leadership for m in models]
         self.attention_series = np.stack([ld.attention for ld in lead])
-        self.changes = set().union(*(ld._changes for ld in lead))
-
-        ro = m0.rollout
-        self.ro_size = np.stack([m.rollout.size for m in models])
-        self.ro_k = np.stack([m.rollout.k for m in models])
-        self.ro_first = np.stack([m.rollout.first for m in models]) + np.arange(B)[:, None] * n
+        self.changes = set(np.concatenate([ld.change_weeks for ld in lead]).tolist())
         self.cohorts = np.zeros(B, dtype=np.int64)
 
         # performance over the batch: the process itself, its state with a replicate axis (Performance.apply)
-        self.performance = pf = Performance(params, m0.org, m0.workshops.first_week, self.weeks, replicates=B)
+        self.performance = Performance(params, m0.org, m0.workshops.first_week, self.weeks, replicates=B)
         self.pilot_staff = np.array([m.performance.pilot_staff for m in models])
         self.rest_staff = np.array([m.performance.rest_staff for m in models])
 
@@ -374,34 +367,20 @@ class TrustBatch:
         self.draw_exchange = _Draws([x["exchange"] for x in s], n, self.weeks)
         self.draw_sustain = _Draws([x["sustain"] for x in s], n, self.weeks)
         self.draw_turnover = _Draws([x["turnover"] for x in s], n, self.weeks)
-        self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * ro.units.size, self.weeks)
+        self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * m0.rollout.units.size, self.weeks)
         self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
-        self.rewire = [x["rewire"] for x in s]
         self._exchange_draws = _WeekDraws(self.draw_exchange)
         self._sustain_draws = _WeekDraws(self.draw_sustain)
-        self.exchange = copy.copy(m0.exchange)  # the replicates' process, with every replicate's thresholds
-        self.exchange.threshold = self.threshold
-        self.sums = _UnionSums(self)
-        # the replicates' rollout over the union: its units, sizes and first people offset per replicate
-        self.rollout = copy.copy(ro)
-        self.rollout.units = (np.stack([m.rollout.units for m in models]) + np.arange(B)[:, None] * U).ravel()
-        self.rollout.size, self.rollout.k = self.ro_size.ravel(), self.ro_k.ravel()
-        self.rollout.first = self.ro_first.ravel()
         self._rollout_draws = _PairDraws(self.draw_rollout)
-        # the replicates' turnover over the union: every replicate's leaving rates, managers and units
-        self.turnover = copy.copy(m0.turnover)
-        self.turnover.rate = self.leave_rate
-        self.turnover.org = types.SimpleNamespace(is_manager=self.is_manager, unit_of=self.unit_of)
         self._turnover_draws = _WeekDraws(self.draw_turnover)
-        self._rewire_draws = _RewireDraws(self.rewire, self.live)
-        # the replicates' manager support over (B, U), with each replicate's own levels stacked (its design
-        # point's: ``PER_REPLICATE``), so ManagerSupport.target's elementwise formula gives each its own numbers
-        ms = [m.manager_support for m in models]
-        self.manager_support = copy.copy(ms[0])
-        for name in ("alignment", "base", "recognition_weight", "rate"):
-            setattr(self.manager_support, name, np.array([getattr(x, name) for x in ms])[:, None])
-        self.manager_support.involvement = np.stack([x.involvement for x in ms])
-        self.manager_support.floor = np.stack([x.floor for x in ms])
+        self._rewire_draws = _RewireDraws([x["rewire"] for x in s], self.live)
+        self.sums = _UnionSums(self)
+        # the processes over the batch: each joins its replicates' own (``over``: their thresholds, units,
+        # leaving rates and managers' levels, offset or stacked per replicate)
+        self.exchange = PeerExchange.over([m.exchange for m in models])
+        self.rollout = Rollout.over([m.rollout for m in models])
+        self.turnover = Turnover.over([m.turnover for m in models])
+        self.manager_support = ManagerSupport.over([m.manager_support for m in models])
 
         # -- outputs: each replicate's week-0 record, as made alone ------------
         batched = {id(m0.leadership): self._leadership, id(m0.manager_support): self._support,

@@ -20,7 +20,8 @@ capabilities ... remained localised").
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -67,6 +68,14 @@ class PeerExchange:
         self.forgetting = e.forgetting
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
+
+    @classmethod
+    def over(cls, parts: Sequence[PeerExchange]) -> PeerExchange:
+        """The replicates' own peer exchanges as one over their disjoint union (model/batch.py): each one's
+        thresholds; every other setting is shared (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        joined.threshold = np.concatenate([p.threshold for p in parts])
+        return joined
 
     def step(self, model: Any, week: int) -> list:
         """The week's adoptions and learning; the exposure it saw is left on the model for sustain."""

@@ -30,7 +30,8 @@ rollout's own stream, whatever the parameters.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -68,6 +69,17 @@ class Rollout:
         self.first = org.unit_start[self.units]
         self.k = np.minimum(self.cohort, self.size)
         self.cohorts = 0  # cohorts trained so far (an output)
+
+    @classmethod
+    def over(cls, parts: Sequence[Rollout]) -> Rollout:
+        """The replicates' own rollouts as one over their disjoint union (model/batch.py): each one's non-pilot
+        units, their sizes and first people, offset per replicate; every other setting is shared (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        joined.units = np.concatenate([p.units + b * p.org.n_units for b, p in enumerate(parts)])
+        joined.first = np.concatenate([p.first + b * p.org.n_staff for b, p in enumerate(parts)])
+        joined.size = np.concatenate([p.size for p in parts])
+        joined.k = np.concatenate([p.k for p in parts])
+        return joined
 
     def step(self, model, week: int) -> list:
         """The week's training cohorts beyond the pilots."""

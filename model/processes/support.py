@@ -20,7 +20,8 @@ reaches no other unit: it does not carry practice beyond the pilots.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -63,6 +64,17 @@ class ManagerSupport:
         self.floor = np.where(org.unit_pilot, m.partnership_support, 0.0)
         self.pilot_units = np.flatnonzero(org.unit_pilot)
         self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
+
+    @classmethod
+    def over(cls, parts: Sequence[ManagerSupport]) -> ManagerSupport:
+        """The replicates' own manager support as one over (B, U) (model/batch.py): each one's levels stacked (its
+        design point's, ``PER_REPLICATE``), so ``target``'s elementwise formula gives each replicate its own numbers."""
+        joined = copy.copy(parts[0])
+        for name in ("alignment", "base", "recognition_weight", "rate"):
+            setattr(joined, name, np.array([getattr(p, name) for p in parts])[:, None])
+        joined.involvement = np.stack([p.involvement for p in parts])
+        joined.floor = np.stack([p.floor for p in parts])
+        return joined
 
     def target(self, attention: float, recognition: np.ndarray) -> np.ndarray:
         """Support each unit moves towards: attention x alignment x (base + involvement + recognition)."""

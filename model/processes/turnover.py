@@ -12,7 +12,8 @@ network (``model.network``) and need nothing here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -60,8 +61,19 @@ class Turnover:
         self.newcomer_capability = t.newcomer_capability
         self.reform_p = 1.0 / t.reform_weeks
         self.reset = params.managers.turnover_reset
-        self.org = org
+        self.is_manager, self.unit_of, self.n_units = org.is_manager, org.unit_of, org.n_units
         self.leavers = np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def over(cls, parts: Sequence[Turnover]) -> Turnover:
+        """The replicates' own turnovers as one over their disjoint union (model/batch.py): each one's leaving
+        rates, managers and units, units offset per replicate; every other setting is shared (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        joined.rate = np.concatenate([p.rate for p in parts])
+        joined.is_manager = np.concatenate([p.is_manager for p in parts])
+        joined.unit_of = np.concatenate([p.unit_of + b * p.n_units for b, p in enumerate(parts)])
+        joined.n_units = sum(p.n_units for p in parts)
+        return joined
 
     def step(self, model: Any, week: int) -> list:
         """The week's leavers and their replacements."""
@@ -88,9 +100,9 @@ class Turnover:
         capability[leavers] = self.newcomer_capability
         practising[leavers] = False
         tenure[leavers] = 0
-        mgr = leavers[self.org.is_manager[leavers]]
+        mgr = leavers[self.is_manager[leavers]]
         if mgr.size:
-            units = self.org.unit_of[mgr]
+            units = self.unit_of[mgr]
             support[units] *= 1.0 - self.reset
         arcs = live.cross_ties_of(leavers, week)
         if arcs.size:
