@@ -72,7 +72,7 @@ from .processes.performance import Performance
 from .processes.rollout import Rollout
 from .processes.support import ManagerSupport
 from .processes.turnover import Turnover
-from .trust import WEEKLY, TrustModel
+from .trust import STATE, WEEKLY, TrustModel
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
 BATCH_PEOPLE = 50_000
@@ -325,19 +325,12 @@ class TrustBatch:
             if m.n != n or m.org.n_units != U or not np.array_equal(m.org.unit_pathway, m0.org.unit_pathway):
                 raise ValueError("a batch needs replicates of one structure (same staff, units and pilot units)")
 
-        # -- state: (B, n) and (B, U), each replicate's own arrays become views -----
-        def stack(name):
+        # -- state: trust.STATE with a replicate axis, (B, n) and (B, U); each replicate's arrays become views -----
+        for name in STATE:
             arr = np.stack([getattr(m, name) for m in models])
             for b, m in enumerate(models):
                 setattr(m, name, arr[b])
-            return arr
-
-        self.capability = stack("capability")
-        self.practising = stack("practising")
-        self.tenure = stack("tenure")
-        self.support = stack("support")
-        self.recognition = stack("recognition")
-        self.gain = stack("gain")
+            setattr(self, name, arr)
         self.exposure = np.zeros(B * n)  # last week's exposure, flat, read by sustain
 
         # -- the network: one disjoint union -----------------------------------

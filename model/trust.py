@@ -33,6 +33,11 @@ from .processes.turnover import Turnover
 STREAMS = ("organisation", "network", "forums", "thresholds", "initial", "leadership",
            "rpiw", "exchange", "sustain", "turnover", "rewire", "noise", "rollout")
 
+#: The model's state arrays, its one home for state: per person, then per unit (built in ``__init__``,
+#: updated in place by the processes). A batch of replicates (model/batch.py) holds each with a leading
+#: replicate axis, and each replicate's model a view of its row: a new state array is listed here once.
+STATE = ("capability", "practising", "tenure", "support", "recognition", "gain")
+
 WEEKLY = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean", "capable_share",
           "reach", "lead_time_change_pilot", "lead_time_change_rest", "attention", "commitment",
           "pressure", "manager_support", "manager_support_pilot", "manager_support_rest",

@@ -150,6 +150,18 @@ def test_batch_order_does_not_matter():
     assert_same_run(a[0], b[1])
 
 
+def test_batch_holds_the_declared_state():
+    """Each of the model's state arrays (trust.STATE) is the batch's with a replicate axis; a replicate's model
+    holds a view of its row."""
+    from model.trust import STATE
+    params = load_scenario("baseline", ["organisation.staff=300", "organisation.pathways=2"])
+    batch = batch_mod.TrustBatch(params, [1, 2], 3)
+    for name in STATE:
+        arr = getattr(batch, name)
+        for b, m in enumerate(batch.models):
+            assert np.shares_memory(getattr(m, name), arr) and np.array_equal(getattr(m, name), arr[b])
+
+
 def test_a_broken_batch_is_caught():
     """The equality test has teeth: a batch that shares one replicate's exchange draws differs."""
     params = load_scenario("baseline", ["organisation.staff=300", "organisation.pathways=2"])
