@@ -10,8 +10,9 @@ those costs once. :class:`TrustBatch` is that engine:
   initial state from the run's own streams, ``trust.STREAMS``), then the B
   networks are joined into one disjoint union (block-diagonal in-contact
   matrix, people and arcs offset per replicate) owned by one live network;
-* state: per-person arrays shaped (B, n), per-unit (B, U), per-trust scalars
-  (attention, the AR(1) shock) length B. Replicates of one ``Params`` have
+* state: the model's state arrays (``trust.STATE``) shaped (B, n) per
+  person and (B, U) per unit, per-trust scalars (attention, the AR(1) shock)
+  length B; each replicate's model holds views of its rows. Replicates of one ``Params`` have
   the same n and U (only unit sizes are random), which is what a batch needs;
 * random numbers: every replicate draws from its own streams exactly the
   numbers it draws alone, in the same order. Streams with one consumer and a
@@ -25,8 +26,11 @@ those costs once. :class:`TrustBatch` is that engine:
   sustain and turnover are the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
   ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
   pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
-  (``_UnionSums``); elsewhere the processes' elementwise functions are
-  reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
+  (``_UnionSums``); manager support and performance run their own ``update``
+  and ``apply`` over a leading replicate axis. Each of those processes
+  builds its batch form from the replicates' own (``over``: thresholds,
+  units, leaving rates, managers' levels, performance state, offset or
+  stacked per replicate). A choice the single
   run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the same sums
   either way) is made per replicate, as the cheaper route for it;
 * design points: replicates may have different parameters where each reads
@@ -34,8 +38,12 @@ those costs once. :class:`TrustBatch` is that engine:
   thresholds, leaving rates, leadership series, RPIWs and managers' levels:
   ``PER_REPLICATE``), never from the processes the batch shares; ``batch_key`` says which parameter sets can share a batch, so a
   sweep over commitment or connectedness batches across its points;
-* outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
-  sum per row, as ``.sum()`` alone), written back into each replicate's own
+* outputs: the weekly record is the single run's, over (B, ...) arrays: the
+  model's own series (``trust.record_people``) and the batch forms' ``record``
+  (manager support, turnover, performance, the live network), each mean a
+  sum along a contiguous row (numpy's pairwise sum, as ``.sum()`` alone);
+  leadership's series and a new mechanism's are each replicate's own
+  ``record``. All of it is written back into each replicate's own
   ``TrustModel`` (history, events, detection weeks, live arcs), so
   ``runner.simulate``'s outputs (weekly table, summary, events, network
   statistics, survey) are read from it unchanged.
@@ -50,11 +58,10 @@ throughput path for replicates (``runner.simulate_batch``, used by
 ``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
 ``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
 against the original, and tests/test_batch.py against ``TrustModel`` alone.
-Where the two must agree: the formulas of
-performance and the weekly record appear here once more, over (B, ...)
-arrays (their single-run code is written for one trust's shapes and
-streams); a change to one of those mechanisms changes both, and
-tests/test_batch.py fails until it does.
+The batch repeats no process's formula and no recorded series: it joins
+the processes' batch forms, draws their numbers and calls them in the
+schedule's order; tests/test_batch.py fails if a change to a mechanism
+reaches one engine and not the other.
 """
 
 from __future__ import annotations
@@ -67,12 +74,12 @@ import numpy as np
 from .live_network import LiveNetwork
 from .network import StaffNetwork, _sparsetools
 from .params import Params
-from .processes.exchange import CAPABLE_LEVEL, PeerExchange
+from .processes.exchange import PeerExchange
 from .processes.performance import Performance
 from .processes.rollout import Rollout
 from .processes.support import ManagerSupport
 from .processes.turnover import Turnover
-from .trust import STATE, WEEKLY, TrustModel
+from .trust import PEOPLE, STATE, TrustModel, record_people
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
 BATCH_PEOPLE = 50_000
@@ -174,6 +181,11 @@ class BatchLiveNetwork(LiveNetwork):
         self.block_cross += sign * np.bincount(blk[self.structure.cross[arcs]], minlength=self.blocks)
         super().set_live(arcs, live)
 
+    def record(self, model, week: int, history: dict[str, np.ndarray]) -> None:
+        """As LiveNetwork.record, per trust: its live arcs and live cross-unit ties per person."""
+        history["live_arcs"][:, week] = self.block_live
+        history["cross_unit_ties_per_person"][:, week] = self.block_cross / model.n
+
     def cross_ties_of(self, people: np.ndarray, week: int) -> np.ndarray:
         """As LiveNetwork.cross_ties_of; each trust's count of them is kept in ``last_blocks`` (for its draws)."""
         arcs = super().cross_ties_of(people, week)
@@ -201,11 +213,6 @@ class _Draws:
                 buf[:, b, :] = g.standard_normal((rows, self.count)) if self.normal else g.random((rows, self.count))
             self.buf, k = buf, 0
         return self.buf[k]
-
-
-def _rowsum(a: np.ndarray) -> np.ndarray:
-    """Sum of each row, as ``row.sum()`` alone would give (pairwise, needs C order)."""
-    return np.ascontiguousarray(a).sum(axis=1)
 
 
 class _WeekDraws:
@@ -345,16 +352,10 @@ class TrustBatch:
         self.unit_of = (np.stack([m.org.unit_of for m in models]) + np.arange(B)[:, None] * U).ravel()
         self.unit_start = (np.stack([m.org.unit_start for m in models]) + np.arange(B)[:, None] * n).ravel()
         self.unit_size = np.stack([m.org.unit_size for m in models])
-        self.inv_size = np.stack([m.performance.inv_size for m in models])
         lead = [m.leadership for m in models]
         self.attention_series = np.stack([ld.attention for ld in lead])
         self.changes = set(np.concatenate([ld.change_weeks for ld in lead]).tolist())
         self.cohorts = np.zeros(B, dtype=np.int64)
-
-        # performance over the batch: the process itself, its state with a replicate axis (Performance.apply)
-        self.performance = Performance(params, m0.org, m0.workshops.first_week, self.weeks, replicates=B)
-        self.pilot_staff = np.array([m.performance.pilot_staff for m in models])
-        self.rest_staff = np.array([m.performance.rest_staff for m in models])
 
         s = [m.streams for m in models]
         self.draw_exchange = _Draws([x["exchange"] for x in s], n, self.weeks)
@@ -374,26 +375,32 @@ class TrustBatch:
         self.rollout = Rollout.over([m.rollout for m in models])
         self.turnover = Turnover.over([m.turnover for m in models])
         self.manager_support = ManagerSupport.over([m.manager_support for m in models])
+        self.performance = Performance.over([m.performance for m in models])
 
-        # -- outputs: each replicate's week-0 record, as made alone ------------
-        batched = {id(m0.leadership): self._leadership, id(m0.manager_support): self._support,
-                   id(m0.workshops): self._workshops, id(m0.rollout): self._rollout,
-                   id(m0.exchange): self._exchange_step, id(m0.sustain): self._sustain,
-                   id(m0.turnover): self._turnover, id(m0.performance): self._performance_step}
-        self._plan = [(i, batched.get(id(p))) for i, p in enumerate(m0.schedule)]
+        # -- the plan: each process of the schedule, its batched step and its batch form's ``record`` ---------
+        batched = {id(m0.leadership): (self._leadership, None), id(m0.workshops): (self._workshops, None),
+                   id(m0.manager_support): (self._support, self.manager_support),
+                   id(m0.rollout): (self._rollout, None), id(m0.exchange): (self._exchange_step, None),
+                   id(m0.sustain): (self._sustain, None), id(m0.turnover): (self._turnover, self.turnover),
+                   id(m0.performance): (self._performance_step, self.performance)}
+        plan = [batched.get(id(p), (None, None)) for p in m0.schedule]
+        self._plan = [(i, step) for i, (step, _) in enumerate(plan)]
         if self._plan[-1][1] != self._performance_step:
             raise ValueError("a batch needs performance last in the schedule (the weekly record reads it)")
-        self._recorders = [(i, p) for i, p in enumerate(m0.schedule) if batched.get(id(p)) is None
+        # the weekly record: the model's own series and the batch forms' over (B, ...); every other process's
+        # series (leadership's: its own drawn series; a new mechanism's) by each replicate's own ``record``
+        self._batch_recorders = [own for p, (_, own) in zip(m0.schedule, plan) if own is not None
+                                 and hasattr(p, "record")] + [self.live]
+        self._recorders = [(i, p) for i, (p, (_, own)) in enumerate(zip(m0.schedule, plan)) if own is None
                            and hasattr(p, "record")]
-        own = {k for _, p in self._recorders for k in p.outputs}
-        keys = set(m0.history)
-        if keys - own != set(WEEKLY):
-            raise ValueError(f"a batch records {sorted(WEEKLY)} and its per-replicate processes' outputs; "
-                             f"this model records {sorted(keys)}")
+        keys = set(PEOPLE).union(*(p.outputs for p in self._batch_recorders))
+        per_replicate = {k for _, p in self._recorders for k in p.outputs}
+        if keys | per_replicate != set(m0.history) or keys & per_replicate:
+            raise ValueError(f"a batch records {sorted(keys)} and its per-replicate processes' outputs; "
+                             f"this model records {sorted(m0.history)}")
+        self.history = {k: np.stack([m.history[k] for m in models]) for k in keys}
         self._attention = self.attention_series[:, 0]
-        self._counts = self._true = None
-        self.history = {k: np.stack([m.history[k] for m in models]) for k in WEEKLY}
-        self.leavers = np.zeros(B, dtype=np.int64)
+        self.unit_practising = self.lead_time = None
         self.week = 0
 
     # -- the weekly schedule: TrustModel.step, every process over the batch ---------
@@ -401,7 +408,7 @@ class TrustBatch:
         """One week for every replicate: the network's scheduled changes, then the processes in schedule order.
 
         Each process of ``TrustModel.schedule`` runs in its batched form
-        (``_batched``) or, for one this module does not know (a new
+        (``_plan``) or, for one this module does not know (a new
         mechanism), as each replicate's own ``step`` on its views of the
         batch's state (``_each``): a new mechanism is right in a batch at
         once, and fast once it has a batched form.
@@ -414,7 +421,9 @@ class TrustBatch:
                 batched(t)
             else:
                 self._each(i, t)
-        self._record(t, self._counts, self._true)
+        record_people(self, t, self.history)
+        for p in self._batch_recorders:
+            p.record(self, t, self.history)
         for i, p in self._recorders:  # the weekly series of processes run per replicate
             for m in self.models:
                 m.schedule[i].record(m, t, m.history)
@@ -450,7 +459,7 @@ class TrustBatch:
         self.exposure = self._exchange(t)
 
     def _performance_step(self, t: int) -> None:
-        self._counts, self._true = self._performance(t, self._attention)
+        self.unit_practising, self.lead_time = self._performance(t, self._attention)
 
     def run(self) -> "TrustBatch":
         """Run every replicate to the horizon."""
@@ -517,45 +526,20 @@ class TrustBatch:
     def _turnover(self, t: int) -> None:
         """Leavers and replacements over the batch: ``Turnover.update`` itself, on the flat union."""
         self._turnover_draws.t = t
-        leavers = self.turnover.update(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
-                                       self.tenure.reshape(-1), self.support.reshape(-1), self._turnover_draws,
-                                       self._rewire_draws)
-        self.leavers = np.bincount(leavers // self.n, minlength=self.B)
+        self.turnover.update(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
+                             self.tenure.reshape(-1), self.support.reshape(-1), self._turnover_draws,
+                             self._rewire_draws)
 
     def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lead times, measurement and detection over the batch: ``Performance.apply`` itself on (B, U)."""
         pf = self.performance
         counts = np.add.reduceat(self.practising.reshape(-1), self.unit_start, dtype=np.int64).reshape(self.B, self.U)
-        true, newly = pf.apply(t, counts * self.inv_size, self.gain, self.recognition, attention,
+        true, newly = pf.apply(t, counts * pf.inv_size, self.gain, self.recognition, attention,
                                self.draw_noise.week(t))
         if newly.any() or (pf.first + 104 == t).any():  # events, in the order a run alone logs them
             for b, mdl in enumerate(self.models):
                 mdl.events.extend(pf.events(t, newly[b], pf.detected_week[b]))
         return counts, true
-
-    def _record(self, t: int, counts: np.ndarray, true: np.ndarray) -> None:
-        """The week's outputs per replicate, each sum as the run alone forms it."""
-        h, pf, n = self.history, self.performance, self.n
-        p_units, r_units = pf.pilot_units, pf.rest_units
-        n_p, n_r = p_units.size, r_units.size
-        adoption = counts * self.inv_size
-        level = self.models[0]._reach_level
-        h["adoption_pilot"][:, t] = counts[:, p_units].sum(axis=1) / self.pilot_staff
-        h["adoption_rest"][:, t] = counts[:, r_units].sum(axis=1) / self.rest_staff if n_r else 0.0
-        h["adoption_trust"][:, t] = counts.sum(axis=1) / n
-        h["capability_mean"][:, t] = self.capability.sum(axis=1) / n
-        h["capable_share"][:, t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL, axis=1) / n
-        h["reach"][:, t] = np.count_nonzero(adoption[:, r_units] >= level, axis=1) / n_r if n_r else 0.0
-        sup = self.support
-        h["manager_support"][:, t] = _rowsum(sup[:, :-1]) / (self.U - 1)
-        h["manager_support_pilot"][:, t] = _rowsum(sup[:, p_units]) / n_p
-        h["manager_support_rest"][:, t] = _rowsum(sup[:, r_units]) / n_r if n_r else 0.0
-        self.lead_time = true
-        pf.record(self, t, h)
-        h["leavers"][:, t] = self.leavers
-        h["live_arcs"][:, t] = self.live.block_live
-        h["cross_unit_ties_per_person"][:, t] = self.live.block_cross / n
-        self._counts, self._true = counts, true
 
     # -- back to each replicate's own model ------------------------------------------
     def sync(self) -> list[TrustModel]:
@@ -569,18 +553,14 @@ class TrustBatch:
         for b, m in enumerate(self.models):
             m.week = t
             m.running = t < m.weeks
-            for k in WEEKLY:
-                m.history[k] = self.history[k][b]
-            ld = m.leadership
-            m.history["attention"][: t + 1] = ld.attention[: t + 1]
-            m.history["commitment"][: t + 1] = ld.commitment[: t + 1]
-            m.history["pressure"][: t + 1] = ld.pressure[: t + 1]
-            m.attention = float(ld.attention[min(t, m.weeks)])
+            for k, v in self.history.items():
+                m.history[k] = v[b]
+            m.attention = float(m.leadership.attention[min(t, m.weeks)])
             m.exposure = self.exposure.reshape(self.B, self.n)[b]
             pf, bp = m.performance, self.performance
             pf.measured, pf.limit, pf.run = bp.measured[b], bp.limit[b], bp.run[b]
             pf.detected_week, pf.shock = bp.detected_week[b], float(bp.shock[b])
             m.rollout.cohorts = int(self.cohorts[b])
             if t > 0:
-                m.unit_practising, m.lead_time = self._counts[b], self._true[b]
+                m.unit_practising, m.lead_time = self.unit_practising[b], self.lead_time[b]
         return self.models

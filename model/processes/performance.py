@@ -24,7 +24,8 @@ units are recognised only through leaders' attention to what was detected:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -88,10 +89,7 @@ class Performance:
 
     outputs = ("lead_time_change_pilot", "lead_time_change_rest", "recognition_pilot", "detected_share")
 
-    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int,
-                 replicates: int | None = None):
-        # replicates: B for a batch of B trusts of one structure (model/batch.py): the state below gets a leading
-        # replicate axis and ``apply`` and ``record`` run over it; None for one trust
+    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int):
         pf, ms = params.performance, params.measurement
         self.org = org
         self.max_waste = pf.max_waste_share
@@ -110,12 +108,11 @@ class Performance:
         self.k_sd = ms.sd_multiplier
         self.decay = ms.recognition_decay
         self.spillover = ms.spillover
-        lead = () if replicates is None else (replicates,)
-        self.measured = np.full(lead + (weeks + 1, P), np.nan)
-        self.limit = np.full(lead + (P,), -np.inf)
-        self.run = np.zeros(lead + (P,), dtype=np.int64)
-        self.detected_week = np.full(lead + (P,), -1, dtype=np.int64)
-        self.shock = np.zeros(lead) if lead else 0.0
+        self.measured = np.full((weeks + 1, P), np.nan)
+        self.limit = np.full(P, -np.inf)
+        self.run = np.zeros(P, dtype=np.int64)
+        self.detected_week = np.full(P, -1, dtype=np.int64)
+        self.shock = 0.0
         self.inv_size = 1.0 / org.unit_size
         self._first_weeks = set(self.first.tolist())
         # pathway -> its units, flattened, for the vectorised recognition update
@@ -125,6 +122,16 @@ class Performance:
         self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
         self.pilot_staff = int(org.unit_size[self.pilot_units].sum())
         self.rest_staff = int(org.unit_size[self.rest_units].sum())
+
+    @classmethod
+    def over(cls, parts: Sequence[Performance]) -> Performance:
+        """The replicates' own performance as one over a leading replicate axis (model/batch.py): their state and
+        their units' sizes stacked, so ``apply`` and ``record`` give each replicate its own numbers. The replicates
+        share their pathways, pilot units, RPIW weeks and every setting (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        for name in ("measured", "limit", "run", "detected_week", "shock", "inv_size", "pilot_staff", "rest_staff"):
+            setattr(joined, name, np.stack([np.asarray(getattr(p, name)) for p in parts]))
+        return joined
 
     def unit_counts(self, practising: np.ndarray) -> np.ndarray:
         """Practitioners per unit (units are contiguous blocks of staff ids)."""

@@ -27,6 +27,7 @@ import numpy as np
 
 from ..organisation import Organisation
 from ..schema import F, Field
+from .performance import row_sum
 
 if TYPE_CHECKING:
     from ..params import Params  # for annotations: model.params gathers PARAMS from here
@@ -91,8 +92,9 @@ class ManagerSupport:
         return []
 
     def record(self, model: Any, week: int, history: dict) -> None:
-        """Mean support over clinical units, pilots and the rest."""
+        """Mean support over clinical units, pilots and the rest, over one trust or a batch (a leading replicate
+        axis), each sum as one trust's ``.sum()`` alone (``row_sum``)."""
         support, p_units, r_units = model.support, self.pilot_units, self.rest_units
-        history["manager_support"][week] = support[:-1].sum() / (support.size - 1)
-        history["manager_support_pilot"][week] = support[p_units].sum() / p_units.size
-        history["manager_support_rest"][week] = support[r_units].sum() / r_units.size if r_units.size else 0.0
+        history["manager_support"][..., week] = row_sum(support[..., :-1]) / (support.shape[-1] - 1)
+        history["manager_support_pilot"][..., week] = row_sum(support[..., p_units]) / p_units.size
+        history["manager_support_rest"][..., week] = row_sum(support[..., r_units]) / r_units.size if r_units.size else 0.0

@@ -63,6 +63,7 @@ class Turnover:
         self.reset = params.managers.turnover_reset
         self.is_manager, self.unit_of, self.n_units = org.is_manager, org.unit_of, org.n_units
         self.leavers = np.zeros(0, dtype=np.int64)
+        self.replicates = None  # B when this is a batch's (``over``): leavers are then counted per replicate
 
     @classmethod
     def over(cls, parts: Sequence[Turnover]) -> Turnover:
@@ -73,27 +74,32 @@ class Turnover:
         joined.is_manager = np.concatenate([p.is_manager for p in parts])
         joined.unit_of = np.concatenate([p.unit_of + b * p.n_units for b, p in enumerate(parts)])
         joined.n_units = sum(p.n_units for p in parts)
+        joined.replicates = len(parts)
         return joined
 
     def step(self, model: Any, week: int) -> list:
         """The week's leavers and their replacements."""
-        self.leavers = self.update(week, model.live, model.capability, model.practising, model.tenure,
-                                   model.support, model.streams["turnover"], model.streams["rewire"])
+        self.update(week, model.live, model.capability, model.practising, model.tenure,
+                    model.support, model.streams["turnover"], model.streams["rewire"])
         return []
 
     def record(self, model: Any, week: int, history: dict) -> None:
-        """Leavers this week."""
-        history["leavers"][week] = self.leavers.size
+        """Leavers this week (per replicate for a batch's: its people are blocks of equal size, in order)."""
+        if self.replicates is None:
+            history["leavers"][week] = self.leavers.size
+        else:
+            per = self.rate.size // self.replicates
+            history["leavers"][:, week] = np.bincount(self.leavers // per, minlength=self.replicates)
 
     def update(self, week: int, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray,
                tenure: np.ndarray, support: np.ndarray, rng: np.random.Generator,
                rewire_rng: np.random.Generator) -> np.ndarray:
-        """Replace this week's leavers (state in place); return their ids.
+        """Replace this week's leavers (state in place); return their ids (kept as ``leavers``).
 
         Their live cross-unit arcs go dormant in ``live`` (a LiveNetwork) and
         re-form after a geometric delay drawn here."""
         u = rng.random(capability.size)
-        leavers = np.flatnonzero(u < self.rate)
+        leavers = self.leavers = np.flatnonzero(u < self.rate)  # kept for ``record``
         tenure += 1
         if leavers.size == 0:
             return leavers
