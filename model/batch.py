@@ -26,10 +26,11 @@ those costs once. :class:`TrustBatch` is that engine:
   sustain and turnover are the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
   ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
   pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
-  (``_UnionSums``); manager support and performance run their own ``update``
+  (``_UnionSums``); leadership gives each replicate's attention from its
+  own series; manager support and performance run their own ``update``
   and ``apply`` over a leading replicate axis. Each of those processes
   builds its batch form from the replicates' own (``over``: thresholds,
-  units, leaving rates, managers' levels, performance state, offset or
+  units, leaving rates, leadership series, managers' levels, performance state, offset or
   stacked per replicate). A choice the single
   run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the same sums
   either way) is made per replicate, as the cheaper route for it;
@@ -40,10 +41,10 @@ those costs once. :class:`TrustBatch` is that engine:
   sweep over commitment or connectedness batches across its points;
 * outputs: the weekly record is the single run's, over (B, ...) arrays: the
   model's own series (``trust.record_people``) and the batch forms' ``record``
-  (manager support, turnover, performance, the live network), each mean a
-  sum along a contiguous row (numpy's pairwise sum, as ``.sum()`` alone);
-  leadership's series and a new mechanism's are each replicate's own
-  ``record``. All of it is written back into each replicate's own
+  (leadership, manager support, turnover, performance, the live network),
+  each mean a sum along a contiguous row (numpy's pairwise sum, as
+  ``.sum()`` alone); a new mechanism's is each replicate's own ``record``.
+  All of it is written back into each replicate's own
   ``TrustModel`` (history, events, detection weeks, live arcs), so
   ``runner.simulate``'s outputs (weekly table, summary, events, network
   statistics, survey) are read from it unchanged.
@@ -75,6 +76,7 @@ from .live_network import LiveNetwork
 from .network import StaffNetwork, _sparsetools
 from .params import Params
 from .processes.exchange import PeerExchange
+from .processes.leadership import Leadership
 from .processes.performance import Performance
 from .processes.rollout import Rollout
 from .processes.support import ManagerSupport
@@ -352,9 +354,6 @@ class TrustBatch:
         self.unit_of = (np.stack([m.org.unit_of for m in models]) + np.arange(B)[:, None] * U).ravel()
         self.unit_start = (np.stack([m.org.unit_start for m in models]) + np.arange(B)[:, None] * n).ravel()
         self.unit_size = np.stack([m.org.unit_size for m in models])
-        lead = [m.leadership for m in models]
-        self.attention_series = np.stack([ld.attention for ld in lead])
-        self.changes = set(np.concatenate([ld.change_weeks for ld in lead]).tolist())
         self.cohorts = np.zeros(B, dtype=np.int64)
 
         s = [m.streams for m in models]
@@ -374,11 +373,13 @@ class TrustBatch:
         self.exchange = PeerExchange.over([m.exchange for m in models])
         self.rollout = Rollout.over([m.rollout for m in models])
         self.turnover = Turnover.over([m.turnover for m in models])
+        self.leadership = Leadership.over([m.leadership for m in models])
+        self.changes = set(self.leadership.change_weeks.tolist())
         self.manager_support = ManagerSupport.over([m.manager_support for m in models])
         self.performance = Performance.over([m.performance for m in models])
 
         # -- the plan: each process of the schedule, its batched step and its batch form's ``record`` ---------
-        batched = {id(m0.leadership): (self._leadership, None), id(m0.workshops): (self._workshops, None),
+        batched = {id(m0.leadership): (self._leadership, self.leadership), id(m0.workshops): (self._workshops, None),
                    id(m0.manager_support): (self._support, self.manager_support),
                    id(m0.rollout): (self._rollout, None), id(m0.exchange): (self._exchange_step, None),
                    id(m0.sustain): (self._sustain, None), id(m0.turnover): (self._turnover, self.turnover),
@@ -388,7 +389,7 @@ class TrustBatch:
         if self._plan[-1][1] != self._performance_step:
             raise ValueError("a batch needs performance last in the schedule (the weekly record reads it)")
         # the weekly record: the model's own series and the batch forms' over (B, ...); every other process's
-        # series (leadership's: its own drawn series; a new mechanism's) by each replicate's own ``record``
+        # series (a new mechanism's) by each replicate's own ``record``
         self._batch_recorders = [own for p, (_, own) in zip(m0.schedule, plan) if own is not None
                                  and hasattr(p, "record")] + [self.live]
         self._recorders = [(i, p) for i, (p, (_, own)) in enumerate(zip(m0.schedule, plan)) if own is None
@@ -399,7 +400,7 @@ class TrustBatch:
             raise ValueError(f"a batch records {sorted(keys)} and its per-replicate processes' outputs; "
                              f"this model records {sorted(m0.history)}")
         self.history = {k: np.stack([m.history[k] for m in models]) for k in keys}
-        self._attention = self.attention_series[:, 0]
+        self._attention = self.leadership.attention[:, 0]
         self.unit_practising = self.lead_time = None
         self.week = 0
 
@@ -415,7 +416,7 @@ class TrustBatch:
         """
         t = self.week = self.week + 1
         self.live.refresh(t)
-        self._attention = self.attention_series[:, min(t, self.weeks)]
+        self._attention = self.leadership.attention[:, min(t, self.weeks)]
         for i, batched in self._plan:
             if batched is not None:
                 batched(t)
