@@ -352,7 +352,6 @@ class TrustBatch:
 
         # -- per-person and per-unit constants, flat over the batch -----------
         self.unit_of = (np.stack([m.org.unit_of for m in models]) + np.arange(B)[:, None] * U).ravel()
-        self.unit_start = (np.stack([m.org.unit_start for m in models]) + np.arange(B)[:, None] * n).ravel()
         self.unit_size = np.stack([m.org.unit_size for m in models])
         self.cohorts = np.zeros(B, dtype=np.int64)
 
@@ -534,7 +533,7 @@ class TrustBatch:
     def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lead times, measurement and detection over the batch: ``Performance.apply`` itself on (B, U)."""
         pf = self.performance
-        counts = np.add.reduceat(self.practising.reshape(-1), self.unit_start, dtype=np.int64).reshape(self.B, self.U)
+        counts = pf.unit_counts(self.practising)
         true, newly = pf.apply(t, counts * pf.inv_size, self.gain, self.recognition, attention,
                                self.draw_noise.week(t))
         if newly.any() or (pf.first + 104 == t).any():  # events, in the order a run alone logs them
@@ -558,9 +557,8 @@ class TrustBatch:
                 m.history[k] = v[b]
             m.attention = float(m.leadership.attention[min(t, m.weeks)])
             m.exposure = self.exposure.reshape(self.B, self.n)[b]
-            pf, bp = m.performance, self.performance
-            pf.measured, pf.limit, pf.run = bp.measured[b], bp.limit[b], bp.run[b]
-            pf.detected_week, pf.shock = bp.detected_week[b], float(bp.shock[b])
+            for name in Performance.state:
+                setattr(m.performance, name, getattr(self.performance, name)[b])
             m.rollout.cohorts = int(self.cohorts[b])
             if t > 0:
                 m.unit_practising, m.lead_time = self.unit_practising[b], self.lead_time[b]
