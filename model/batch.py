@@ -353,7 +353,6 @@ class TrustBatch:
         # -- per-person and per-unit constants, flat over the batch -----------
         self.unit_of = (np.stack([m.org.unit_of for m in models]) + np.arange(B)[:, None] * U).ravel()
         self.unit_size = np.stack([m.org.unit_size for m in models])
-        self.cohorts = np.zeros(B, dtype=np.int64)
 
         s = [m.streams for m in models]
         self.draw_exchange = _Draws([x["exchange"] for x in s], n, self.weeks)
@@ -482,10 +481,8 @@ class TrustBatch:
     def _rollout(self, t: int) -> None:
         """Training cohorts over the batch: ``Rollout.update`` itself, on the union's non-pilot units."""
         self._rollout_draws.t = t
-        started = self.rollout.update(t, self.support.reshape(-1), self.capability.reshape(-1),
-                                      self.practising.reshape(-1), self._rollout_draws)
-        if started.size:
-            self.cohorts += np.bincount(started // self.U, minlength=self.B)
+        self.rollout.update(t, self.support.reshape(-1), self.capability.reshape(-1), self.practising.reshape(-1),
+                            self._rollout_draws)
 
     def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
         """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the route
@@ -559,7 +556,7 @@ class TrustBatch:
             m.exposure = self.exposure.reshape(self.B, self.n)[b]
             for name in Performance.state:
                 setattr(m.performance, name, getattr(self.performance, name)[b])
-            m.rollout.cohorts = int(self.cohorts[b])
+            m.rollout.cohorts = int(self.rollout.cohorts[b])
             if t > 0:
                 m.unit_practising, m.lead_time = self.unit_practising[b], self.lead_time[b]
         return self.models

@@ -245,11 +245,12 @@ class TrustModel(mesa.Model):
 def record_people(model: Any, week: int, history: dict[str, np.ndarray]) -> None:
     """The model's own weekly series (``PEOPLE``): adoption, capability and reach.
 
-    ``model`` is a ``TrustModel`` or a ``batch.TrustBatch``: written once for one trust and for a batch (model/batch.py: a leading
-    replicate axis on the model's arrays and the history's, its performance
-    joined by ``Performance.over``); every mean is a sum over a size rather
-    than ``.mean()`` (the same numbers, less call overhead), each sum as
-    one trust's alone (``row_sum``: a contiguous row, pairwise).
+    ``model`` is a ``TrustModel`` or a ``batch.TrustBatch``: written once for
+    one trust and for a batch (a leading replicate axis on the model's arrays
+    and the history's, its performance joined by ``Performance.over``); every
+    mean is a sum over a size rather than ``.mean()`` (the same numbers, less
+    call overhead), each sum as one trust's alone (``row_sum``: a contiguous
+    row, pairwise).
     """
     h, perf, n = history, model.performance, model.n
     counts = model.unit_practising

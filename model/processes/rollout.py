@@ -68,17 +68,21 @@ class Rollout:
         self.size = org.unit_size[self.units]
         self.first = org.unit_start[self.units]
         self.k = np.minimum(self.cohort, self.size)
-        self.cohorts = 0  # cohorts trained so far (an output)
+        self.cohorts = 0  # cohorts trained so far (an output; one per replicate for a batch's, ``over``)
+        self.replicates = None
 
     @classmethod
     def over(cls, parts: Sequence[Rollout]) -> Rollout:
         """The replicates' own rollouts as one over their disjoint union (model/batch.py): each one's non-pilot
-        units, their sizes and first people, offset per replicate; every other setting is shared (``batch_key``)."""
+        units, their sizes and first people, offset per replicate, and a count of cohorts each; every other
+        setting is shared (``batch_key``)."""
         joined = copy.copy(parts[0])
         joined.units = np.concatenate([p.units + b * p.org.n_units for b, p in enumerate(parts)])
         joined.first = np.concatenate([p.first + b * p.org.n_staff for b, p in enumerate(parts)])
         joined.size = np.concatenate([p.size for p in parts])
         joined.k = np.concatenate([p.k for p in parts])
+        joined.replicates = len(parts)
+        joined.cohorts = np.zeros(len(parts), dtype=np.int64)
         return joined
 
     def step(self, model, week: int) -> list:
@@ -104,5 +108,8 @@ class Rollout:
         ids = self.first[hit][reps] + (start[reps] + j) % size[reps]
         capability[ids] = np.maximum(capability[ids], self.capability)
         practising[ids] = True
-        self.cohorts += hit.size
+        if self.replicates is None:
+            self.cohorts += hit.size
+        else:  # a batch's: each replicate's units are a block of n_units ids
+            self.cohorts += np.bincount(self.units[hit] // self.org.n_units, minlength=self.replicates)
         return self.units[hit]

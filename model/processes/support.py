@@ -97,4 +97,5 @@ class ManagerSupport:
         support, p_units, r_units = model.support, self.pilot_units, self.rest_units
         history["manager_support"][..., week] = row_sum(support[..., :-1]) / (support.shape[-1] - 1)
         history["manager_support_pilot"][..., week] = row_sum(support[..., p_units]) / p_units.size
-        history["manager_support_rest"][..., week] = row_sum(support[..., r_units]) / r_units.size if r_units.size else 0.0
+        rest = row_sum(support[..., r_units]) / r_units.size if r_units.size else 0.0
+        history["manager_support_rest"][..., week] = rest
