@@ -22,18 +22,18 @@ those costs once. :class:`TrustBatch` is that engine:
   when used;
 * the weekly schedule is ``TrustModel.step``'s, each process applied to
   all replicates in one call: RPIWs (each replicate's own ``Workshops.step``
-  on its views, on the few weeks that hold one), peer exchange, rollout,
-  sustain and turnover are the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
-  ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
-  pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
-  (``_UnionSums``); leadership gives each replicate's attention from its
-  own series; manager support and performance run their own ``update``
-  and ``apply`` over a leading replicate axis. Each of those processes
-  builds its batch form from the replicates' own (``over``: thresholds,
-  units, leaving rates, leadership series, managers' levels, performance state, offset or
-  stacked per replicate). A choice the single
-  run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the same sums
-  either way) is made per replicate, as the cheaper route for it;
+  on its views, on the few weeks that hold one); peer exchange, rollout,
+  sustain and turnover are the processes' own ``apply`` (what their
+  ``update`` calls once it has drawn the week's uniforms) on the flat
+  union, handed each replicate's pre-drawn numbers and a view of the
+  union's sums (``_UnionSums``); leadership gives each replicate's
+  attention from its own series; manager support and performance run their
+  own ``update`` and ``apply`` over a leading replicate axis. Each of those
+  processes builds its batch form from the replicates' own (``over``:
+  thresholds, units, leaving rates, leadership series, managers' levels,
+  performance state, offset or stacked per replicate). A choice the single
+  run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the
+  same sums either way) is made per replicate, as the cheaper route for it;
 * design points: replicates may have different parameters where each reads
   them only into what the batch keeps per replicate (its network,
   thresholds, leaving rates, leadership series, RPIWs and managers' levels:
@@ -217,47 +217,6 @@ class _Draws:
         return self.buf[k]
 
 
-class _WeekDraws:
-    """A stand-in generator for a process's ``update``: ``random(size)`` is week ``t``'s block, flat over the batch.
-
-    The process then draws exactly the numbers each replicate draws alone
-    (``_Draws``), through its own code.
-    """
-
-    def __init__(self, draws: _Draws):
-        self.draws, self.t = draws, 0
-
-    def random(self, size: int) -> np.ndarray:
-        """This week's numbers, (B x count) flat; ``size`` must be that."""
-        out = self.draws.week(self.t).reshape(-1)
-        if out.size != size:
-            raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
-        return out
-
-
-class _PairDraws(_WeekDraws):
-    """As _WeekDraws for a process that draws two equal vectors a week (rollout's ``u`` then ``v``).
-
-    Each replicate's week is ``[u_b, v_b]``; the first call gives every
-    replicate's ``u``, the second every ``v`` (set ``t`` each week).
-    """
-
-    def __init__(self, draws: _Draws):
-        super().__init__(draws)
-        self._t_seen, self._second = -1, False
-
-    def random(self, size: int) -> np.ndarray:
-        """The first or the second half of each replicate's week, flat over the batch."""
-        self._second = self._t_seen == self.t and not self._second
-        self._t_seen = self.t
-        block = self.draws.week(self.t)
-        half = block.shape[1] // 2
-        out = np.ascontiguousarray(block[:, half:] if self._second else block[:, :half]).reshape(-1)
-        if out.size != size:
-            raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
-        return out
-
-
 class _RewireDraws:
     """A stand-in generator for turnover's re-formation delays: each trust's from its own ``rewire`` stream.
 
@@ -360,10 +319,6 @@ class TrustBatch:
         self.draw_turnover = _Draws([x["turnover"] for x in s], n, self.weeks)
         self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * m0.rollout.units.size, self.weeks)
         self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
-        self._exchange_draws = _WeekDraws(self.draw_exchange)
-        self._sustain_draws = _WeekDraws(self.draw_sustain)
-        self._rollout_draws = _PairDraws(self.draw_rollout)
-        self._turnover_draws = _WeekDraws(self.draw_turnover)
         self._rewire_draws = _RewireDraws([x["rewire"] for x in s], self.live)
         self.sums = _UnionSums(self)
         # the processes over the batch: each joins its replicates' own (``over``: their thresholds, units,
@@ -479,10 +434,12 @@ class TrustBatch:
                 m.events.extend(m.workshops.step(m, t))
 
     def _rollout(self, t: int) -> None:
-        """Training cohorts over the batch: ``Rollout.update`` itself, on the union's non-pilot units."""
-        self._rollout_draws.t = t
-        self.rollout.update(t, self.support.reshape(-1), self.capability.reshape(-1), self.practising.reshape(-1),
-                            self._rollout_draws)
+        """Training cohorts over the batch: ``Rollout.apply`` itself, on the union's non-pilot units (each
+        replicate's week is its ``u`` then its ``v``)."""
+        uv = self.draw_rollout.week(t)
+        half = uv.shape[1] // 2
+        u, v = (np.ascontiguousarray(x).reshape(-1) for x in (uv[:, :half], uv[:, half:]))
+        self.rollout.apply(t, self.support.reshape(-1), self.capability.reshape(-1), self.practising.reshape(-1), u, v)
 
     def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
         """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the route
@@ -508,24 +465,21 @@ class TrustBatch:
         return out
 
     def _exchange(self, t: int) -> np.ndarray:
-        """Peer exchange over the batch: ``PeerExchange.update`` itself, on the flat union."""
-        self._exchange_draws.t = t
-        return self.exchange.update(self.sums, self.capability.reshape(-1), self.practising.reshape(-1),
-                                    self.support.reshape(-1), self.unit_of, self._exchange_draws,
-                                    self.unit_size.reshape(-1))
+        """Peer exchange over the batch: ``PeerExchange.apply`` itself, on the flat union."""
+        return self.exchange.apply(self.sums, self.capability.reshape(-1), self.practising.reshape(-1),
+                                   self.support.reshape(-1), self.unit_of, self.draw_exchange.week(t).reshape(-1),
+                                   self.unit_size.reshape(-1))
 
     def _sustain(self, t: int) -> None:
-        """Sustain or abandon over the batch: ``Sustain.update`` itself, on the flat union."""
-        self._sustain_draws.t = t
-        self.models[0].sustain.update(self.practising.reshape(-1), self.exposure, self.support.reshape(-1),
-                                      self.recognition.reshape(-1), self.unit_of, self._sustain_draws)
+        """Sustain or abandon over the batch: ``Sustain.apply`` itself, on the flat union."""
+        self.models[0].sustain.apply(self.practising.reshape(-1), self.exposure, self.support.reshape(-1),
+                                     self.recognition.reshape(-1), self.unit_of, self.draw_sustain.week(t).reshape(-1))
 
     def _turnover(self, t: int) -> None:
-        """Leavers and replacements over the batch: ``Turnover.update`` itself, on the flat union."""
-        self._turnover_draws.t = t
-        self.turnover.update(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
-                             self.tenure.reshape(-1), self.support.reshape(-1), self._turnover_draws,
-                             self._rewire_draws)
+        """Leavers and replacements over the batch: ``Turnover.apply`` itself, on the flat union."""
+        self.turnover.apply(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
+                            self.tenure.reshape(-1), self.support.reshape(-1), self.draw_turnover.week(t).reshape(-1),
+                            self._rewire_draws)
 
     def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lead times, measurement and detection over the batch: ``Performance.apply`` itself on (B, U)."""

@@ -98,8 +98,12 @@ class PeerExchange:
         while they are few (``StaffNetwork.in_sum``), and the capability
         update works in place on whole arrays.
         """
-        n = practising.size
-        u = rng.random(n)  # one draw per person every week: common random numbers
+        u = rng.random(practising.size)  # one draw per person every week: common random numbers
+        return self.apply(live, capability, practising, support, unit_of, u, unit_size)
+
+    def apply(self, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray, support: np.ndarray,
+              unit_of: np.ndarray, u: np.ndarray, unit_size: np.ndarray | None = None) -> np.ndarray:
+        """The week's update from its uniforms ``u`` (one a person; a batch's: flat over its union)."""
         doing = np.flatnonzero(practising)
         x = None if live.scatter_pays(doing.size) else practising.astype(np.float64)
         expo = live.in_sum(x, doing)

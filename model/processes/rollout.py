@@ -95,6 +95,12 @@ class Rollout:
         """Train this week's cohorts in place; return the units that started one."""
         u = rng.random(self.units.size)  # fixed counts: common random numbers
         v = rng.random(self.units.size)
+        return self.apply(week, support, capability, practising, u, v)
+
+    def apply(self, week: int, support: np.ndarray, capability: np.ndarray, practising: np.ndarray,
+              u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The week's cohorts from its uniforms: ``u`` (one a unit) whether it starts one, ``v`` where on the
+        unit's ring (a batch's: flat over its union's units)."""
         if week < self.start_week or self.weekly <= 0 or self.cohort <= 0:
             return self.units[:0]
         hit = np.flatnonzero(u < self.weekly * support[self.units])

@@ -99,6 +99,12 @@ class Turnover:
         Their live cross-unit arcs go dormant in ``live`` (a LiveNetwork) and
         re-form after a geometric delay drawn here."""
         u = rng.random(capability.size)
+        return self.apply(week, live, capability, practising, tenure, support, u, rewire_rng)
+
+    def apply(self, week: int, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray,
+              tenure: np.ndarray, support: np.ndarray, u: np.ndarray, rewire_rng: np.random.Generator) -> np.ndarray:
+        """The week's leavers from its uniforms ``u`` (one a person; a batch's: flat over its union); the
+        re-formation delays from ``rewire_rng`` (a batch's: each replicate's own stream, model/batch.py)."""
         leavers = self.leavers = np.flatnonzero(u < self.rate)  # kept for ``record``
         tenure += 1
         if leavers.size == 0:
