@@ -25,8 +25,9 @@ those costs once. :class:`TrustBatch` is that engine:
   on its views, on the few weeks that hold one); peer exchange, rollout,
   sustain and turnover are the processes' own ``apply`` (what their
   ``update`` calls once it has drawn the week's uniforms) on the flat
-  union, handed each replicate's pre-drawn numbers and a view of the
-  union's sums (``_UnionSums``); leadership gives each replicate's
+  union, handed each replicate's pre-drawn numbers and the union's live
+  network (``BatchLiveNetwork``: each trust's sums by its own cheaper
+  route); leadership gives each replicate's
   attention from its own series; manager support and performance run their
   own ``update`` and ``apply`` over a leading replicate axis. Each of those
   processes builds its batch form from the replicates' own (``over``:
@@ -68,7 +69,7 @@ reaches one engine and not the other.
 from __future__ import annotations
 
 import json
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -82,6 +83,9 @@ from .processes.rollout import Rollout
 from .processes.support import ManagerSupport
 from .processes.turnover import Turnover
 from .trust import PEOPLE, STATE, TrustModel, record_people
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
 BATCH_PEOPLE = 50_000
@@ -183,6 +187,40 @@ class BatchLiveNetwork(LiveNetwork):
         self.block_cross += sign * np.bincount(blk[self.structure.cross[arcs]], minlength=self.blocks)
         super().set_live(arcs, live)
 
+    def scatter_pays(self, k: int) -> bool:
+        """Always: the route is chosen per trust in :meth:`in_sum`, which needs the senders."""
+        return True
+
+    def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray | None = None,
+               W: sp.csr_array | None = None) -> np.ndarray:
+        """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the route
+        that is cheaper for its own count of senders (``StaffNetwork.scatter_pays``): a scatter over the
+        senders' arcs for trusts with few, a mat-vec of their own rows for the rest.
+
+        A run alone takes one route for its count (``LiveNetwork.scatter_pays``). Both routes add each
+        person's terms in the same order (senders ascending; the mat-vec's extra terms are zeros), so they
+        give the same sums bit for bit (``StaffNetwork.in_sum``, tests/test_network.py) and the choice is
+        one of speed; the union's matrix is block diagonal, so a trust's rows read only its own senders.
+        """
+        if nonzero is None or W is not None:
+            return super().in_sum(values, nonzero, W)
+        net, n, B = self.structure, self.n // self.blocks, self.blocks
+        dense = np.bincount(nonzero // n, minlength=B) * 5 >= n  # StaffNetwork.scatter_pays, per trust
+        if not dense.any():
+            return net.in_sum(self.W, values, nonzero, self.w_out, scatter=True)
+        v = np.zeros(B * n)
+        v[nonzero] = 1.0 if values is None else values[nonzero]
+        if dense.all() or _sparsetools is None:
+            return self.W @ v
+        few = nonzero[~dense[nonzero // n]]
+        out = net.in_sum(self.W, values, few, self.w_out, scatter=True)  # zero on the dense trusts' rows
+        W = self.W
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], dense, [False]]).astype(np.int8)))
+        for b0, b1 in zip(edges[::2], edges[1::2]):  # each run of consecutive dense trusts: its rows' mat-vec
+            lo, hi = b0 * n, b1 * n
+            _sparsetools.csr_matvec(hi - lo, v.size, W.indptr[lo:hi + 1], W.indices, W.data, v, out[lo:hi])
+        return out
+
     def record(self, model, week: int, history: dict[str, np.ndarray]) -> None:
         """As LiveNetwork.record, per trust: its live arcs and live cross-unit ties per person."""
         history["live_arcs"][:, week] = self.block_live
@@ -236,36 +274,6 @@ class _RewireDraws:
         return np.concatenate([self.gens[b].geometric(p, c) for b, c in enumerate(per) if c])
 
 
-class _UnionSums:
-    """The union's live network as ``PeerExchange.update`` reads it, each sum by the route its trust takes alone.
-
-    A run alone scatters over its senders' arcs while they are under a fifth
-    of its staff and otherwise does a full mat-vec (``StaffNetwork.in_sum``).
-    Both add each person's terms in the same order (senders ascending; the
-    mat-vec's extra terms are zeros), so they give the same sums bit for bit
-    (tests/test_network.py) and the choice is one of speed. Here
-    ``scatter_pays`` always says yes, so every sum arrives with its senders
-    listed, and ``in_sum`` takes for each trust the route that is cheaper for
-    its count (``TrustBatch._in_sum``).
-    """
-
-    def __init__(self, batch: "TrustBatch"):
-        self.batch, self.live = batch, batch.live
-
-    W = property(lambda self: self.live.W, doc="the union's in-contact weights")
-    log_W = property(lambda self: self.live.log_W, doc="the union's per-arc log survival (simple, hybrid rules)")
-    in_degree = property(lambda self: self.live.in_degree, doc="live in-degree (the exposure denominator)")
-    inv_degree = property(lambda self: self.live.inv_degree, doc="its inverse, floored at one")
-
-    def scatter_pays(self, k: int) -> bool:
-        """Always: the route is chosen per trust in :meth:`in_sum`, which needs the senders."""
-        return True
-
-    def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
-        """``W @ v``, ``v`` = ``values`` (all ones if None) on ``nonzero``, each trust by its own route."""
-        return self.batch._in_sum(values, nonzero)
-
-
 class TrustBatch:
     """B replicates (one seed each) of one ``Params``, or of one per seed that share a ``batch_key``,
     run as one disjoint union, week by week."""
@@ -303,7 +311,6 @@ class TrustBatch:
 
         # -- the network: one disjoint union -----------------------------------
         union, aoff = union_network([m.net for m in models])
-        self.union = union
         self.live = BatchLiveNetwork(union, params, self.weeks, aoff)
         for b, m in enumerate(models):
             m.live.live = self.live.live[aoff[b]: aoff[b + 1]]  # each run's live arcs, for statistics and survey
@@ -320,7 +327,6 @@ class TrustBatch:
         self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * m0.rollout.units.size, self.weeks)
         self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
         self._rewire_draws = _RewireDraws([x["rewire"] for x in s], self.live)
-        self.sums = _UnionSums(self)
         # the processes over the batch: each joins its replicates' own (``over``: their thresholds, units,
         # leaving rates and managers' levels, offset or stacked per replicate)
         self.exchange = PeerExchange.over([m.exchange for m in models])
@@ -441,32 +447,9 @@ class TrustBatch:
         u, v = (np.ascontiguousarray(x).reshape(-1) for x in (uv[:, :half], uv[:, half:]))
         self.rollout.apply(t, self.support.reshape(-1), self.capability.reshape(-1), self.practising.reshape(-1), u, v)
 
-    def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
-        """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the route
-        that is cheaper for its own count of senders (``StaffNetwork.scatter_pays``): a scatter over the
-        senders' arcs for trusts with few, a mat-vec of their own rows for the rest. Both routes give
-        the sums of the run alone bit for bit (``StaffNetwork.in_sum``); the union's matrix is block
-        diagonal, so a trust's rows read only its own senders."""
-        live, net, n = self.live, self.union, self.n
-        dense = np.bincount(nonzero // n, minlength=self.B) * 5 >= n  # StaffNetwork.scatter_pays, per trust
-        if not dense.any():
-            return net.in_sum(live.W, values, nonzero, live.w_out, scatter=True)
-        v = np.zeros(self.B * n)
-        v[nonzero] = 1.0 if values is None else values[nonzero]
-        if dense.all() or _sparsetools is None:
-            return live.W @ v
-        few = nonzero[~dense[nonzero // n]]
-        out = net.in_sum(live.W, values, few, live.w_out, scatter=True)  # zero on the dense trusts' rows
-        W = live.W
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], dense, [False]]).astype(np.int8)))
-        for b0, b1 in zip(edges[::2], edges[1::2]):  # each run of consecutive dense trusts: its rows' mat-vec
-            lo, hi = b0 * n, b1 * n
-            _sparsetools.csr_matvec(hi - lo, v.size, W.indptr[lo:hi + 1], W.indices, W.data, v, out[lo:hi])
-        return out
-
     def _exchange(self, t: int) -> np.ndarray:
         """Peer exchange over the batch: ``PeerExchange.apply`` itself, on the flat union."""
-        return self.exchange.apply(self.sums, self.capability.reshape(-1), self.practising.reshape(-1),
+        return self.exchange.apply(self.live, self.capability.reshape(-1), self.practising.reshape(-1),
                                    self.support.reshape(-1), self.unit_of, self.draw_exchange.week(t).reshape(-1),
                                    self.unit_size.reshape(-1))
 

@@ -249,14 +249,15 @@ def test_mixed_routes_are_exercised(monkeypatch):
     """In the cases above some weeks have trusts that scatter beside trusts that take the mat-vec of their
     own rows, with the dense trusts both at the ends of the batch and between scattering ones."""
     seen = []
-    orig = batch_mod.TrustBatch._in_sum
+    orig = batch_mod.BatchLiveNetwork.in_sum
 
-    def spy(self, values, nonzero):
-        scatter = np.bincount(nonzero // self.n, minlength=self.B) * 5 < self.n
+    def spy(self, values, nonzero=None, W=None):
+        n = self.n // self.blocks
+        scatter = np.bincount(nonzero // n, minlength=self.blocks) * 5 < n
         seen.append(tuple(scatter.tolist()))
-        return orig(self, values, nonzero)
+        return orig(self, values, nonzero, W)
 
-    monkeypatch.setattr(batch_mod.TrustBatch, "_in_sum", spy)
+    monkeypatch.setattr(batch_mod.BatchLiveNetwork, "in_sum", spy)
     simulate_batch(load_scenario(*CASES["baseline-1000"]), [11, 12, 13, 14, 15], size=5)
     mixed = [s for s in seen if any(s) and not all(s)]
     assert mixed and any(all(s) for s in seen) and any(not any(s) for s in seen)
