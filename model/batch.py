@@ -11,9 +11,10 @@ those costs once. :class:`TrustBatch` is that engine:
   networks are joined into one disjoint union (block-diagonal in-contact
   matrix, people and arcs offset per replicate) owned by one live network;
 * state: the model's state arrays (``trust.STATE``) shaped (B, n) per
-  person and (B, U) per unit, per-trust scalars (attention, the AR(1) shock)
-  length B; each replicate's model holds views of its rows. Replicates of one ``Params`` have
-  the same n and U (only unit sizes are random), which is what a batch needs;
+  person and (B, U) per unit, per-trust scalars (attention, the AR(1)
+  shock) length B; each replicate's model holds views of its rows.
+  Replicates of one ``Params`` have the same n and U (only unit sizes are
+  random), which is what a batch needs;
 * random numbers: every replicate draws from its own streams exactly the
   numbers it draws alone, in the same order. Streams with one consumer and a
   fixed count a week (exchange, sustain, turnover, rollout, noise) are
@@ -27,9 +28,9 @@ those costs once. :class:`TrustBatch` is that engine:
   ``update`` calls once it has drawn the week's uniforms) on the flat
   union, handed each replicate's pre-drawn numbers and the union's live
   network (``BatchLiveNetwork``: each trust's sums by its own cheaper
-  route); leadership gives each replicate's
-  attention from its own series; manager support and performance run their
-  own ``update`` and ``apply`` over a leading replicate axis. Each of those
+  route); leadership gives each replicate's attention from its own series;
+  manager support and performance run their own ``update`` and ``apply``
+  over a leading replicate axis. Each of those
   processes builds its batch form from the replicates' own (``over``:
   thresholds, units, leaving rates, leadership series, managers' levels,
   performance state, offset or stacked per replicate). A choice the single
@@ -45,8 +46,8 @@ those costs once. :class:`TrustBatch` is that engine:
   (leadership, manager support, turnover, performance, the live network),
   each mean a sum along a contiguous row (numpy's pairwise sum, as
   ``.sum()`` alone); a new mechanism's is each replicate's own ``record``.
-  All of it is written back into each replicate's own
-  ``TrustModel`` (history, events, detection weeks, live arcs), so
+  All of it is written back into each replicate's own ``TrustModel``
+  (history, events, detection weeks, live arcs), so
   ``runner.simulate``'s outputs (weekly table, summary, events, network
   statistics, survey) are read from it unchanged.
 
@@ -327,8 +328,8 @@ class TrustBatch:
         self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * m0.rollout.units.size, self.weeks)
         self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
         self._rewire_draws = _RewireDraws([x["rewire"] for x in s], self.live)
-        # the processes over the batch: each joins its replicates' own (``over``: their thresholds, units,
-        # leaving rates and managers' levels, offset or stacked per replicate)
+        # the processes over the batch: each joins its replicates' own (``over``: thresholds, units, leaving
+        # rates, leadership series, managers' levels, performance state, offset or stacked per replicate)
         self.exchange = PeerExchange.over([m.exchange for m in models])
         self.rollout = Rollout.over([m.rollout for m in models])
         self.turnover = Turnover.over([m.turnover for m in models])
