@@ -10,9 +10,11 @@ those costs once. :class:`TrustBatch` is that engine:
   initial state from the run's own streams, ``trust.STREAMS``), then the B
   networks are joined into one disjoint union (block-diagonal in-contact
   matrix, people and arcs offset per replicate) owned by one live network;
-* state: per-person arrays shaped (B, n), per-unit (B, U), per-trust scalars
-  (attention, the AR(1) shock) length B. Replicates of one ``Params`` have
-  the same n and U (only unit sizes are random), which is what a batch needs;
+* state: the model's state arrays (``trust.STATE``) shaped (B, n) per
+  person and (B, U) per unit, per-trust scalars (attention, the AR(1)
+  shock) length B; each replicate's model holds views of its rows.
+  Replicates of one ``Params`` have the same n and U (only unit sizes are
+  random), which is what a batch needs;
 * random numbers: every replicate draws from its own streams exactly the
   numbers it draws alone, in the same order. Streams with one consumer and a
   fixed count a week (exchange, sustain, turnover, rollout, noise) are
@@ -21,22 +23,31 @@ those costs once. :class:`TrustBatch` is that engine:
   when used;
 * the weekly schedule is ``TrustModel.step``'s, each process applied to
   all replicates in one call: RPIWs (each replicate's own ``Workshops.step``
-  on its views, on the few weeks that hold one), peer exchange, rollout,
-  sustain and turnover are the processes' own ``update`` (``PeerExchange.update``, ``Rollout.update``,
-  ``Sustain.update``, ``Turnover.update``) run on the flat union, with a stand-in generator that hands them each replicate's
-  pre-drawn numbers (``_WeekDraws``) and a view of the union's sums
-  (``_UnionSums``); elsewhere the processes' elementwise functions are
-  reused (``ManagerSupport.update``, ``Performance.true_lead_time``). A choice the single
-  run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the same sums
-  either way) is made per replicate, as the cheaper route for it;
+  on its views, on the few weeks that hold one); peer exchange, rollout,
+  sustain and turnover are the processes' own ``apply`` (what their
+  ``update`` calls once it has drawn the week's uniforms) on the flat
+  union, handed each replicate's pre-drawn numbers and the union's live
+  network (``BatchLiveNetwork``: each trust's sums by its own cheaper
+  route); leadership gives each replicate's attention from its own series;
+  manager support and performance run their own ``update`` and ``apply``
+  over a leading replicate axis. Each of those
+  processes builds its batch form from the replicates' own (``over``:
+  thresholds, units, leaving rates, leadership series, managers' levels,
+  performance state, offset or stacked per replicate). A choice the single
+  run makes from its own counts (scatter-add or mat-vec in ``in_sum``, the
+  same sums either way) is made per replicate, as the cheaper route for it;
 * design points: replicates may have different parameters where each reads
   them only into what the batch keeps per replicate (its network,
   thresholds, leaving rates, leadership series, RPIWs and managers' levels:
   ``PER_REPLICATE``), never from the processes the batch shares; ``batch_key`` says which parameter sets can share a batch, so a
   sweep over commitment or connectedness batches across its points;
-* outputs: per-replicate sums along rows of (B, k) arrays (numpy's pairwise
-  sum per row, as ``.sum()`` alone), written back into each replicate's own
-  ``TrustModel`` (history, events, detection weeks, live arcs), so
+* outputs: the weekly record is the single run's, over (B, ...) arrays: the
+  model's own series (``trust.record_people``) and the batch forms' ``record``
+  (leadership, manager support, turnover, performance, the live network),
+  each mean a sum along a contiguous row (numpy's pairwise sum, as
+  ``.sum()`` alone); a new mechanism's is each replicate's own ``record``.
+  All of it is written back into each replicate's own ``TrustModel``
+  (history, events, detection weeks, live arcs), so
   ``runner.simulate``'s outputs (weekly table, summary, events, network
   statistics, survey) are read from it unchanged.
 
@@ -50,28 +61,32 @@ throughput path for replicates (``runner.simulate_batch``, used by
 ``run_replicates``, sweeps and what-if arms), so the golden fingerprints of
 ``spread run --reps``, ``spread sweep`` and ``spread compare`` check it
 against the original, and tests/test_batch.py against ``TrustModel`` alone.
-Where the two must agree: the formulas of
-performance and the weekly record appear here once more, over (B, ...)
-arrays (their single-run code is written for one trust's shapes and
-streams); a change to one of those mechanisms changes both, and
-tests/test_batch.py fails until it does.
+The batch repeats no process's formula and no recorded series: it joins
+the processes' batch forms, draws their numbers and calls them in the
+schedule's order; tests/test_batch.py fails if a change to a mechanism
+reaches one engine and not the other.
 """
 
 from __future__ import annotations
 
-import copy
 import json
-import types
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from .live_network import LiveNetwork
 from .network import StaffNetwork, _sparsetools
 from .params import Params
-from .processes.exchange import CAPABLE_LEVEL
+from .processes.exchange import PeerExchange
+from .processes.leadership import Leadership
 from .processes.performance import Performance
-from .trust import WEEKLY, TrustModel
+from .processes.rollout import Rollout
+from .processes.support import ManagerSupport
+from .processes.turnover import Turnover
+from .trust import PEOPLE, STATE, TrustModel, record_people
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 #: People per batch (B x n): bounds a batch's memory (about 3 KB a person with its network).
 BATCH_PEOPLE = 50_000
@@ -173,6 +188,45 @@ class BatchLiveNetwork(LiveNetwork):
         self.block_cross += sign * np.bincount(blk[self.structure.cross[arcs]], minlength=self.blocks)
         super().set_live(arcs, live)
 
+    def scatter_pays(self, k: int) -> bool:
+        """Always: the route is chosen per trust in :meth:`in_sum`, which needs the senders."""
+        return True
+
+    def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray | None = None,
+               W: sp.csr_array | None = None) -> np.ndarray:
+        """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the route
+        that is cheaper for its own count of senders (``StaffNetwork.scatter_pays``): a scatter over the
+        senders' arcs for trusts with few, a mat-vec of their own rows for the rest.
+
+        A run alone takes one route for its count (``LiveNetwork.scatter_pays``). Both routes add each
+        person's terms in the same order (senders ascending; the mat-vec's extra terms are zeros), so they
+        give the same sums bit for bit (``StaffNetwork.in_sum``, tests/test_network.py) and the choice is
+        one of speed; the union's matrix is block diagonal, so a trust's rows read only its own senders.
+        """
+        if nonzero is None or W is not None:
+            return super().in_sum(values, nonzero, W)
+        net, n, B = self.structure, self.n // self.blocks, self.blocks
+        dense = np.bincount(nonzero // n, minlength=B) * 5 >= n  # StaffNetwork.scatter_pays, per trust
+        if not dense.any():
+            return net.in_sum(self.W, values, nonzero, self.w_out, scatter=True)
+        v = np.zeros(B * n)
+        v[nonzero] = 1.0 if values is None else values[nonzero]
+        if dense.all() or _sparsetools is None:
+            return self.W @ v
+        few = nonzero[~dense[nonzero // n]]
+        out = net.in_sum(self.W, values, few, self.w_out, scatter=True)  # zero on the dense trusts' rows
+        W = self.W
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], dense, [False]]).astype(np.int8)))
+        for b0, b1 in zip(edges[::2], edges[1::2]):  # each run of consecutive dense trusts: its rows' mat-vec
+            lo, hi = b0 * n, b1 * n
+            _sparsetools.csr_matvec(hi - lo, v.size, W.indptr[lo:hi + 1], W.indices, W.data, v, out[lo:hi])
+        return out
+
+    def record(self, model, week: int, history: dict[str, np.ndarray]) -> None:
+        """As LiveNetwork.record, per trust: its live arcs and live cross-unit ties per person."""
+        history["live_arcs"][:, week] = self.block_live
+        history["cross_unit_ties_per_person"][:, week] = self.block_cross / model.n
+
     def cross_ties_of(self, people: np.ndarray, week: int) -> np.ndarray:
         """As LiveNetwork.cross_ties_of; each trust's count of them is kept in ``last_blocks`` (for its draws)."""
         arcs = super().cross_ties_of(people, week)
@@ -202,52 +256,6 @@ class _Draws:
         return self.buf[k]
 
 
-def _rowsum(a: np.ndarray) -> np.ndarray:
-    """Sum of each row, as ``row.sum()`` alone would give (pairwise, needs C order)."""
-    return np.ascontiguousarray(a).sum(axis=1)
-
-
-class _WeekDraws:
-    """A stand-in generator for a process's ``update``: ``random(size)`` is week ``t``'s block, flat over the batch.
-
-    The process then draws exactly the numbers each replicate draws alone
-    (``_Draws``), through its own code.
-    """
-
-    def __init__(self, draws: _Draws):
-        self.draws, self.t = draws, 0
-
-    def random(self, size: int) -> np.ndarray:
-        """This week's numbers, (B x count) flat; ``size`` must be that."""
-        out = self.draws.week(self.t).reshape(-1)
-        if out.size != size:
-            raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
-        return out
-
-
-class _PairDraws(_WeekDraws):
-    """As _WeekDraws for a process that draws two equal vectors a week (rollout's ``u`` then ``v``).
-
-    Each replicate's week is ``[u_b, v_b]``; the first call gives every
-    replicate's ``u``, the second every ``v`` (set ``t`` each week).
-    """
-
-    def __init__(self, draws: _Draws):
-        super().__init__(draws)
-        self._t_seen, self._second = -1, False
-
-    def random(self, size: int) -> np.ndarray:
-        """The first or the second half of each replicate's week, flat over the batch."""
-        self._second = self._t_seen == self.t and not self._second
-        self._t_seen = self.t
-        block = self.draws.week(self.t)
-        half = block.shape[1] // 2
-        out = np.ascontiguousarray(block[:, half:] if self._second else block[:, :half]).reshape(-1)
-        if out.size != size:
-            raise ValueError(f"a batch pre-draws {out.size} numbers a week here, not {size}")
-        return out
-
-
 class _RewireDraws:
     """A stand-in generator for turnover's re-formation delays: each trust's from its own ``rewire`` stream.
 
@@ -265,36 +273,6 @@ class _RewireDraws:
         if int(per.sum()) != size:
             raise ValueError(f"{size} delays asked for, {int(per.sum())} arcs returned")
         return np.concatenate([self.gens[b].geometric(p, c) for b, c in enumerate(per) if c])
-
-
-class _UnionSums:
-    """The union's live network as ``PeerExchange.update`` reads it, each sum by the route its trust takes alone.
-
-    A run alone scatters over its senders' arcs while they are under a fifth
-    of its staff and otherwise does a full mat-vec (``StaffNetwork.in_sum``).
-    Both add each person's terms in the same order (senders ascending; the
-    mat-vec's extra terms are zeros), so they give the same sums bit for bit
-    (tests/test_network.py) and the choice is one of speed. Here
-    ``scatter_pays`` always says yes, so every sum arrives with its senders
-    listed, and ``in_sum`` takes for each trust the route that is cheaper for
-    its count (``TrustBatch._in_sum``).
-    """
-
-    def __init__(self, batch: "TrustBatch"):
-        self.batch, self.live = batch, batch.live
-
-    W = property(lambda self: self.live.W, doc="the union's in-contact weights")
-    log_W = property(lambda self: self.live.log_W, doc="the union's per-arc log survival (simple, hybrid rules)")
-    in_degree = property(lambda self: self.live.in_degree, doc="live in-degree (the exposure denominator)")
-    inv_degree = property(lambda self: self.live.inv_degree, doc="its inverse, floored at one")
-
-    def scatter_pays(self, k: int) -> bool:
-        """Always: the route is chosen per trust in :meth:`in_sum`, which needs the senders."""
-        return True
-
-    def in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
-        """``W @ v``, ``v`` = ``values`` (all ones if None) on ``nonzero``, each trust by its own route."""
-        return self.batch._in_sum(values, nonzero)
 
 
 class TrustBatch:
@@ -324,24 +302,16 @@ class TrustBatch:
             if m.n != n or m.org.n_units != U or not np.array_equal(m.org.unit_pathway, m0.org.unit_pathway):
                 raise ValueError("a batch needs replicates of one structure (same staff, units and pilot units)")
 
-        # -- state: (B, n) and (B, U), each replicate's own arrays become views -----
-        def stack(name):
+        # -- state: trust.STATE with a replicate axis, (B, n) and (B, U); each replicate's arrays become views -----
+        for name in STATE:
             arr = np.stack([getattr(m, name) for m in models])
             for b, m in enumerate(models):
                 setattr(m, name, arr[b])
-            return arr
-
-        self.capability = stack("capability")
-        self.practising = stack("practising")
-        self.tenure = stack("tenure")
-        self.support = stack("support")
-        self.recognition = stack("recognition")
-        self.gain = stack("gain")
+            setattr(self, name, arr)
         self.exposure = np.zeros(B * n)  # last week's exposure, flat, read by sustain
 
         # -- the network: one disjoint union -----------------------------------
         union, aoff = union_network([m.net for m in models])
-        self.union = union
         self.live = BatchLiveNetwork(union, params, self.weeks, aoff)
         for b, m in enumerate(models):
             m.live.live = self.live.live[aoff[b]: aoff[b + 1]]  # each run's live arcs, for statistics and survey
@@ -349,79 +319,49 @@ class TrustBatch:
 
         # -- per-person and per-unit constants, flat over the batch -----------
         self.unit_of = (np.stack([m.org.unit_of for m in models]) + np.arange(B)[:, None] * U).ravel()
-        self.unit_start = (np.stack([m.org.unit_start for m in models]) + np.arange(B)[:, None] * n).ravel()
         self.unit_size = np.stack([m.org.unit_size for m in models])
-        self.inv_size = np.stack([m.performance.inv_size for m in models])
-        self.threshold = np.concatenate([m.exchange.threshold for m in models])
-        self.leave_rate = np.concatenate([m.turnover.rate for m in models])
-        self.is_manager = np.concatenate([m.org.is_manager for m in models])
-        lead = [m.leadership for m in models]
-        self.attention_series = np.stack([ld.attention for ld in lead])
-        self.changes = set().union(*(ld._changes for ld in lead))
-
-        ro = m0.rollout
-        self.ro_size = np.stack([m.rollout.size for m in models])
-        self.ro_k = np.stack([m.rollout.k for m in models])
-        self.ro_first = np.stack([m.rollout.first for m in models]) + np.arange(B)[:, None] * n
-        self.cohorts = np.zeros(B, dtype=np.int64)
-
-        # performance over the batch: the process itself, its state with a replicate axis (Performance.apply)
-        self.performance = pf = Performance(params, m0.org, m0.workshops.first_week, self.weeks, replicates=B)
-        self.pilot_staff = np.array([m.performance.pilot_staff for m in models])
-        self.rest_staff = np.array([m.performance.rest_staff for m in models])
 
         s = [m.streams for m in models]
         self.draw_exchange = _Draws([x["exchange"] for x in s], n, self.weeks)
         self.draw_sustain = _Draws([x["sustain"] for x in s], n, self.weeks)
         self.draw_turnover = _Draws([x["turnover"] for x in s], n, self.weeks)
-        self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * ro.units.size, self.weeks)
+        self.draw_rollout = _Draws([x["rollout"] for x in s], 2 * m0.rollout.units.size, self.weeks)
         self.draw_noise = _Draws([x["noise"] for x in s], U + 1, self.weeks, normal=True)
-        self.rewire = [x["rewire"] for x in s]
-        self._exchange_draws = _WeekDraws(self.draw_exchange)
-        self._sustain_draws = _WeekDraws(self.draw_sustain)
-        self.exchange = copy.copy(m0.exchange)  # the replicates' process, with every replicate's thresholds
-        self.exchange.threshold = self.threshold
-        self.sums = _UnionSums(self)
-        # the replicates' rollout over the union: its units, sizes and first people offset per replicate
-        self.rollout = copy.copy(ro)
-        self.rollout.units = (np.stack([m.rollout.units for m in models]) + np.arange(B)[:, None] * U).ravel()
-        self.rollout.size, self.rollout.k = self.ro_size.ravel(), self.ro_k.ravel()
-        self.rollout.first = self.ro_first.ravel()
-        self._rollout_draws = _PairDraws(self.draw_rollout)
-        # the replicates' turnover over the union: every replicate's leaving rates, managers and units
-        self.turnover = copy.copy(m0.turnover)
-        self.turnover.rate = self.leave_rate
-        self.turnover.org = types.SimpleNamespace(is_manager=self.is_manager, unit_of=self.unit_of)
-        self._turnover_draws = _WeekDraws(self.draw_turnover)
-        self._rewire_draws = _RewireDraws(self.rewire, self.live)
-        # the replicates' manager support over (B, U), with each replicate's own levels stacked (its design
-        # point's: ``PER_REPLICATE``), so ManagerSupport.target's elementwise formula gives each its own numbers
-        ms = [m.manager_support for m in models]
-        self.manager_support = copy.copy(ms[0])
-        for name in ("alignment", "base", "recognition_weight", "rate"):
-            setattr(self.manager_support, name, np.array([getattr(x, name) for x in ms])[:, None])
-        self.manager_support.involvement = np.stack([x.involvement for x in ms])
-        self.manager_support.floor = np.stack([x.floor for x in ms])
+        self._rewire_draws = _RewireDraws([x["rewire"] for x in s], self.live)
+        # the processes over the batch: each joins its replicates' own (``over``: thresholds, units, leaving
+        # rates, leadership series, managers' levels, performance state, offset or stacked per replicate)
+        self.exchange = PeerExchange.over([m.exchange for m in models])
+        self.rollout = Rollout.over([m.rollout for m in models])
+        self.turnover = Turnover.over([m.turnover for m in models])
+        self.leadership = Leadership.over([m.leadership for m in models])
+        self.changes = set(self.leadership.change_weeks.tolist())
+        self.manager_support = ManagerSupport.over([m.manager_support for m in models])
+        self.performance = Performance.over([m.performance for m in models])
 
-        # -- outputs: each replicate's week-0 record, as made alone ------------
-        batched = {id(m0.leadership): self._leadership, id(m0.manager_support): self._support,
-                   id(m0.workshops): self._workshops, id(m0.rollout): self._rollout,
-                   id(m0.exchange): self._exchange_step, id(m0.sustain): self._sustain,
-                   id(m0.turnover): self._turnover, id(m0.performance): self._performance_step}
-        self._plan = [(i, batched.get(id(p))) for i, p in enumerate(m0.schedule)]
+        # -- the plan: each process of the schedule, its batched step and its batch form's ``record`` ---------
+        batched = {id(m0.leadership): (self._leadership, self.leadership), id(m0.workshops): (self._workshops, None),
+                   id(m0.manager_support): (self._support, self.manager_support),
+                   id(m0.rollout): (self._rollout, None), id(m0.exchange): (self._exchange_step, None),
+                   id(m0.sustain): (self._sustain, None), id(m0.turnover): (self._turnover, self.turnover),
+                   id(m0.performance): (self._performance_step, self.performance)}
+        plan = [batched.get(id(p), (None, None)) for p in m0.schedule]
+        self._plan = [(i, step) for i, (step, _) in enumerate(plan)]
         if self._plan[-1][1] != self._performance_step:
             raise ValueError("a batch needs performance last in the schedule (the weekly record reads it)")
-        self._recorders = [(i, p) for i, p in enumerate(m0.schedule) if batched.get(id(p)) is None
+        # the weekly record: the model's own series and the batch forms' over (B, ...); every other process's
+        # series (a new mechanism's) by each replicate's own ``record``
+        self._batch_recorders = [own for p, (_, own) in zip(m0.schedule, plan) if own is not None
+                                 and hasattr(p, "record")] + [self.live]
+        self._recorders = [(i, p) for i, (p, (_, own)) in enumerate(zip(m0.schedule, plan)) if own is None
                            and hasattr(p, "record")]
-        own = {k for _, p in self._recorders for k in p.outputs}
-        keys = set(m0.history)
-        if keys - own != set(WEEKLY):
-            raise ValueError(f"a batch records {sorted(WEEKLY)} and its per-replicate processes' outputs; "
-                             f"this model records {sorted(keys)}")
-        self._attention = self.attention_series[:, 0]
-        self._counts = self._true = None
-        self.history = {k: np.stack([m.history[k] for m in models]) for k in WEEKLY}
-        self.leavers = np.zeros(B, dtype=np.int64)
+        keys = set(PEOPLE).union(*(p.outputs for p in self._batch_recorders))
+        per_replicate = {k for _, p in self._recorders for k in p.outputs}
+        if keys | per_replicate != set(m0.history) or keys & per_replicate:
+            raise ValueError(f"a batch records {sorted(keys)} and its per-replicate processes' outputs; "
+                             f"this model records {sorted(m0.history)}")
+        self.history = {k: np.stack([m.history[k] for m in models]) for k in keys}
+        self._attention = self.leadership.attention[:, 0]
+        self.unit_practising = self.lead_time = None
         self.week = 0
 
     # -- the weekly schedule: TrustModel.step, every process over the batch ---------
@@ -429,20 +369,22 @@ class TrustBatch:
         """One week for every replicate: the network's scheduled changes, then the processes in schedule order.
 
         Each process of ``TrustModel.schedule`` runs in its batched form
-        (``_batched``) or, for one this module does not know (a new
+        (``_plan``) or, for one this module does not know (a new
         mechanism), as each replicate's own ``step`` on its views of the
         batch's state (``_each``): a new mechanism is right in a batch at
         once, and fast once it has a batched form.
         """
         t = self.week = self.week + 1
         self.live.refresh(t)
-        self._attention = self.attention_series[:, min(t, self.weeks)]
+        self._attention = self.leadership.attention[:, min(t, self.weeks)]
         for i, batched in self._plan:
             if batched is not None:
                 batched(t)
             else:
                 self._each(i, t)
-        self._record(t, self._counts, self._true)
+        record_people(self, t, self.history)
+        for p in self._batch_recorders:
+            p.record(self, t, self.history)
         for i, p in self._recorders:  # the weekly series of processes run per replicate
             for m in self.models:
                 m.schedule[i].record(m, t, m.history)
@@ -478,7 +420,7 @@ class TrustBatch:
         self.exposure = self._exchange(t)
 
     def _performance_step(self, t: int) -> None:
-        self._counts, self._true = self._performance(t, self._attention)
+        self.unit_practising, self.lead_time = self._performance(t, self._attention)
 
     def run(self) -> "TrustBatch":
         """Run every replicate to the horizon."""
@@ -499,91 +441,40 @@ class TrustBatch:
                 m.events.extend(m.workshops.step(m, t))
 
     def _rollout(self, t: int) -> None:
-        """Training cohorts over the batch: ``Rollout.update`` itself, on the union's non-pilot units."""
-        self._rollout_draws.t = t
-        started = self.rollout.update(t, self.support.reshape(-1), self.capability.reshape(-1),
-                                      self.practising.reshape(-1), self._rollout_draws)
-        if started.size:
-            self.cohorts += np.bincount(started // self.U, minlength=self.B)
-
-    def _in_sum(self, values: np.ndarray | None, nonzero: np.ndarray) -> np.ndarray:
-        """``W @ v`` over the union, ``v`` = ``values`` (ones if None) on ``nonzero``, each trust by the route
-        that is cheaper for its own count of senders (``StaffNetwork.scatter_pays``): a scatter over the
-        senders' arcs for trusts with few, a mat-vec of their own rows for the rest. Both routes give
-        the sums of the run alone bit for bit (``StaffNetwork.in_sum``); the union's matrix is block
-        diagonal, so a trust's rows read only its own senders."""
-        live, net, n = self.live, self.union, self.n
-        dense = np.bincount(nonzero // n, minlength=self.B) * 5 >= n  # StaffNetwork.scatter_pays, per trust
-        if not dense.any():
-            return net.in_sum(live.W, values, nonzero, live.w_out, scatter=True)
-        v = np.zeros(self.B * n)
-        v[nonzero] = 1.0 if values is None else values[nonzero]
-        if dense.all() or _sparsetools is None:
-            return live.W @ v
-        few = nonzero[~dense[nonzero // n]]
-        out = net.in_sum(live.W, values, few, live.w_out, scatter=True)  # zero on the dense trusts' rows
-        W = live.W
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], dense, [False]]).astype(np.int8)))
-        for b0, b1 in zip(edges[::2], edges[1::2]):  # each run of consecutive dense trusts: its rows' mat-vec
-            lo, hi = b0 * n, b1 * n
-            _sparsetools.csr_matvec(hi - lo, v.size, W.indptr[lo:hi + 1], W.indices, W.data, v, out[lo:hi])
-        return out
+        """Training cohorts over the batch: ``Rollout.apply`` itself, on the union's non-pilot units (each
+        replicate's week is its ``u`` then its ``v``)."""
+        uv = self.draw_rollout.week(t)
+        half = uv.shape[1] // 2
+        u, v = (np.ascontiguousarray(x).reshape(-1) for x in (uv[:, :half], uv[:, half:]))
+        self.rollout.apply(t, self.support.reshape(-1), self.capability.reshape(-1), self.practising.reshape(-1), u, v)
 
     def _exchange(self, t: int) -> np.ndarray:
-        """Peer exchange over the batch: ``PeerExchange.update`` itself, on the flat union."""
-        self._exchange_draws.t = t
-        return self.exchange.update(self.sums, self.capability.reshape(-1), self.practising.reshape(-1),
-                                    self.support.reshape(-1), self.unit_of, self._exchange_draws,
-                                    self.unit_size.reshape(-1))
+        """Peer exchange over the batch: ``PeerExchange.apply`` itself, on the flat union."""
+        return self.exchange.apply(self.live, self.capability.reshape(-1), self.practising.reshape(-1),
+                                   self.support.reshape(-1), self.unit_of, self.draw_exchange.week(t).reshape(-1),
+                                   self.unit_size.reshape(-1))
 
     def _sustain(self, t: int) -> None:
-        """Sustain or abandon over the batch: ``Sustain.update`` itself, on the flat union."""
-        self._sustain_draws.t = t
-        self.models[0].sustain.update(self.practising.reshape(-1), self.exposure, self.support.reshape(-1),
-                                      self.recognition.reshape(-1), self.unit_of, self._sustain_draws)
+        """Sustain or abandon over the batch: ``Sustain.apply`` itself, on the flat union."""
+        self.models[0].sustain.apply(self.practising.reshape(-1), self.exposure, self.support.reshape(-1),
+                                     self.recognition.reshape(-1), self.unit_of, self.draw_sustain.week(t).reshape(-1))
 
     def _turnover(self, t: int) -> None:
-        """Leavers and replacements over the batch: ``Turnover.update`` itself, on the flat union."""
-        self._turnover_draws.t = t
-        leavers = self.turnover.update(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
-                                       self.tenure.reshape(-1), self.support.reshape(-1), self._turnover_draws,
-                                       self._rewire_draws)
-        self.leavers = np.bincount(leavers // self.n, minlength=self.B)
+        """Leavers and replacements over the batch: ``Turnover.apply`` itself, on the flat union."""
+        self.turnover.apply(t, self.live, self.capability.reshape(-1), self.practising.reshape(-1),
+                            self.tenure.reshape(-1), self.support.reshape(-1), self.draw_turnover.week(t).reshape(-1),
+                            self._rewire_draws)
 
     def _performance(self, t: int, attention: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Lead times, measurement and detection over the batch: ``Performance.apply`` itself on (B, U)."""
         pf = self.performance
-        counts = np.add.reduceat(self.practising.reshape(-1), self.unit_start, dtype=np.int64).reshape(self.B, self.U)
-        true, newly = pf.apply(t, counts * self.inv_size, self.gain, self.recognition, attention,
+        counts = pf.unit_counts(self.practising)
+        true, newly = pf.apply(t, counts * pf.inv_size, self.gain, self.recognition, attention,
                                self.draw_noise.week(t))
         if newly.any() or (pf.first + 104 == t).any():  # events, in the order a run alone logs them
             for b, mdl in enumerate(self.models):
                 mdl.events.extend(pf.events(t, newly[b], pf.detected_week[b]))
         return counts, true
-
-    def _record(self, t: int, counts: np.ndarray, true: np.ndarray) -> None:
-        """The week's outputs per replicate, each sum as the run alone forms it."""
-        h, pf, n = self.history, self.performance, self.n
-        p_units, r_units = pf.pilot_units, pf.rest_units
-        n_p, n_r = p_units.size, r_units.size
-        adoption = counts * self.inv_size
-        level = self.models[0]._reach_level
-        h["adoption_pilot"][:, t] = counts[:, p_units].sum(axis=1) / self.pilot_staff
-        h["adoption_rest"][:, t] = counts[:, r_units].sum(axis=1) / self.rest_staff if n_r else 0.0
-        h["adoption_trust"][:, t] = counts.sum(axis=1) / n
-        h["capability_mean"][:, t] = self.capability.sum(axis=1) / n
-        h["capable_share"][:, t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL, axis=1) / n
-        h["reach"][:, t] = np.count_nonzero(adoption[:, r_units] >= level, axis=1) / n_r if n_r else 0.0
-        sup = self.support
-        h["manager_support"][:, t] = _rowsum(sup[:, :-1]) / (self.U - 1)
-        h["manager_support_pilot"][:, t] = _rowsum(sup[:, p_units]) / n_p
-        h["manager_support_rest"][:, t] = _rowsum(sup[:, r_units]) / n_r if n_r else 0.0
-        self.lead_time = true
-        pf.record(self, t, h)
-        h["leavers"][:, t] = self.leavers
-        h["live_arcs"][:, t] = self.live.block_live
-        h["cross_unit_ties_per_person"][:, t] = self.live.block_cross / n
-        self._counts, self._true = counts, true
 
     # -- back to each replicate's own model ------------------------------------------
     def sync(self) -> list[TrustModel]:
@@ -597,18 +488,13 @@ class TrustBatch:
         for b, m in enumerate(self.models):
             m.week = t
             m.running = t < m.weeks
-            for k in WEEKLY:
-                m.history[k] = self.history[k][b]
-            ld = m.leadership
-            m.history["attention"][: t + 1] = ld.attention[: t + 1]
-            m.history["commitment"][: t + 1] = ld.commitment[: t + 1]
-            m.history["pressure"][: t + 1] = ld.pressure[: t + 1]
-            m.attention = float(ld.attention[min(t, m.weeks)])
+            for k, v in self.history.items():
+                m.history[k] = v[b]
+            m.attention = float(m.leadership.attention[min(t, m.weeks)])
             m.exposure = self.exposure.reshape(self.B, self.n)[b]
-            pf, bp = m.performance, self.performance
-            pf.measured, pf.limit, pf.run = bp.measured[b], bp.limit[b], bp.run[b]
-            pf.detected_week, pf.shock = bp.detected_week[b], float(bp.shock[b])
-            m.rollout.cohorts = int(self.cohorts[b])
+            for name in Performance.state:
+                setattr(m.performance, name, getattr(self.performance, name)[b])
+            m.rollout.cohorts = int(self.rollout.cohorts[b])
             if t > 0:
-                m.unit_practising, m.lead_time = self._counts[b], self._true[b]
+                m.unit_practising, m.lead_time = self.unit_practising[b], self.lead_time[b]
         return self.models

@@ -10,6 +10,8 @@ numbers (common random numbers, for paired what-if comparisons).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import mesa
@@ -21,7 +23,7 @@ from .live_network import LiveNetwork
 from .network import network_stats, network_stats_many
 from .network_io import build_structure, network_graph
 from .params import Params, load_scenario
-from .processes.performance import Performance
+from .processes.performance import Performance, row_sum
 from .processes.rollout import Rollout
 from .processes.rpiw import Workshops
 from .processes.support import ManagerSupport
@@ -32,6 +34,14 @@ from .processes.turnover import Turnover
 #: reproducibility contract: append, never reorder.
 STREAMS = ("organisation", "network", "forums", "thresholds", "initial", "leadership",
            "rpiw", "exchange", "sustain", "turnover", "rewire", "noise", "rollout")
+
+#: The model's state arrays, its one home for state: per person, then per unit (built in ``__init__``,
+#: updated in place by the processes). A batch of replicates (model/batch.py) holds each with a leading
+#: replicate axis, and each replicate's model a view of its row: a new state array is listed here once.
+STATE = ("capability", "practising", "tenure", "support", "recognition", "gain")
+
+#: The model's own weekly series (``record_people``); every other series is a process's (its ``outputs``).
+PEOPLE = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean", "capable_share", "reach")
 
 WEEKLY = ("adoption_pilot", "adoption_rest", "adoption_trust", "capability_mean", "capable_share",
           "reach", "lead_time_change_pilot", "lead_time_change_rest", "attention", "commitment",
@@ -125,7 +135,6 @@ class TrustModel(mesa.Model):
         extra = tuple(k for p in recorders for k in p.outputs if k not in WEEKLY)
         self.history = {k: np.full(self.weeks + 1, np.nan) for k in WEEKLY + extra}
         self._recorders = recorders
-        self._reach_level = params.outputs.reach_level
         self.events: list[tuple[int, str, str]] = []
         self._network_start: dict | None = None
         self._network_end: dict | None = None
@@ -173,20 +182,9 @@ class TrustModel(mesa.Model):
     # -- internals -----------------------------------------------------------
     def _record(self, t: int) -> None:
         """The week's outputs: the model's own (adoption, capability, reach), then each process's."""
-        # sums over sizes rather than .mean(): the same numbers, less call overhead
-        h, perf = self.history, self.performance
-        counts = self.unit_practising
-        adoption = counts * perf.inv_size
-        r_units = perf.rest_units
-        n_r = r_units.size
-        h["adoption_pilot"][t] = counts[perf.pilot_units].sum() / perf.pilot_staff
-        h["adoption_rest"][t] = counts[r_units].sum() / perf.rest_staff if n_r else 0.0
-        h["adoption_trust"][t] = counts.sum() / self.n
-        h["capability_mean"][t] = self.capability.sum() / self.n
-        h["capable_share"][t] = np.count_nonzero(self.capability >= CAPABLE_LEVEL) / self.n
-        h["reach"][t] = np.count_nonzero(adoption[r_units] >= self._reach_level) / n_r if n_r else 0.0
+        record_people(self, t, self.history)
         for p in self._recorders:
-            p.record(self, t, h)
+            p.record(self, t, self.history)
 
     # -- views for analysis and the visualiser -----------------------------
     def weekly_frame(self) -> pd.DataFrame:
@@ -242,3 +240,27 @@ class TrustModel(mesa.Model):
         """Week 0's and the horizon's statistics in one triangle count over both networks (the same numbers)."""
         self._network_start, self._network_end = network_stats_many(
             self.net, [(0, self.live.live_at_start), (self.week, self.live.live)])
+
+
+def record_people(model: Any, week: int, history: dict[str, np.ndarray]) -> None:
+    """The model's own weekly series (``PEOPLE``): adoption, capability and reach.
+
+    ``model`` is a ``TrustModel`` or a ``batch.TrustBatch``: written once for
+    one trust and for a batch (a leading replicate axis on the model's arrays
+    and the history's, its performance joined by ``Performance.over``); every
+    mean is a sum over a size rather than ``.mean()`` (the same numbers, less
+    call overhead), each sum as one trust's alone (``row_sum``: a contiguous
+    row, pairwise).
+    """
+    h, perf, n = history, model.performance, model.n
+    counts = model.unit_practising
+    adoption = counts * perf.inv_size
+    r_units = perf.rest_units
+    n_r = r_units.size
+    h["adoption_pilot"][..., week] = counts[..., perf.pilot_units].sum(axis=-1) / perf.pilot_staff
+    h["adoption_rest"][..., week] = counts[..., r_units].sum(axis=-1) / perf.rest_staff if n_r else 0.0
+    h["adoption_trust"][..., week] = counts.sum(axis=-1) / n
+    h["capability_mean"][..., week] = row_sum(model.capability) / n
+    h["capable_share"][..., week] = np.count_nonzero(model.capability >= CAPABLE_LEVEL, axis=-1) / n
+    level = model.params.outputs.reach_level
+    h["reach"][..., week] = np.count_nonzero(adoption[..., r_units] >= level, axis=-1) / n_r if n_r else 0.0

@@ -150,6 +150,18 @@ def test_batch_order_does_not_matter():
     assert_same_run(a[0], b[1])
 
 
+def test_batch_holds_the_declared_state():
+    """Each of the model's state arrays (trust.STATE) is the batch's with a replicate axis; a replicate's model
+    holds a view of its row."""
+    from model.trust import STATE
+    params = load_scenario("baseline", ["organisation.staff=300", "organisation.pathways=2"])
+    batch = batch_mod.TrustBatch(params, [1, 2], 3)
+    for name in STATE:
+        arr = getattr(batch, name)
+        for b, m in enumerate(batch.models):
+            assert np.shares_memory(getattr(m, name), arr) and np.array_equal(getattr(m, name), arr[b])
+
+
 def test_a_broken_batch_is_caught():
     """The equality test has teeth: a batch that shares one replicate's exchange draws differs."""
     params = load_scenario("baseline", ["organisation.staff=300", "organisation.pathways=2"])
@@ -237,14 +249,15 @@ def test_mixed_routes_are_exercised(monkeypatch):
     """In the cases above some weeks have trusts that scatter beside trusts that take the mat-vec of their
     own rows, with the dense trusts both at the ends of the batch and between scattering ones."""
     seen = []
-    orig = batch_mod.TrustBatch._in_sum
+    orig = batch_mod.BatchLiveNetwork.in_sum
 
-    def spy(self, values, nonzero):
-        scatter = np.bincount(nonzero // self.n, minlength=self.B) * 5 < self.n
+    def spy(self, values, nonzero=None, W=None):
+        n = self.n // self.blocks
+        scatter = np.bincount(nonzero // n, minlength=self.blocks) * 5 < n
         seen.append(tuple(scatter.tolist()))
-        return orig(self, values, nonzero)
+        return orig(self, values, nonzero, W)
 
-    monkeypatch.setattr(batch_mod.TrustBatch, "_in_sum", spy)
+    monkeypatch.setattr(batch_mod.BatchLiveNetwork, "in_sum", spy)
     simulate_batch(load_scenario(*CASES["baseline-1000"]), [11, 12, 13, 14, 15], size=5)
     mixed = [s for s in seen if any(s) and not all(s)]
     assert mixed and any(all(s) for s in seen) and any(not any(s) for s in seen)

@@ -9,7 +9,7 @@ import pytest
 
 from model.outputs import REGIMES, regime, summarise
 from model.runner import replicate_seeds, run_replicates, simulate
-from model.trust import STREAMS, WEEKLY, TrustModel
+from model.trust import STATE, STREAMS, WEEKLY, TrustModel
 
 from conftest import WORKERS, small_model, small_params
 
@@ -197,6 +197,16 @@ def test_network_stats_at_start_and_end():
             assert 0 <= s[k] <= 1
     assert end["week"] == m.weeks and start["week"] == 0
     assert end["arcs"] > start["arcs"]  # forums add ties in SASH
+
+
+def test_state_the_processes_change_is_declared():
+    """Every array the weekly processes change in place on the model is in trust.STATE (the batch stacks those
+    with a replicate axis, so one left out would be one replicate's alone)."""
+    m = small_model(weeks=60, rollout__unit_share_annual=0.5, rollout__start_week=1)
+    before = {k: (v, v.copy()) for k, v in vars(m).items() if isinstance(v, np.ndarray)}
+    m.run()
+    changed = {k for k, (v, old) in before.items() if getattr(m, k) is v and not np.array_equal(v, old)}
+    assert changed == set(STATE)
 
 
 def test_step_past_the_horizon_stops():

@@ -20,7 +20,8 @@ capabilities ... remained localised").
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -68,6 +69,14 @@ class PeerExchange:
         # heterogeneous thresholds, drawn once per post (fixed-size draw)
         self.threshold = np.clip(rng.normal(e.threshold, e.threshold_sd, n), 0.01, 1.0)
 
+    @classmethod
+    def over(cls, parts: Sequence[PeerExchange]) -> PeerExchange:
+        """The replicates' own peer exchanges as one over their disjoint union (model/batch.py): each one's
+        thresholds; every other setting is shared (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        joined.threshold = np.concatenate([p.threshold for p in parts])
+        return joined
+
     def step(self, model: Any, week: int) -> list:
         """The week's adoptions and learning; the exposure it saw is left on the model for sustain."""
         model.exposure = self.update(model.live, model.capability, model.practising, model.support,
@@ -89,8 +98,12 @@ class PeerExchange:
         while they are few (``StaffNetwork.in_sum``), and the capability
         update works in place on whole arrays.
         """
-        n = practising.size
-        u = rng.random(n)  # one draw per person every week: common random numbers
+        u = rng.random(practising.size)  # one draw per person every week: common random numbers
+        return self.apply(live, capability, practising, support, unit_of, u, unit_size)
+
+    def apply(self, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray, support: np.ndarray,
+              unit_of: np.ndarray, u: np.ndarray, unit_size: np.ndarray | None = None) -> np.ndarray:
+        """The week's update from its uniforms ``u`` (one a person; a batch's: flat over its union)."""
         doing = np.flatnonzero(practising)
         x = None if live.scatter_pays(doing.size) else practising.astype(np.float64)
         expo = live.in_sum(x, doing)

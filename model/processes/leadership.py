@@ -15,7 +15,8 @@ numbers: two runs that differ in one setting see the same hazard draws).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -71,6 +72,18 @@ class Leadership:
         self.attention = commitment * (1.0 - pressure * (1.0 - L.integration)) * sighted
         self._changes = set(self.change_weeks.tolist())
 
+    @classmethod
+    def over(cls, parts: Sequence[Leadership]) -> Leadership:
+        """The replicates' own leadership as one over a leading replicate axis (model/batch.py): their series
+        stacked (B, weeks + 1) for ``record`` and the batch's attention, their change weeks joined. Each
+        replicate's own ``step`` still gives its events."""
+        joined = copy.copy(parts[0])
+        for name in ("commitment", "pressure", "sighted", "attention"):
+            setattr(joined, name, np.stack([getattr(p, name) for p in parts]))
+        joined.change_weeks = np.unique(np.concatenate([p.change_weeks for p in parts]))
+        joined._changes = set(joined.change_weeks.tolist())
+        return joined
+
     def update(self, week: int) -> float:
         """The executive team's attention in ``week``."""
         return float(self.attention[min(week, self.weeks)])
@@ -83,7 +96,7 @@ class Leadership:
         return []
 
     def record(self, model: Any, week: int, history: dict) -> None:
-        """Attention, commitment and competing pressure this week."""
-        history["attention"][week] = self.attention[week]
-        history["commitment"][week] = self.commitment[week]
-        history["pressure"][week] = self.pressure[week]
+        """Attention, commitment and competing pressure this week (per replicate for a batch's)."""
+        history["attention"][..., week] = self.attention[..., week]
+        history["commitment"][..., week] = self.commitment[..., week]
+        history["pressure"][..., week] = self.pressure[..., week]

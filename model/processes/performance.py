@@ -24,7 +24,8 @@ units are recognised only through leaders' attention to what was detected:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -87,11 +88,10 @@ class Performance:
     """Lead times from practice and sustained RPIW gains; measurement at a scope; detection and recognition."""
 
     outputs = ("lead_time_change_pilot", "lead_time_change_rest", "recognition_pilot", "detected_share")
+    #: its state, changed each week (a batch's with a leading replicate axis: ``over``)
+    state = ("measured", "limit", "run", "detected_week", "shock")
 
-    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int,
-                 replicates: int | None = None):
-        # replicates: B for a batch of B trusts of one structure (model/batch.py): the state below gets a leading
-        # replicate axis and ``apply`` and ``record`` run over it; None for one trust
+    def __init__(self, params: Params, org: Organisation, first_rpiw: np.ndarray, weeks: int):
         pf, ms = params.performance, params.measurement
         self.org = org
         self.max_waste = pf.max_waste_share
@@ -110,13 +110,13 @@ class Performance:
         self.k_sd = ms.sd_multiplier
         self.decay = ms.recognition_decay
         self.spillover = ms.spillover
-        lead = () if replicates is None else (replicates,)
-        self.measured = np.full(lead + (weeks + 1, P), np.nan)
-        self.limit = np.full(lead + (P,), -np.inf)
-        self.run = np.zeros(lead + (P,), dtype=np.int64)
-        self.detected_week = np.full(lead + (P,), -1, dtype=np.int64)
-        self.shock = np.zeros(lead) if lead else 0.0
+        self.measured = np.full((weeks + 1, P), np.nan)
+        self.limit = np.full(P, -np.inf)
+        self.run = np.zeros(P, dtype=np.int64)
+        self.detected_week = np.full(P, -1, dtype=np.int64)
+        self.shock = 0.0
         self.inv_size = 1.0 / org.unit_size
+        self.unit_start = org.unit_start
         self._first_weeks = set(self.first.tolist())
         # pathway -> its units, flattened, for the vectorised recognition update
         self._pw_units = np.concatenate([np.asarray(u, dtype=np.int64) for u in org.pathway_units]) if P else np.zeros(0, np.int64)
@@ -126,9 +126,22 @@ class Performance:
         self.pilot_staff = int(org.unit_size[self.pilot_units].sum())
         self.rest_staff = int(org.unit_size[self.rest_units].sum())
 
+    @classmethod
+    def over(cls, parts: Sequence[Performance]) -> Performance:
+        """The replicates' own performance as one over a leading replicate axis (model/batch.py): their state and
+        their units' sizes stacked, so ``unit_counts``, ``apply`` and ``record`` give each replicate its own
+        numbers (units' first people offset per replicate). The replicates share their pathways, pilot units,
+        RPIW weeks and every setting (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        for name in cls.state + ("inv_size", "pilot_staff", "rest_staff"):
+            setattr(joined, name, np.stack([np.asarray(getattr(p, name)) for p in parts]))
+        joined.unit_start = np.concatenate([p.unit_start + b * p.org.n_staff for b, p in enumerate(parts)])
+        return joined
+
     def unit_counts(self, practising: np.ndarray) -> np.ndarray:
-        """Practitioners per unit (units are contiguous blocks of staff ids)."""
-        return np.add.reduceat(practising, self.org.unit_start, dtype=np.int64)
+        """Practitioners per unit (units are contiguous blocks of staff ids), per replicate for a batch's."""
+        counts = np.add.reduceat(practising.reshape(-1), self.unit_start, dtype=np.int64)
+        return counts.reshape(practising.shape[:-1] + (-1,))
 
     def unit_adoption(self, practising: np.ndarray) -> np.ndarray:
         """Share practising in each unit."""

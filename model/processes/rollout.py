@@ -30,7 +30,8 @@ rollout's own stream, whatever the parameters.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -67,7 +68,22 @@ class Rollout:
         self.size = org.unit_size[self.units]
         self.first = org.unit_start[self.units]
         self.k = np.minimum(self.cohort, self.size)
-        self.cohorts = 0  # cohorts trained so far (an output)
+        self.cohorts = 0  # cohorts trained so far (an output; one per replicate for a batch's, ``over``)
+        self.replicates = None
+
+    @classmethod
+    def over(cls, parts: Sequence[Rollout]) -> Rollout:
+        """The replicates' own rollouts as one over their disjoint union (model/batch.py): each one's non-pilot
+        units, their sizes and first people, offset per replicate, and a count of cohorts each; every other
+        setting is shared (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        joined.units = np.concatenate([p.units + b * p.org.n_units for b, p in enumerate(parts)])
+        joined.first = np.concatenate([p.first + b * p.org.n_staff for b, p in enumerate(parts)])
+        joined.size = np.concatenate([p.size for p in parts])
+        joined.k = np.concatenate([p.k for p in parts])
+        joined.replicates = len(parts)
+        joined.cohorts = np.zeros(len(parts), dtype=np.int64)
+        return joined
 
     def step(self, model, week: int) -> list:
         """The week's training cohorts beyond the pilots."""
@@ -79,6 +95,12 @@ class Rollout:
         """Train this week's cohorts in place; return the units that started one."""
         u = rng.random(self.units.size)  # fixed counts: common random numbers
         v = rng.random(self.units.size)
+        return self.apply(week, support, capability, practising, u, v)
+
+    def apply(self, week: int, support: np.ndarray, capability: np.ndarray, practising: np.ndarray,
+              u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """The week's cohorts from its uniforms: ``u`` (one a unit) whether it starts one, ``v`` where on the
+        unit's ring (a batch's: flat over its union's units)."""
         if week < self.start_week or self.weekly <= 0 or self.cohort <= 0:
             return self.units[:0]
         hit = np.flatnonzero(u < self.weekly * support[self.units])
@@ -92,5 +114,8 @@ class Rollout:
         ids = self.first[hit][reps] + (start[reps] + j) % size[reps]
         capability[ids] = np.maximum(capability[ids], self.capability)
         practising[ids] = True
-        self.cohorts += hit.size
+        if self.replicates is None:
+            self.cohorts += hit.size
+        else:  # a batch's: each replicate's units are a block of n_units ids
+            self.cohorts += np.bincount(self.units[hit] // self.org.n_units, minlength=self.replicates)
         return self.units[hit]

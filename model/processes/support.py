@@ -20,12 +20,14 @@ reaches no other unit: it does not carry practice beyond the pilots.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from ..organisation import Organisation
 from ..schema import F, Field
+from .performance import row_sum
 
 if TYPE_CHECKING:
     from ..params import Params  # for annotations: model.params gathers PARAMS from here
@@ -64,6 +66,17 @@ class ManagerSupport:
         self.pilot_units = np.flatnonzero(org.unit_pilot)
         self.rest_units = np.setdiff1d(org.clinical_units, self.pilot_units)
 
+    @classmethod
+    def over(cls, parts: Sequence[ManagerSupport]) -> ManagerSupport:
+        """The replicates' own manager support as one over (B, U) (model/batch.py): each one's levels stacked (its
+        design point's, ``PER_REPLICATE``), so ``target``'s elementwise formula gives each replicate its own numbers."""
+        joined = copy.copy(parts[0])
+        for name in ("alignment", "base", "recognition_weight", "rate"):
+            setattr(joined, name, np.array([getattr(p, name) for p in parts])[:, None])
+        joined.involvement = np.stack([p.involvement for p in parts])
+        joined.floor = np.stack([p.floor for p in parts])
+        return joined
+
     def target(self, attention: float, recognition: np.ndarray) -> np.ndarray:
         """Support each unit moves towards: attention x alignment x (base + involvement + recognition)."""
         raw = self.base + self.involvement + self.recognition_weight * recognition
@@ -79,8 +92,10 @@ class ManagerSupport:
         return []
 
     def record(self, model: Any, week: int, history: dict) -> None:
-        """Mean support over clinical units, pilots and the rest."""
+        """Mean support over clinical units, pilots and the rest, over one trust or a batch (a leading replicate
+        axis), each sum as one trust's ``.sum()`` alone (``row_sum``)."""
         support, p_units, r_units = model.support, self.pilot_units, self.rest_units
-        history["manager_support"][week] = support[:-1].sum() / (support.size - 1)
-        history["manager_support_pilot"][week] = support[p_units].sum() / p_units.size
-        history["manager_support_rest"][week] = support[r_units].sum() / r_units.size if r_units.size else 0.0
+        history["manager_support"][..., week] = row_sum(support[..., :-1]) / (support.shape[-1] - 1)
+        history["manager_support_pilot"][..., week] = row_sum(support[..., p_units]) / p_units.size
+        rest = row_sum(support[..., r_units]) / r_units.size if r_units.size else 0.0
+        history["manager_support_rest"][..., week] = rest

@@ -56,6 +56,11 @@ class Sustain:
                unit_of: np.ndarray, rng: np.random.Generator) -> None:
         """Drop the practice (``practising`` in place) for this week's abandoners."""
         u = rng.random(practising.size)  # fixed count: common random numbers
+        self.apply(practising, expo, support, recognition, unit_of, u)
+
+    def apply(self, practising: np.ndarray, expo: np.ndarray, support: np.ndarray, recognition: np.ndarray,
+              unit_of: np.ndarray, u: np.ndarray) -> None:
+        """The week's abandonments from its uniforms ``u`` (one a person; a batch's: flat over its union)."""
         who = np.flatnonzero(practising)
         if who.size:
             unit = unit_of[who]

@@ -12,7 +12,8 @@ network (``model.network``) and need nothing here.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import copy
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -60,37 +61,60 @@ class Turnover:
         self.newcomer_capability = t.newcomer_capability
         self.reform_p = 1.0 / t.reform_weeks
         self.reset = params.managers.turnover_reset
-        self.org = org
+        self.is_manager, self.unit_of, self.n_units = org.is_manager, org.unit_of, org.n_units
         self.leavers = np.zeros(0, dtype=np.int64)
+        self.replicates = None  # B when this is a batch's (``over``): leavers are then counted per replicate
+
+    @classmethod
+    def over(cls, parts: Sequence[Turnover]) -> Turnover:
+        """The replicates' own turnovers as one over their disjoint union (model/batch.py): each one's leaving
+        rates, managers and units, units offset per replicate; every other setting is shared (``batch_key``)."""
+        joined = copy.copy(parts[0])
+        joined.rate = np.concatenate([p.rate for p in parts])
+        joined.is_manager = np.concatenate([p.is_manager for p in parts])
+        joined.unit_of = np.concatenate([p.unit_of + b * p.n_units for b, p in enumerate(parts)])
+        joined.n_units = sum(p.n_units for p in parts)
+        joined.replicates = len(parts)
+        return joined
 
     def step(self, model: Any, week: int) -> list:
         """The week's leavers and their replacements."""
-        self.leavers = self.update(week, model.live, model.capability, model.practising, model.tenure,
-                                   model.support, model.streams["turnover"], model.streams["rewire"])
+        self.update(week, model.live, model.capability, model.practising, model.tenure,
+                    model.support, model.streams["turnover"], model.streams["rewire"])
         return []
 
     def record(self, model: Any, week: int, history: dict) -> None:
-        """Leavers this week."""
-        history["leavers"][week] = self.leavers.size
+        """Leavers this week (per replicate for a batch's: its people are blocks of equal size, in order)."""
+        if self.replicates is None:
+            history["leavers"][week] = self.leavers.size
+        else:
+            per = self.rate.size // self.replicates
+            history["leavers"][:, week] = np.bincount(self.leavers // per, minlength=self.replicates)
 
     def update(self, week: int, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray,
                tenure: np.ndarray, support: np.ndarray, rng: np.random.Generator,
                rewire_rng: np.random.Generator) -> np.ndarray:
-        """Replace this week's leavers (state in place); return their ids.
+        """Replace this week's leavers (state in place); return their ids (kept as ``leavers``).
 
         Their live cross-unit arcs go dormant in ``live`` (a LiveNetwork) and
         re-form after a geometric delay drawn here."""
         u = rng.random(capability.size)
-        leavers = np.flatnonzero(u < self.rate)
+        return self.apply(week, live, capability, practising, tenure, support, u, rewire_rng)
+
+    def apply(self, week: int, live: LiveNetwork, capability: np.ndarray, practising: np.ndarray,
+              tenure: np.ndarray, support: np.ndarray, u: np.ndarray, rewire_rng: np.random.Generator) -> np.ndarray:
+        """The week's leavers from its uniforms ``u`` (one a person; a batch's: flat over its union); the
+        re-formation delays from ``rewire_rng`` (a batch's: each replicate's own stream, model/batch.py)."""
+        leavers = self.leavers = np.flatnonzero(u < self.rate)  # kept for ``record``
         tenure += 1
         if leavers.size == 0:
             return leavers
         capability[leavers] = self.newcomer_capability
         practising[leavers] = False
         tenure[leavers] = 0
-        mgr = leavers[self.org.is_manager[leavers]]
+        mgr = leavers[self.is_manager[leavers]]
         if mgr.size:
-            units = self.org.unit_of[mgr]
+            units = self.unit_of[mgr]
             support[units] *= 1.0 - self.reset
         arcs = live.cross_ties_of(leavers, week)
         if arcs.size:

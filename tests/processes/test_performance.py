@@ -205,3 +205,15 @@ def test_measurement_draws_are_fixed_in_number():
     ref = np.random.default_rng(0)
     ref.standard_normal(U + 1)
     assert rng.random() == ref.random()
+
+
+def test_unit_counts_over_a_batch_are_each_trusts_alone():
+    """Performance.over: practitioners per unit over a leading replicate axis, each replicate's own units."""
+    p = small_params()
+    orgs = [build_organisation(p, np.random.default_rng(s)) for s in (0, 1)]
+    parts = [Performance(p, o, Workshops(p, o, 52).first_week, 52) for o in orgs]
+    assert not np.array_equal(orgs[0].unit_start, orgs[1].unit_start)  # unit sizes differ per replicate
+    practising = np.random.default_rng(2).random((2, orgs[0].n_staff)) < 0.3
+    counts = Performance.over(parts).unit_counts(practising)
+    for b, part in enumerate(parts):
+        assert np.array_equal(counts[b], part.unit_counts(practising[b]))

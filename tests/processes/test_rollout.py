@@ -101,3 +101,15 @@ def test_other_streams_unchanged_and_same_seed_same_numbers():
         assert np.array_equal(b.history[k], c.history[k], equal_nan=True), k
     assert b.rollout.cohorts > 0 and a.rollout.cohorts == 0
     assert b.history["adoption_rest"][-1] > a.history["adoption_rest"][-1]
+
+
+def test_a_batch_counts_each_replicates_cohorts():
+    """Rollout.over counts each replicate's cohorts, as the run alone counts its own."""
+    from model.batch import TrustBatch
+    from model.trust import TrustModel
+
+    p = small_params(rollout__unit_share_annual=0.8, rollout__start_week=1)
+    batched = TrustBatch(p, [1, 2], 60).run().sync()
+    alone = [TrustModel(p, rng=s, weeks=60, agents=False).run() for s in (1, 2)]
+    assert [m.rollout.cohorts for m in batched] == [m.rollout.cohorts for m in alone]
+    assert alone[0].rollout.cohorts != alone[1].rollout.cohorts

@@ -136,3 +136,15 @@ def test_higher_turnover_erodes_capability_and_practice():
     hi = small_model(seed=3, turnover__staff_annual=0.4).run()
     assert hi.history["leavers"].sum() > 5 * lo.history["leavers"].sum()
     assert hi.history["capability_mean"][-1] < lo.history["capability_mean"][-1]
+
+
+def test_a_batch_form_offsets_units_and_counts_leavers_per_replicate():
+    """Turnover.over: the second replicate's units follow the first's; ``record`` counts each one's leavers."""
+    t, org, _, _ = setup()
+    joined = Turnover.over([t, t])
+    n, U = org.n_staff, org.n_units
+    assert np.array_equal(joined.unit_of[n:], org.unit_of + U) and joined.rate.size == 2 * n
+    joined.leavers = np.array([1, 5, n + 2])
+    history = {"leavers": np.full((2, 3), np.nan)}
+    joined.record(None, 1, history)
+    assert history["leavers"][:, 1].tolist() == [2, 1]
