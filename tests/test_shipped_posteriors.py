@@ -86,7 +86,7 @@ def test_a_shipped_posterior_holds_the_particles_and_their_provenance(made):
 
 def test_run_and_list_a_shipped_posterior_by_name(dest, tmp_path, capsys):
     code, out, err = cli(["scenarios", "posteriors"], capsys)
-    assert code == 0 and "  tiny  tiny: 1 parameters" in out
+    assert code == 0 and "  tiny  tiny: 1 parameters, 2 generations to tolerance" in out
     code, out, err = cli(["run", "sash-teaching", "--posterior", "tiny", "--draws", "2", "--reps", "1",
                           "--weeks", "10", "--workers", "1", "--out", str(tmp_path / "r")], capsys)
     assert code == 0, err
@@ -151,15 +151,17 @@ def test_the_fingerprint_holds_and_a_moved_outcome_fails_it(dest, capsys):
     assert code == 1 and "1 fingerprint outcome(s) moved" in err
 
 
-def test_ship_refuses_a_taken_or_bad_name_and_an_unfinished_folder(made, tmp_path):
+def test_ship_refuses_a_taken_or_bad_name_a_thin_posterior_and_an_unfinished_folder(made, tmp_path):
     cal, dest = made
     with pytest.raises(ParameterError, match="exists"):
         shipped.ship(cal, "tiny", dest, **FP)
     with pytest.raises(ParameterError, match="allowed is letters"):
         shipped.ship(cal, "../up", tmp_path, **FP)
+    with pytest.raises(ParameterError, match="effective sample size of .* allowed is at least 150"):
+        shipped.ship(cal, "thin", tmp_path, min_ess=150, **FP)
     with pytest.raises(ParameterError, match="not a `spread calibrate` folder"):
         shipped.ship(tmp_path, "x", tmp_path / "d", **FP)
-    assert not (tmp_path / "d").exists()
+    assert not (tmp_path / "d").exists() and not (tmp_path / "thin").exists()
 
 
 @pytest.mark.slow

@@ -238,12 +238,13 @@ def _targets(m: dict, where: Path) -> list[dict]:
 
 
 def ship(calib_dir: Path, name: str, dest: Path = POSTERIOR_DIR, scenarios: tuple[str, ...] = FIVE,
-         draws: int = 3, weeks: int = 104) -> Path:
+         draws: int = 3, weeks: int = 104, min_ess: float = 0.0) -> Path:
     """Write ``dest/NAME/`` (particles.csv, posterior.json) from a finished calibration folder; return it.
 
     Refused in one line (ParameterError): a folder that is not a finished
     calibration, a calibration file changed since it ran, a name that is not
-    a plain folder name or is taken, a result over MAX_BYTES."""
+    a plain folder name or is taken, a last generation whose effective sample
+    size is below ``min_ess``, a result over MAX_BYTES."""
     from model.calibrate.posterior import load_posterior
 
     calib_dir = Path(calib_dir)
@@ -267,6 +268,9 @@ def ship(calib_dir: Path, name: str, dest: Path = POSTERIOR_DIR, scenarios: tupl
            "workers": m.get("workers")}
     w = post.particles["weight"].to_numpy(float)
     doc["ess"] = round(float(w.sum() ** 2 / np.sum(w ** 2)), 3)
+    if doc["ess"] < min_ess:
+        raise ParameterError(f"spread posterior ship: {calib_dir}'s last generation has an effective sample size "
+                             f"of {doc['ess']:g} ({len(w)} particles); allowed is at least {min_ess:g} (--min-ess)")
     shipped = Posterior(target, post.particles, doc)
     doc["scenario_digests"] = {s: scenario_digest(s) for s in sorted(set(calibrated_scenarios(shipped)) | set(scenarios))}
     doc["fingerprint"] = fingerprint(shipped, scenarios, draws, weeks)

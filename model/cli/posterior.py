@@ -144,6 +144,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--dest", type=Path, help="where to write NAME/ (default: the checkout's scenarios/posteriors)")
     s.add_argument("--fingerprint-draws", type=int, default=3, help="posterior draws in the fingerprint (default 3)")
     s.add_argument("--fingerprint-weeks", type=int, default=104, help="weeks of each fingerprint run (default 104)")
+    s.add_argument("--min-ess", type=float, default=0.0,
+                   help="refuse a posterior whose last generation's effective sample size is below this (issue 25: 150)")
     s.set_defaults(func=cmd_ship)
     c = verbs.add_parser("check", help="rerun a posterior's fingerprint: does this model still give its outcomes?")
     c.add_argument("posterior", help="a shipped posterior's name or folder")
@@ -161,7 +163,7 @@ def cmd_ship(args: argparse.Namespace) -> int:
                              f"--fingerprint-weeks {args.fingerprint_weeks}; allowed is 1-20 draws and 1-520 weeks")
     t0 = time.perf_counter()
     target = ship(args.folder, args.name, args.dest or POSTERIOR_DIR, FIVE, args.fingerprint_draws,
-                  args.fingerprint_weeks)
+                  args.fingerprint_weeks, args.min_ess)
     import json
     doc = json.loads((target / "posterior.json").read_text())
     last = doc["generations"][-1] if doc["generations"] else {}

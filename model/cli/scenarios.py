@@ -84,8 +84,10 @@ def posterior_rows() -> list[tuple[str, str]]:
             raise ParameterError(f"{doc_path}: cannot be read as JSON ({exc}); allowed is the posterior.json "
                                  "`spread posterior ship` wrote") from None
         gens = doc.get("generations") or [{}]
+        eps, ess = gens[-1].get("epsilon"), doc.get("ess")
+        shown = (lambda v: f"{v:.3g}" if isinstance(v, (int, float)) else str(v))
         rows.append((d.name, f"{doc.get('calibration_name')}: {len(doc.get('parameters') or [])} parameters, "
-                             f"tolerance {gens[-1].get('epsilon')}, ESS {doc.get('ess')}, improvement-spread "
+                             f"{len(gens)} generations to tolerance {shown(eps)}, ESS {shown(ess)}, improvement-spread "
                              f"{doc.get('package_version')}"))
     return rows
 
