@@ -134,7 +134,14 @@ def test_another_version_or_a_changed_scenario_is_said_before_any_work(dest, tmp
     assert len(notes) == 2 and "improvement-spread 0.0.1" in notes[0] and "sash-teaching has changed" in notes[1]
     code, out, err = cli(["run", "sash-teaching", "--posterior", "tiny", "--draws", "1", "--reps", "1", "--weeks", "4",
                           "--workers", "1", "--out", str(tmp_path / "r")], capsys)
-    assert code == 0 and err.count("spread: note:") == 2 and "0.0.1" in err
+    assert code == 0 and err.count("spread: note:") == 3 and "0.0.1" in err
+    assert "its fingerprint still holds" in err  # another version: the fingerprint is rerun before the work
+    doc = json.loads((dest / "tiny" / shipped.DOC).read_text())
+    doc["fingerprint"]["rows"][0]["adoption_pilot_final"] += 0.5
+    edit_doc(dest / "tiny", fingerprint=doc["fingerprint"])
+    code, out, err = cli(["run", "sash-teaching", "--posterior", "tiny", "--draws", "1", "--reps", "1", "--weeks", "4",
+                          "--workers", "1", "--overwrite", "--out", str(tmp_path / "r")], capsys)
+    assert code == 0 and "its fingerprint moved in 1 outcome(s)" in err, err
 
 
 def test_the_fingerprint_holds_and_a_moved_outcome_fails_it(dest, capsys):

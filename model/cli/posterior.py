@@ -40,14 +40,23 @@ def ready_posterior(arg: str, scenarios: list[str]):
     """Load the posterior, refuse a scenario it does not cover, and say what may make it stale: before any work."""
     import sys
 
+    import model
     from model.calibrate.posterior import load_posterior
-    from model.calibrate.shipped import check_covers, provenance_notes
+    from model.calibrate.shipped import check_covers, check_fingerprint, provenance_notes
 
     post = load_posterior(arg)
     for s in scenarios:
         check_covers(post, s, str(arg))
     for note in provenance_notes(post):
         print(f"spread: note: {note}", file=sys.stderr)
+    made = post.manifest.get("package_version")
+    if post.manifest.get("fingerprint") and made and made != model.__version__:
+        # another version: a few seconds' runs say whether this model still gives what the draws fitted
+        moved = check_fingerprint(post)
+        verdict = (f"its fingerprint moved in {len(moved)} outcome(s) (first: {moved[0]}): these draws "
+                   "describe the model they were fitted to, not this one" if moved else
+                   "its fingerprint still holds: this model gives the same outcomes at its draws")
+        print(f"spread: note: posterior {post.folder.name}: {verdict}", file=sys.stderr)
     return post
 
 
