@@ -163,6 +163,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_ship(args: argparse.Namespace) -> int:
     """Write the shipped posterior and say what it holds."""
+    import sys
+
+    from model.extras import MissingExtra, require
+    try:
+        require("calibrate", ("pyabc",), "spread posterior ship")  # it reads the generations from pyabc's database
+    except MissingExtra as e:
+        print(e, file=sys.stderr)
+        return 2
     from model.calibrate.shipped import FIVE, ship
     from model.data import POSTERIOR_DIR
     from model.params import ParameterError
