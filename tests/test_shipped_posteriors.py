@@ -9,6 +9,7 @@ the fingerprint to every posterior the package does ship.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -124,6 +125,21 @@ def test_parameters_the_scenario_lacks_are_one_line(dest, tmp_path, capsys):
     parts.to_csv(dest / "tiny" / "particles.csv", index=False)
     code, _, err = cli(["run", "sash-teaching", "--posterior", "tiny", "--out", str(tmp_path / "r")], capsys)
     assert code == 2 and len(err.strip().splitlines()) == 1 and "exchange.threshold = 7" in err
+
+
+@pytest.mark.parametrize("damage,said", [
+    (lambda f: (f / "particles.csv").unlink(), "particles.csv: is missing"),
+    (lambda f: ((f / "particles.csv").unlink(), os.mkfifo(f / "particles.csv")), "is a FIFO"),
+    (lambda f: (f / "particles.csv").write_text("x" * (shipped.MAX_BYTES + 1)), "holds 1,000,001 bytes"),
+    (lambda f: (f / "particles.csv").write_text("exchange.threshold,weight\n0.2,nan\n"), "weight = nan"),
+    (lambda f: ((f / "posterior.json").unlink(), os.mkfifo(f / "posterior.json")), "is a FIFO"),
+])
+def test_a_damaged_shipped_posterior_is_one_line(dest, tmp_path, capsys, damage, said):
+    damage(dest / "tiny")
+    code, _, err = cli(["run", "sash-teaching", "--posterior", str(dest / "tiny"), "--out", str(tmp_path / "r")],
+                       capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and said in err, err
+    assert not (tmp_path / "r").exists()
 
 
 def test_another_version_or_a_changed_scenario_is_said_before_any_work(dest, tmp_path, capsys):

@@ -40,7 +40,7 @@ from model.calibrate.posterior import MANIFEST, Posterior, _check_particles, _fi
 from model.data import POSTERIOR_DIR
 from model.params import ParameterError, load_scenario
 from model.provenance import git_label
-from model.results_folder import check_manifest_file, read_manifest
+from model.results_folder import check_manifest_file, not_regular, read_manifest
 
 COMMAND = "posterior"
 DOC = "posterior.json"
@@ -80,7 +80,8 @@ def resolve_posterior(name_or_path: str | Path) -> Path:
 
 def is_shipped(folder: Path) -> bool:
     """Whether ``folder`` is a shipped posterior (it holds posterior.json), not a calibration folder."""
-    return (Path(folder) / DOC).is_file() and not (Path(folder) / MANIFEST).exists()
+    # lexists: a posterior.json that is a FIFO or a link is a damaged shipped posterior, refused by load_shipped
+    return os.path.lexists(Path(folder) / DOC) and not os.path.lexists(Path(folder) / MANIFEST)
 
 
 def load_shipped(folder: Path) -> Posterior:
@@ -93,6 +94,11 @@ def load_shipped(folder: Path) -> Posterior:
                              "allowed is a folder `spread posterior ship` wrote")
     params = _manifest_parameters(folder / DOC, m)
     path = folder / PARTICLES
+    why = not_regular(path) or ("missing" if not path.exists() else None)
+    if why or path.stat().st_size > MAX_BYTES:
+        what = f"is {why}" if why else f"holds {path.stat().st_size:,} bytes"
+        raise ParameterError(f"--posterior {path}: {what}; allowed is a regular file of at most {MAX_BYTES:,} bytes "
+                             "as `spread posterior ship` writes it")
     try:
         particles = pd.read_csv(path)
     except Exception as e:  # a missing or damaged file is the folder's fault
