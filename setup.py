@@ -5,7 +5,7 @@ repository's top-level scenarios/ and experiments/, where people edit them.
 A wheel must carry them where code can find them, inside the package, so
 package_dir maps those two folders to the packages model._data.scenarios and
 model._data.experiments when a wheel is built: they land as
-model/_data/scenarios/*.toml (what-if/*.toml) and model/_data/experiments/*.toml,
+model/_data/scenarios/*.toml (what-if/*.toml, posteriors/NAME/*) and model/_data/experiments/*.toml,
 are recorded in the wheel's RECORD (pip uninstall removes them) and are also
 put in the sdist (setuptools adds package data to it), so a wheel built from
 the sdist has them too. Nothing is copied into the checkout. This is
@@ -27,6 +27,7 @@ DATA = {"model._data.scenarios": "scenarios", "model._data.experiments": "experi
 setup(
     packages=find_packages(include=["model", "model.*"]) + list(DATA),
     package_dir=DATA,
-    package_data={"model._data.scenarios": ["*.toml", "what-if/*.toml", "networks/*.csv"],
+    package_data={"model._data.scenarios": ["*.toml", "what-if/*.toml", "networks/*.csv",
+                                           "posteriors/*/particles.csv", "posteriors/*/posterior.json"],
                   "model._data.experiments": ["*.toml"]},
 )

@@ -55,6 +55,9 @@ def origin() -> str:
 SCENARIO_DIR = data_root() / "scenarios"
 #: The shipped what-ifs.
 WHATIF_DIR = SCENARIO_DIR / "what-if"
+#: The shipped posteriors (issue 25): one folder each, ``particles.csv`` and ``posterior.json``
+#: (model/calibrate/shipped.py).
+POSTERIOR_DIR = SCENARIO_DIR / "posteriors"
 #: The canonical experiments E1-E9.
 EXPERIMENT_DIR = data_root() / "experiments"
 

@@ -184,6 +184,10 @@ def test_cli_writes_the_folder_and_refuses_or_resumes_it(tmp_path, capsys):
     changed = write(tmp_path, TINY.replace("seed = 5", "seed = 9"), "changed.toml")
     code, _, err = run_cli(["calibrate", str(changed), "--out", str(out), "--resume"], capsys)
     assert code == 2 and "different calibration" in err
+    # --seed S is the same calibration as the file with seed = S (issue 25: two independent repeats)
+    code, _, err = run_cli(["calibrate", str(cfg), "--seed", "9", "--out", str(out), "--resume"], capsys)
+    assert code == 2 and "different calibration" in err
+    assert load_calibration(changed).digest() == dataclasses.replace(load_calibration(cfg), seed=9).digest()
 
 
 def test_a_folder_of_other_files_is_refused(tmp_path, capsys):
@@ -260,3 +264,38 @@ def test_a_particle_run_skips_network_and_survey_only_when_no_target_reads_them(
     batch = run_arm(("baseline", fixed, values, (7, 5, 9), 140, (outcome, net, survey)))
     assert batch[1] == both and len(batch) == 3
     assert batch[0] == run_arm(("baseline", fixed, values, (7,), 140, (outcome, net, survey)))[0]
+
+
+def test_a_particle_runs_only_what_its_distance_reads(tmp_path):
+    """pyabc's model gives the fitted targets only: held-out targets (and their scenarios) wait for the
+    predictive checks; the fitted values are those of a full evaluation."""
+    from model.calibrate.fit import ParticleModel, evaluate
+
+    cal = load_calibration(write(tmp_path))
+    theta = {"exchange.threshold": 0.3}
+    got = ParticleModel(cal, SerialExecutor())(theta)
+    assert set(got) == {t.name for t in cal.fitted} != {t.name for t in cal.targets}
+    full = evaluate(cal, theta, SerialExecutor())
+    assert all(got[k] == full[k] for k in got)
+
+
+def test_the_plausible_worlds_calibration_file():
+    """C2 (issue 25): C1's patterns at real size, the middle tier's assumed shared levels free, and the
+    P4, P5 and survey patterns held out of the fit (so their scenarios are not run for a particle)."""
+    from model.calibrate.fit import arm_statistics
+
+    cal = load_calibration("C2_plausible_worlds")
+    assert {t.pattern for t in cal.fitted} == {"P1", "P2", "P6", "P7"}
+    assert {t.pattern for t in cal.targets if not t.fit} == {"P4", "P5", "S"}
+    keys = {p.key for p in cal.priors}
+    assert {"exchange.threshold", "exchange.adoption_rate", "exchange.learning_rate", "exchange.forgetting",
+            "sustain.abandon_max", "rollout.unit_share_annual", "forums.ties_per_person_annual"} <= keys
+    shared = {p.key: p for p in cal.priors if not p.scenarios}
+    # the hand-found tipping points of issue 25 lie inside the priors
+    for key, value in (("exchange.threshold", 0.29), ("exchange.adoption_rate", 0.15),
+                       ("exchange.learning_rate", 0.06), ("sustain.abandon_max", 0.04)):
+        assert shared[key].low <= value <= shared[key].high, key
+    assert cal.population >= 200 and cal.min_epsilon == 0
+    assert min(a.params().get("organisation.staff") for a in cal.arms) >= 3500  # real headcounts
+    run = {a for a, stats in arm_statistics(cal, cal.fitted).items() if stats}
+    assert not run & {"uhcw_ceo", "uhcw_narrow"} and {"leeds", "uhcw", "bhr", "sath", "sash"} <= run

@@ -25,6 +25,7 @@ def without(monkeypatch):
     (["sweep", "E8_sensitivity"], "SALib", "sweep"),                 # a Sobol design
     (["sweep", "E1_trusts", "--scheduler", "local"], "distributed", "sweep"),
     (["calibrate", "C1_patterns"], "pyabc", "calibrate"),
+    (["posterior", "ship", "some-calibration", "worlds"], "pyabc", "calibrate"),
     (["viz"], "solara", "viz"),
 ])
 def test_a_missing_extra_is_one_line_before_any_work(argv, missing, extra, without, tmp_path, monkeypatch, capsys):

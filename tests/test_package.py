@@ -136,6 +136,7 @@ def test_an_installed_wheel_runs_from_an_empty_folder(tmp_path, built_dists):
     assert wheel.name.startswith(f"improvement_spread-{model.__version__}-")
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = [p for p in (ROOT / "scenarios").rglob("*.toml")] + list((ROOT / "experiments").glob("*.toml"))
+    shipped += [p for p in (ROOT / "scenarios" / "posteriors").glob("*/*") if p.name in ("particles.csv", "posterior.json")]
     for p in shipped:
         assert f"model/_data/{p.relative_to(ROOT).as_posix()}" in names, p
     assert not any(n.startswith(("scenarios/", "experiments/")) for n in names)  # one place, inside the package

@@ -163,8 +163,12 @@ class ParticleModel:
         self.cal, self.executor, self.on_particle, self.workers = cal, executor, on_particle, workers
 
     def __call__(self, par) -> dict:
-        """Run the particle's scenarios and replicates; return target name -> value."""
-        out = evaluate(self.cal, dict(par), self.executor, workers=self.workers)
+        """Run the particle's scenarios and replicates; return fitted target name -> value.
+
+        Only the fitted targets: the distance reads nothing else, so the scenarios that only held-out
+        targets read (C1's P4 and P5 arms, C2's survey) are not run for every particle. A fitted
+        target's value does not change (its runs' seeds depend on the particle and replicate only)."""
+        out = evaluate(self.cal, dict(par), self.executor, targets=self.cal.fitted, workers=self.workers)
         if self.on_particle:
             self.on_particle()
         return out
@@ -255,7 +259,7 @@ def fit(cal: Calibration, out: Path, executor, log: Callable[[str], None] = prin
     url = db_url(out)
     t0 = time.monotonic()
     counter = {"n": 0}
-    per_particle = cal.replicates * sum(1 for stats in arm_statistics(cal, cal.targets).values() if stats)
+    per_particle = cal.replicates * sum(1 for stats in arm_statistics(cal, cal.fitted).values() if stats)
     bar: list = [None]
 
     def tick():

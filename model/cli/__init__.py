@@ -9,6 +9,7 @@
     spread compare SCENARIO --what-if ...     what-ifs with common random numbers (docs/policy.md)
     spread network SCENARIO --out FILE        the trust's network as GraphML or CSV (--week W: as live then)
     spread calibrate CONFIG [--out DIR] ...   fit parameters to patterns by ABC-SMC (docs/calibration.md)
+    spread posterior ship DIR NAME | check NAME   a calibration's posterior as package data (--posterior NAME)
     spread viz                                the browser visualiser (docs/teaching.md)
 
 Bad input gives one line on stderr naming the file, key, value and what is
@@ -23,13 +24,13 @@ import signal
 import sys
 import threading
 
-from model.cli import calibrate, compare, network, params, run, scenarios, sweep, trusts, viz
+from model.cli import calibrate, compare, network, params, posterior, run, scenarios, sweep, trusts, viz
 from model.cli.options import ArgumentParser
 from model.params import ParameterError
 from model.results_folder import OutputError
 
 #: The subcommands, in the order ``spread --help`` lists them.
-SUBCOMMANDS = (run, trusts, params, scenarios, sweep, compare, calibrate, network, viz)
+SUBCOMMANDS = (run, trusts, params, scenarios, sweep, compare, calibrate, posterior, network, viz)
 
 
 def version_line() -> str:

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from model.cli.options import MAX_WORKERS, workers
+from model.cli.options import MAX_WORKERS, seed, workers
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--resume", action="store_true", help="continue the calibration in --out from its last finished "
                                                          "generation (same file and seed only)")
     c.add_argument("--quick", action="store_true", help="a small population and two generations (a test of the set-up)")
+    c.add_argument("--seed", type=seed, help="root seed instead of the file's `seed` (an independent repeat of the "
+                                             "same calibration; --resume needs the same --seed)")
     c.set_defaults(func=cmd_calibrate)
 
 
@@ -37,10 +39,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from model.calibrate.config import load_calibration
 
     cal = load_calibration(args.config, quick=args.quick)  # CalibrationError: one line, exit 2 (model/cli/__init__)
+    if args.seed is not None:  # another root seed is another calibration: its digest (and folder) differ
+        import dataclasses
+        cal = dataclasses.replace(cal, seed=args.seed)
     from model.calibrate.posterior import check_calibration_target, start_manifest  # scipy.stats, pandas: after the file's checks
     from model.results_folder import safe_name
 
-    out = args.out or Path("results") / safe_name(f"calibrate-{cal.name}")
+    default = f"calibrate-{cal.name}" + (f"-seed{cal.seed}" if args.seed is not None else "")
+    out = args.out or Path("results") / safe_name(default)
     check_calibration_target(out, cal.digest(), args.resume)
     from model.extras import MissingExtra, require
     try:

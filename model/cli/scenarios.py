@@ -1,4 +1,4 @@
-"""``spread scenarios [KIND]``: what the package ships (scenarios, what-ifs, experiments, calibrations), each with its label."""
+"""``spread scenarios [KIND]``: what the package ships (scenarios, what-ifs, experiments, calibrations, posteriors), each with its label."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import argparse
 import textwrap
 
 from model import inputs
-from model.data import EXPERIMENT_DIR, bundled_experiments, origin
+import json
+
+from model.data import EXPERIMENT_DIR, POSTERIOR_DIR, bundled_experiments, origin
 from model.params import ParameterError, bundled_scenarios, load_scenario
 from model.whatif.files import bundled_whatifs, load_whatif
 
-KINDS = ("scenarios", "what-ifs", "experiments", "calibrations")
+KINDS = ("scenarios", "what-ifs", "experiments", "calibrations", "posteriors")
 #: a shipped file with these tables is a calibration (spread calibrate NAME), not a sweep
 CALIBRATION_TABLES = ("targets",)
 
@@ -20,8 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("scenarios", help="list the shipped scenarios, what-ifs and experiments with their labels",
                        description="List what the package ships. Each name can be given to spread run / trusts "
                                    "(scenarios), spread compare --what-if (what-ifs), spread sweep (experiments) and "
-                                   "spread calibrate (calibrations).")
-    p.add_argument("kind", nargs="?", choices=KINDS, help="list only this kind (default: all four)")
+                                   "spread calibrate (calibrations) and spread run / compare --posterior "
+                                   "(posteriors).")
+    p.add_argument("kind", nargs="?", choices=KINDS, help="list only this kind (default: all five)")
     p.set_defaults(func=cmd_scenarios)
 
 
@@ -62,6 +65,33 @@ def experiment_rows(calibrations: bool = False) -> list[tuple[str, str]]:
     return rows
 
 
+def posterior_rows() -> list[tuple[str, str]]:
+    """(name, what it fitted and how well) of every shipped posterior (scenarios/posteriors/NAME/posterior.json).
+
+    Read as plain JSON (no pandas): `spread run --posterior NAME` checks the particles in full."""
+    rows = []
+    if not POSTERIOR_DIR.is_dir():
+        return rows
+    for d in sorted(POSTERIOR_DIR.iterdir()):
+        doc_path = d / "posterior.json"
+        if not doc_path.is_file():
+            continue
+        try:
+            doc = json.loads(inputs.read_text(doc_path))
+        except inputs.InputProblem as exc:
+            raise ParameterError(f"{doc_path}: {exc.problem}; allowed is {exc.allowed}") from None
+        except ValueError as exc:
+            raise ParameterError(f"{doc_path}: cannot be read as JSON ({exc}); allowed is the posterior.json "
+                                 "`spread posterior ship` wrote") from None
+        gens = doc.get("generations") or [{}]
+        eps, ess = gens[-1].get("epsilon"), doc.get("ess")
+        shown = (lambda v: f"{v:.3g}" if isinstance(v, (int, float)) else str(v))
+        rows.append((d.name, f"{doc.get('calibration_name')}: {len(doc.get('parameters') or [])} parameters, "
+                             f"{len(gens)} generations to tolerance {shown(eps)}, ESS {shown(ess)}, improvement-spread "
+                             f"{doc.get('package_version')}"))
+    return rows
+
+
 def _print(title: str, rows: list[tuple[str, str]], usage: str) -> None:
     print(f"{title} ({usage})")
     width = max((len(n) for n, _ in rows), default=0)
@@ -84,7 +114,11 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
             _print("What-ifs", whatif_rows(), "spread compare SCENARIO --what-if NAME")
         elif kind == "experiments":
             _print("Experiments", experiment_rows(), "spread sweep NAME")
-        else:
+        elif kind == "calibrations":
             _print("Calibrations", experiment_rows(calibrations=True), "spread calibrate NAME; spread run --posterior")
+        else:
+            rows = posterior_rows()
+            _print("Posteriors", rows or [("(none shipped yet)", "spread posterior ship DIR NAME makes one")],
+                   "spread run SCENARIO --posterior NAME")
     print(f"\nfrom {origin()}")
     return 0
