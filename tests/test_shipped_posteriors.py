@@ -20,7 +20,7 @@ pytest.importorskip("pyabc", reason="install the calibrate extra (pyabc)")
 
 import model.calibrate.shipped as shipped  # noqa: E402
 import model.cli.scenarios as scenarios_cli  # noqa: E402
-from model.calibrate.posterior import load_posterior  # noqa: E402
+from model.calibrate.shipped import load_posterior  # noqa: E402
 from model.cli import main  # noqa: E402
 from model.params import ParameterError  # noqa: E402
 

@@ -219,19 +219,15 @@ class Posterior:
         return out
 
 
-def load_posterior(folder: str | Path) -> Posterior:
-    """A finished ``spread calibrate`` folder's posterior, or a shipped one (a folder or its name, issue 25);
-    ParameterError (one line) otherwise.
+def load_folder_posterior(folder: str | Path) -> Posterior:
+    """A finished ``spread calibrate`` folder's posterior; ParameterError (one line) otherwise.
+    (``model.calibrate.shipped.load_posterior`` takes a shipped posterior's name as well.)
 
     Everything a draw will use is checked here, before any folder is made:
     the manifest's parameters and scenarios, and every particle's weight and
     values, so a damaged or hand-edited folder is one line naming the file,
     the column or key, the value and what is allowed."""
-    from model.calibrate.shipped import is_shipped, load_shipped, resolve_posterior
-
-    folder = resolve_posterior(folder)  # a folder as given, else a shipped posterior's name
-    if is_shipped(folder):
-        return load_shipped(folder)
+    folder = Path(folder)
     check_manifest_file(folder, MANIFEST, ParameterError)  # a FIFO would block the read
     m = read_manifest(folder, MANIFEST)
     if m is None or m.get("command") != COMMAND:

@@ -36,7 +36,8 @@ import numpy as np
 import pandas as pd
 
 import model
-from model.calibrate.posterior import MANIFEST, Posterior, _check_particles, _first_line, _manifest_parameters
+from model.calibrate.posterior import (MANIFEST, Posterior, _check_particles, _first_line, _manifest_parameters,
+                                      load_folder_posterior)
 from model.data import POSTERIOR_DIR
 from model.params import ParameterError, load_scenario
 from model.provenance import git_label
@@ -76,6 +77,14 @@ def resolve_posterior(name_or_path: str | Path) -> Path:
     names = ", ".join(bundled_posteriors()) or "none is shipped yet"
     raise ParameterError(f"--posterior {name_or_path}: no such folder and no shipped posterior of that name; "
                          f"allowed is a finished `spread calibrate` folder or a shipped posterior ({names})")
+
+
+def load_posterior(name_or_folder: str | Path) -> Posterior:
+    """What ``--posterior`` names: a finished ``spread calibrate`` folder, or a shipped posterior (a folder or its
+    name, issue 25); ParameterError (one line) otherwise. Everything a draw will use is checked here, before
+    any folder is made."""
+    folder = resolve_posterior(name_or_folder)  # a folder as given, else a shipped posterior's name
+    return load_shipped(folder) if is_shipped(folder) else load_folder_posterior(folder)
 
 
 def is_shipped(folder: Path) -> bool:
@@ -251,7 +260,6 @@ def ship(calib_dir: Path, name: str, dest: Path = POSTERIOR_DIR, scenarios: tupl
     calibration, a calibration file changed since it ran, a name that is not
     a plain folder name or is taken, a last generation whose effective sample
     size is below ``min_ess``, a result over MAX_BYTES."""
-    from model.calibrate.posterior import load_posterior
 
     calib_dir = Path(calib_dir)
     if not name or not all(c.isalnum() or c in "-_" for c in name) or name[0] in "-_":
@@ -261,7 +269,7 @@ def ship(calib_dir: Path, name: str, dest: Path = POSTERIOR_DIR, scenarios: tupl
     if target.exists():
         raise ParameterError(f"spread posterior ship: {target} exists; allowed is a new name (remove the old "
                              "folder first to replace it)")
-    post = load_posterior(calib_dir)
+    post = load_folder_posterior(calib_dir)
     m = post.manifest
     doc = {"tool": m.get("tool"), "command": COMMAND, "files": [PARTICLES], "name": name, "calibration_name": m.get("name"),
            "package_version": model.__version__, "git_commit": git_label(),

@@ -41,7 +41,7 @@ def ready_posterior(arg: str, scenarios: list[str]):
     import sys
 
     import model
-    from model.calibrate.posterior import load_posterior
+    from model.calibrate.shipped import load_posterior
     from model.calibrate.shipped import check_covers, check_fingerprint, provenance_notes
 
     post = load_posterior(arg)
@@ -194,7 +194,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Exit 0 when every fingerprint outcome is as stored, 1 (naming each) when one moved."""
     import sys
 
-    from model.calibrate.posterior import load_posterior
+    from model.calibrate.shipped import load_posterior
     from model.calibrate.shipped import check_fingerprint, provenance_notes
 
     post = load_posterior(args.posterior)
