@@ -13,10 +13,16 @@ Margins. A dependency bump or any change of random streams redraws these
 statistics, so a bound that sits just past its bar can flip with nothing
 wrong. Each bound compared with a bar records how many standard errors past
 the bar it sits (z; tests/conftest.py), and every run ends with a table of
-the smallest. The bar for the suite: z >= 3 at the locked set (a flip chance
-under 0.2% per redraw). Where 20 replicates gave less, the test says so and
-uses more (P3b, P4's CEO steps, P5). The broken variants must fail by a wide
-margin or exactly (an arm made identical to its baseline differs by 0).
+the smallest. The bar for the suite: every bound at z >= 3 at the locked
+set (a flip chance under 0.2% per redraw); measured, the smallest is 3.07
+(P5, directorate scope, 104 weeks). Where 20 replicates gave less, the test
+says so and uses more (P3b, P4's CEO steps, P5). A share of 20 runs out of
+20 against a 90% bar reads z = 1.38 whatever the runs are (its Wilson bound,
+0.84, is the most 20 runs can say); those shares (P1's 'no gain', P2's and
+P6's regimes) rest on reach, which sits far from the regime thresholds in
+every run (0.0 for BHR and SaTH; trust-wide for SASH). The broken variants
+must fail by a wide margin or exactly (an arm made identical to its baseline
+differs by 0); the summary leaves them out.
 """
 
 from __future__ import annotations
