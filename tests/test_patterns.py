@@ -19,8 +19,8 @@ set (a flip chance under 0.2% per redraw); measured, the smallest is 3.07
 says so and uses more (P3b, P4's CEO steps, P5). A share of 20 runs out of
 20 against a 90% bar reads z = 1.38 whatever the runs are (its Wilson bound,
 0.84, is the most 20 runs can say); those shares (P1's 'no gain', P2's and
-P6's regimes) rest on reach, which sits far from the regime thresholds in
-every run (0.0 for BHR and SaTH; trust-wide for SASH). The broken variants
+P6's regimes) rest on reach, whose means sit far from the regime thresholds
+(BHR and SaTH 0.0% [0.0, 0.1] at real size, against a 'local' bound of 10%). The broken variants
 must fail by a wide margin or exactly (an arm made identical to its baseline
 differs by 0); the summary leaves them out.
 """
