@@ -233,6 +233,19 @@ def built_dists(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def offline_assets():
+    """Fill the visualiser's asset cache (npm registry, at set-up time) and point Solara at it (the browser tests)."""
+    pytest.importorskip("solara")
+    from model.viz import assets as viz_assets
+
+    cache = viz_assets.configure_environment()
+    if viz_assets.missing(cache):
+        viz_assets.fill(cache)
+    assert not viz_assets.missing(cache)
+    return cache
+
+
+@pytest.fixture(scope="session")
 def chromium_browser():
     """One headless Debian Chromium for the whole session, shared by every browser test.
 

@@ -28,21 +28,11 @@ from viz_harness import (  # noqa: E402
     week_of,
 )
 
-from model.viz import assets as viz_assets  # noqa: E402
 
 pytestmark = pytest.mark.viz
 
 READY_BUDGET_S = 10.0  # server start -> page ready
 
-
-@pytest.fixture(scope="session")
-def offline_assets():
-    """Fill the asset cache (npm registry, at set-up time) and point Solara at it."""
-    cache = viz_assets.configure_environment()
-    if viz_assets.missing(cache):
-        viz_assets.fill(cache)
-    assert not viz_assets.missing(cache)
-    return cache
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,6 @@ from viz_harness import (  # noqa: E402
     week_of,
 )
 
-from model.viz import assets as viz_assets  # noqa: E402
 
 pytestmark = pytest.mark.viz
 
@@ -41,13 +40,6 @@ BOXES_JS = """(names) => Object.fromEntries(names.map(n => {
   return [n, [r.left, r.top, r.right, r.bottom]];
 }))"""
 
-
-@pytest.fixture(scope="module")
-def offline_assets():
-    cache = viz_assets.configure_environment()
-    if viz_assets.missing(cache):
-        viz_assets.fill(cache)
-    return cache
 
 
 def slider(page, key: str):

@@ -21,19 +21,11 @@ pytest.importorskip("playwright.sync_api")
 import pandas as pd  # noqa: E402
 from viz_harness import ARTIFACTS, REPO, NetworkRecorder, SolaraServer  # noqa: E402
 
-from model.viz import assets as viz_assets  # noqa: E402
 
 pytestmark = pytest.mark.viz
 
 ARGS = ["bhr-teaching", "--what-if", "aligned-priorities", "--reps", "3", "--seed", "5", "--weeks", "104"]
 
-
-@pytest.fixture(scope="module")
-def offline_assets():
-    cache = viz_assets.configure_environment()
-    if viz_assets.missing(cache):
-        viz_assets.fill(cache)
-    return cache
 
 
 def typed(page, label: str, text: str) -> None:
